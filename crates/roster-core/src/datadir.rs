@@ -1,0 +1,166 @@
+//! The app's data directory: session store, logs, caches. Owner-only.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+const SESSION_DB: &str = "session.db";
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+#[derive(Debug, Error)]
+pub enum DataDirError {
+    #[error("data directory {path} exists but is not a directory")]
+    NotADirectory { path: PathBuf },
+    #[error("cannot create or open data directory {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the session store {path} is not a readable SQLite database ({detail}); it was left untouched — move it away to link this device again"
+    )]
+    CorruptSessionStore { path: PathBuf, detail: String },
+}
+
+/// An opened, checked data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    path: PathBuf,
+}
+
+impl DataDir {
+    /// Creates the directory if needed (mode 0700), and checks that an
+    /// existing session store is a SQLite database. Never deletes anything.
+    pub fn open(path: impl Into<PathBuf>) -> Result<DataDir, DataDirError> {
+        let path = path.into();
+        if path.exists() && !path.is_dir() {
+            return Err(DataDirError::NotADirectory { path });
+        }
+        let io = |source| DataDirError::Io { path: path.clone(), source };
+        fs::create_dir_all(&path).map_err(io)?;
+        restrict_to_owner(&path, 0o700).map_err(io)?;
+        let dir = DataDir { path };
+        dir.check_session_store()?;
+        Ok(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.path.join("logs")
+    }
+
+    /// The whatsapp-rust device store (keys, sessions).
+    pub fn session_db(&self) -> PathBuf {
+        self.path.join(SESSION_DB)
+    }
+
+    /// Files that make up the session store (the database and its WAL files).
+    pub(crate) fn session_db_files(&self) -> Vec<PathBuf> {
+        ["", "-wal", "-shm", "-journal"]
+            .iter()
+            .map(|suffix| self.path.join(format!("{SESSION_DB}{suffix}")))
+            .collect()
+    }
+
+    fn check_session_store(&self) -> Result<(), DataDirError> {
+        let db = self.session_db();
+        if !db.exists() {
+            return Ok(());
+        }
+        let corrupt = |detail: String| DataDirError::CorruptSessionStore { path: db.clone(), detail };
+        let mut header = [0u8; 16];
+        let mut file = fs::File::open(&db).map_err(|e| corrupt(e.to_string()))?;
+        let read = file.read(&mut header).map_err(|e| corrupt(e.to_string()))?;
+        if read == 0 {
+            // An empty file is what SQLite itself creates before the first write.
+            return Ok(());
+        }
+        if read < header.len() || &header != SQLITE_MAGIC {
+            return Err(corrupt("it does not start with a SQLite header".into()));
+        }
+        let conn = rusqlite::Connection::open_with_flags(
+            &db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| corrupt(e.to_string()))?;
+        let verdict: String = conn
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))
+            .map_err(|e| corrupt(e.to_string()))?;
+        if verdict != "ok" {
+            return Err(corrupt(verdict));
+        }
+        Ok(())
+    }
+
+    /// Makes the session store files owner-only (they hold the device keys).
+    pub(crate) fn restrict_session_store(&self) -> std::io::Result<()> {
+        for file in self.session_db_files() {
+            if file.exists() {
+                restrict_to_owner(&file, 0o600)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("roster-datadir-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn creates_owner_only_directory() {
+        let path = tmp("create");
+        let dir = DataDir::open(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700);
+        }
+        fs::remove_dir_all(path).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_file_and_keeps_it() {
+        let path = tmp("file");
+        fs::write(&path, b"hello").unwrap();
+        let err = DataDir::open(&path).unwrap_err();
+        assert!(matches!(err, DataDirError::NotADirectory { .. }), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"hello");
+        fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn refuses_corrupt_session_store_and_keeps_it() {
+        let path = tmp("corrupt");
+        fs::create_dir_all(&path).unwrap();
+        let db = path.join(SESSION_DB);
+        fs::write(&db, b"this is definitely not sqlite, just some junk bytes").unwrap();
+        let err = DataDir::open(&path).unwrap_err();
+        assert!(matches!(err, DataDirError::CorruptSessionStore { .. }), "{err}");
+        assert!(err.to_string().contains("left untouched"));
+        assert_eq!(
+            fs::read(&db).unwrap(),
+            b"this is definitely not sqlite, just some junk bytes"
+        );
+        fs::remove_dir_all(path).unwrap();
+    }
+}

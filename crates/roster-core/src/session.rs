@@ -1,0 +1,412 @@
+//! The linked-device session: pairing by QR, connection state, logout.
+//!
+//! `Session` owns one running `whatsapp-rust` client at a time and reduces its
+//! events, in order, into a [`SessionSnapshot`] that the window renders.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use thiserror::Error;
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::{Instrument, info, info_span, warn};
+use whatsapp_rust::bot::BotHandle;
+use whatsapp_rust::http::UreqHttpClient;
+use whatsapp_rust::prelude::*;
+use whatsapp_rust::transport::TokioWebSocketTransportFactory;
+use whatsapp_rust::wacore::store::device::DevicePropsOverride;
+use whatsapp_rust::wacore::types::events::ConnectFailureReason;
+
+use crate::datadir::DataDir;
+use crate::endpoint::ServerUrl;
+
+/// The web client version announced to a non-WhatsApp server (the simulator).
+/// Against WhatsApp itself the client fetches the current one.
+const PINNED_VERSION: (u32, u32, u32) = (2, 3000, 1_023_868_176);
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectionState {
+    Connecting,
+    WaitingForScan,
+    Connected,
+    Reconnecting,
+    QrExpired,
+    LoggedOut { reason: String },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Qr {
+    /// The raw pairing string, as a phone's scanner reads it.
+    pub code: String,
+    /// The same string rendered as an SVG document.
+    pub svg: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Account {
+    /// E.164 with a leading `+`.
+    pub phone: String,
+    pub jid: String,
+    pub push_name: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SessionSnapshot {
+    pub state: ConnectionState,
+    pub qr: Option<Qr>,
+    pub account: Option<Account>,
+}
+
+pub struct SessionConfig {
+    pub data_dir: DataDir,
+    /// `None` talks to WhatsApp itself.
+    pub server: Option<ServerUrl>,
+    /// The name the phone shows in its list of linked devices.
+    pub device_name: String,
+}
+
+#[derive(Debug, Error)]
+pub enum SessionError {
+    #[error("cannot open the session store {path}: {detail}")]
+    Store { path: String, detail: String },
+    #[error("cannot start the WhatsApp client: {0}")]
+    Client(String),
+    #[error("cannot remove the unlinked session store {path}: {source}")]
+    RemoveStore { path: String, source: std::io::Error },
+    #[error("the session is not running")]
+    NotRunning,
+}
+
+struct Running {
+    handle: BotHandle,
+    events: JoinHandle<()>,
+}
+
+pub struct Session {
+    config: SessionConfig,
+    state: watch::Sender<SessionSnapshot>,
+    running: Mutex<Option<Running>>,
+}
+
+impl Session {
+    /// Opens the session store and starts connecting: with a stored device
+    /// it logs in, otherwise it asks the server for pairing QR codes.
+    pub async fn start(config: SessionConfig) -> Result<Arc<Session>, SessionError> {
+        let (state, _) = watch::channel(SessionSnapshot {
+            state: ConnectionState::Connecting,
+            qr: None,
+            account: None,
+        });
+        let session = Arc::new(Session { config, state, running: Mutex::new(None) });
+        let running = session.launch().await?;
+        *session.running.lock().await = Some(running);
+        Ok(session)
+    }
+
+    pub fn snapshot(&self) -> SessionSnapshot {
+        self.state.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<SessionSnapshot> {
+        self.state.subscribe()
+    }
+
+    /// Waits until the snapshot satisfies `done`, for at most `deadline`.
+    pub async fn wait_for(
+        &self,
+        deadline: Duration,
+        mut done: impl FnMut(&SessionSnapshot) -> bool,
+    ) -> Option<SessionSnapshot> {
+        let mut rx = self.subscribe();
+        let result = tokio::time::timeout(deadline, rx.wait_for(|s| done(s))).await;
+        match result {
+            Ok(Ok(snapshot)) => Some(snapshot.clone()),
+            _ => None,
+        }
+    }
+
+    /// Unlinks this device from the account, forgets its keys, and starts a
+    /// new pairing so the window shows a fresh QR code.
+    pub async fn logout(&self) -> Result<(), SessionError> {
+        let span = info_span!("session.logout");
+        async {
+            let mut running = self.running.lock().await;
+            if let Some(current) = running.take() {
+                let client = current.handle.client();
+                client.logout().await;
+                current.stop().await;
+            }
+            for file in self.config.data_dir.session_db_files() {
+                match std::fs::remove_file(&file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => {
+                        return Err(SessionError::RemoveStore {
+                            path: file.display().to_string(),
+                            source,
+                        });
+                    }
+                }
+            }
+            info!("device unlinked; starting a new pairing");
+            self.publish(|s| {
+                s.state = ConnectionState::Connecting;
+                s.qr = None;
+                s.account = None;
+            });
+            *running = Some(self.launch().await?);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Starts a new pairing attempt after the QR codes ran out, or a new
+    /// connection after a logout from the phone.
+    pub async fn refresh_qr(&self) -> Result<(), SessionError> {
+        let span = info_span!("session.refresh_qr");
+        async {
+            let mut running = self.running.lock().await;
+            if let Some(current) = running.take() {
+                current.stop().await;
+            }
+            self.publish(|s| {
+                s.state = ConnectionState::Connecting;
+                s.qr = None;
+            });
+            *running = Some(self.launch().await?);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Drops the connection and connects again at once (keeps the device).
+    pub async fn reconnect(&self) -> Result<(), SessionError> {
+        let running = self.running.lock().await;
+        let current = running.as_ref().ok_or(SessionError::NotRunning)?;
+        current.handle.client().reconnect_immediately().await;
+        Ok(())
+    }
+
+    /// Disconnects and stops the client, flushing its state to disk.
+    pub async fn shutdown(&self) {
+        if let Some(current) = self.running.lock().await.take() {
+            current.stop().await;
+        }
+    }
+
+    fn publish(&self, change: impl FnOnce(&mut SessionSnapshot)) {
+        self.state.send_if_modified(|snapshot| {
+            let before = snapshot.clone();
+            change(snapshot);
+            *snapshot != before
+        });
+    }
+
+    async fn launch(&self) -> Result<Running, SessionError> {
+        let span = info_span!("session.start", server = %self.server_label());
+        async {
+            let db_path = self.config.data_dir.session_db();
+            let db_url = db_path.to_string_lossy().into_owned();
+            let store_err = |detail: String| SessionError::Store { path: db_url.clone(), detail };
+            let backend = SqliteStore::new(&db_url).await.map_err(|e| store_err(e.to_string()))?;
+            self.config
+                .data_dir
+                .restrict_session_store()
+                .map_err(|e| store_err(e.to_string()))?;
+
+            let mut transport = TokioWebSocketTransportFactory::new();
+            if let Some(server) = &self.config.server {
+                transport = transport.with_url(server.as_str());
+            }
+            let (events_tx, events_rx) = mpsc::unbounded_channel();
+            let mut builder = Bot::builder()
+                .with_backend(backend)
+                .with_transport_factory(transport)
+                .with_http_client(UreqHttpClient::new())
+                .with_device_props(DevicePropsOverride::new().with_os(&self.config.device_name))
+                .with_event_handler(Forward(events_tx));
+            if self.config.server.is_some() {
+                builder = builder.with_version(PINNED_VERSION);
+            }
+            let bot = builder.build().await.map_err(|e| SessionError::Client(e.to_string()))?;
+            let client = bot.client();
+            if let Some(account) = account_of(&client) {
+                info!(phone = %mask_phone(&account.phone), "stored device found; logging in");
+                self.publish(|s| s.account = Some(account));
+            } else {
+                info!("no stored device; waiting for a QR scan");
+            }
+            let events = tokio::spawn(reduce_events(self.state.clone(), client, events_rx));
+            let handle = bot.spawn();
+            Ok(Running { handle, events })
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn server_label(&self) -> String {
+        match &self.config.server {
+            Some(server) => server.to_string(),
+            None => crate::endpoint::WHATSAPP_URL.to_owned(),
+        }
+    }
+}
+
+impl Running {
+    async fn stop(self) {
+        self.handle.shutdown().await;
+        self.events.abort();
+    }
+}
+
+struct Forward(mpsc::UnboundedSender<Arc<Event>>);
+
+impl EventHandler for Forward {
+    fn handle_event(&self, event: Arc<Event>) {
+        let _ = self.0.send(event);
+    }
+}
+
+/// Applies client events, in arrival order, to the published snapshot.
+async fn reduce_events(
+    state: watch::Sender<SessionSnapshot>,
+    client: Arc<Client>,
+    mut events: mpsc::UnboundedReceiver<Arc<Event>>,
+) {
+    while let Some(event) = events.recv().await {
+        let update: Option<Box<dyn FnOnce(&mut SessionSnapshot)>> = match &*event {
+            Event::PairingQrCode(qr) => {
+                info!(valid_for = ?qr.timeout, "new pairing QR code");
+                let svg = crate::qr::render_svg(&qr.code).unwrap_or_default();
+                let code = qr.code.clone();
+                Some(Box::new(move |s| {
+                    s.state = ConnectionState::WaitingForScan;
+                    s.qr = Some(Qr { code, svg });
+                }))
+            }
+            Event::PairingQrCodesExhausted(_) => {
+                info!("pairing QR codes ran out");
+                Some(Box::new(|s| {
+                    s.state = ConnectionState::QrExpired;
+                    s.qr = None;
+                }))
+            }
+            Event::PairSuccess(_) => {
+                info!("paired; logging in");
+                Some(Box::new(|s| {
+                    s.state = ConnectionState::Connecting;
+                    s.qr = None;
+                }))
+            }
+            Event::PairError(e) => {
+                warn!(error = ?e, "pairing failed");
+                None
+            }
+            Event::Connected(_) => {
+                let account = account_of(&client);
+                info!(phone = ?account.as_ref().map(|a| mask_phone(&a.phone)), "connected");
+                Some(Box::new(move |s| {
+                    s.state = ConnectionState::Connected;
+                    s.qr = None;
+                    if account.is_some() {
+                        s.account = account;
+                    }
+                }))
+            }
+            Event::SelfPushNameUpdated(_) => {
+                let account = account_of(&client);
+                Some(Box::new(move |s| {
+                    if account.is_some() {
+                        s.account = account;
+                    }
+                }))
+            }
+            Event::Disconnected(d) => {
+                info!(reason = ?d.reason, "disconnected; the client reconnects");
+                Some(Box::new(|s| {
+                    if !matches!(s.state, ConnectionState::LoggedOut { .. }) {
+                        s.state = ConnectionState::Reconnecting;
+                    }
+                }))
+            }
+            Event::LoggedOut(l) => {
+                let reason = logout_reason(&l.reason, l.on_connect);
+                warn!(%reason, "logged out");
+                Some(Box::new(move |s| {
+                    s.state = ConnectionState::LoggedOut { reason };
+                    s.qr = None;
+                }))
+            }
+            Event::StreamReplaced(_) => {
+                warn!("another session replaced this one");
+                Some(Box::new(|s| {
+                    s.state = ConnectionState::LoggedOut {
+                        reason: "another WhatsApp Web session for this device took over; this window stopped reconnecting".into(),
+                    };
+                }))
+            }
+            _ => None,
+        };
+        if let Some(update) = update {
+            state.send_if_modified(|snapshot| {
+                let before = snapshot.clone();
+                update(snapshot);
+                *snapshot != before
+            });
+        }
+    }
+}
+
+fn logout_reason(reason: &ConnectFailureReason, on_connect: bool) -> String {
+    match reason {
+        ConnectFailureReason::LoggedOut if on_connect => {
+            "this device was unlinked from the account (the server refused its login)".into()
+        }
+        ConnectFailureReason::LoggedOut => "this device was unlinked from the account".into(),
+        ConnectFailureReason::TempBanned => "the account is temporarily banned".into(),
+        ConnectFailureReason::AccountLocked => "the account is locked".into(),
+        ConnectFailureReason::ClientOutdated => "this client version is no longer accepted".into(),
+        other => format!("the server ended the session ({other:?})"),
+    }
+}
+
+fn account_of(client: &Client) -> Option<Account> {
+    let pn = client.pn()?;
+    Some(Account {
+        phone: format!("+{}", pn.user),
+        jid: Jid::new(pn.user.as_str(), Server::Pn).to_string(),
+        push_name: client.push_name(),
+    })
+}
+
+/// Masks all but the country prefix and the last two digits, for logs.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() <= 4 {
+        return "*".repeat(digits.len());
+    }
+    let keep_head = 2;
+    let keep_tail = 2;
+    let mut out = String::from("+");
+    for (i, c) in digits.iter().enumerate() {
+        if i < keep_head || i >= digits.len() - keep_tail {
+            out.push(*c);
+        } else {
+            out.push('*');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn masks_phone_numbers() {
+        assert_eq!(super::mask_phone("+15550001234"), "+15*******34");
+        assert_eq!(super::mask_phone("123"), "***");
+    }
+}

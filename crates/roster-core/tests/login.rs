@@ -1,0 +1,171 @@
+//! QR login end to end: the real whatsapp-rust client, through roster-core,
+//! against the protocol simulator over a real WebSocket, with the real SQLite
+//! session store on disk.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use roster_core::{ConnectionState, DataDir, Session, SessionConfig, SessionSnapshot, parse_server_url};
+use roster_sim::{SimConfig, SimHandle, Simulator};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("roster-login-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+async fn start_session(dir: &Path, sim: &SimHandle) -> Arc<Session> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    Session::start(SessionConfig {
+        data_dir: DataDir::open(dir).expect("data dir"),
+        server: Some(parse_server_url(&sim.ws_url()).expect("loopback url")),
+        device_name: "Roster test".into(),
+    })
+    .await
+    .expect("session starts")
+}
+
+async fn wait(session: &Session, what: &str, done: impl FnMut(&SessionSnapshot) -> bool) -> SessionSnapshot {
+    match session.wait_for(DEADLINE, done).await {
+        Some(s) => s,
+        None => panic!("timed out waiting for {what}; last snapshot: {:?}", session.snapshot()),
+    }
+}
+
+/// Pairs a new session by scanning its QR code with the simulated phone.
+async fn pair(dir: &Path, sim: &SimHandle) -> Arc<Session> {
+    let session = start_session(dir, sim).await;
+    let shown = wait(&session, "a QR code", |s| s.qr.is_some()).await;
+    assert_eq!(shown.state, ConnectionState::WaitingForScan);
+    let qr = shown.qr.expect("qr");
+    assert!(qr.svg.contains("<svg"), "the QR code is rendered as SVG");
+    sim.scan_qr(&qr.code).expect("the phone accepts the QR code");
+    wait(&session, "connected", |s| s.state == ConnectionState::Connected).await;
+    session
+}
+
+/// A consistent copy of the session store (WAL included), as a backup tool would take.
+fn copy_store(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    let conn = rusqlite_open(&from.join("session.db"));
+    conn.execute("VACUUM INTO ?1", [to.join("session.db").to_string_lossy().as_ref()]).unwrap();
+}
+
+fn rusqlite_open(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("open session store")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairs_reconnects_from_store_logs_out_and_is_refused_after() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let dir = temp_dir("full");
+
+    let session = pair(&dir, &sim).await;
+    let world = sim.world();
+    let account = session.snapshot().account.expect("account shown once connected");
+    assert_eq!(account.phone, format!("+{}", world.phone));
+    assert_eq!(account.push_name, world.push_name);
+    assert_eq!(world.devices.len(), 1, "the phone lists one linked device");
+
+    // Restart: a new session on the same data dir logs in from the SQLite store, with no QR.
+    session.shutdown().await;
+    let session = start_session(&dir, &sim).await;
+    let mut updates = session.subscribe();
+    let connected = tokio::time::timeout(DEADLINE, async {
+        loop {
+            let snapshot = updates.borrow_and_update().clone();
+            assert!(snapshot.qr.is_none(), "a stored device must not be asked to scan again: {snapshot:?}");
+            if snapshot.state == ConnectionState::Connected {
+                return snapshot;
+            }
+            updates.changed().await.expect("session alive");
+        }
+    })
+    .await
+    .expect("reconnected from the stored device");
+    assert_eq!(connected.account.unwrap().phone, account.phone);
+
+    // An in-session reconnect also comes back without pairing.
+    session.reconnect().await.unwrap();
+    wait(&session, "connected after reconnect", |s| s.state == ConnectionState::Connected).await;
+
+    // Keep a copy of the keys, then log out: the phone forgets the device and the window asks for a new scan.
+    let backup = temp_dir("backup");
+    copy_store(&dir, &backup);
+    session.logout().await.unwrap();
+    let after = wait(&session, "a fresh QR after logout", |s| s.qr.is_some()).await;
+    assert_eq!(after.state, ConnectionState::WaitingForScan);
+    assert!(after.account.is_none());
+    assert!(sim.world().devices.is_empty(), "logout unlinks the device on the phone");
+    session.shutdown().await;
+
+    // The unlinked device's keys are refused by the server.
+    let stale = start_session(&backup, &sim).await;
+    let refused = wait(&stale, "the stale device to be refused", |s| {
+        matches!(s.state, ConnectionState::LoggedOut { .. })
+    })
+    .await;
+    let ConnectionState::LoggedOut { reason } = refused.state else { unreachable!() };
+    assert!(reason.contains("unlinked"), "{reason}");
+    stale.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_noise_key_at_login_is_refused() {
+    let sim = Simulator::start(SimConfig { seed: 2, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("noise");
+    let session = pair(&dir, &sim).await;
+    session.shutdown().await;
+
+    // Swap the stored noise key for another valid key pair: same account, wrong key.
+    let mut rng: rand::rngs::StdRng = rand::make_rng();
+    let other = wacore_libsignal::protocol::KeyPair::generate(&mut rng);
+    let mut blob = other.private_key.serialize().to_vec();
+    blob.extend_from_slice(other.public_key.public_key_bytes());
+    let conn = rusqlite_open(&dir.join("session.db"));
+    let changed = conn.execute("UPDATE device SET noise_key = ?1", [blob]).unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+
+    let session = start_session(&dir, &sim).await;
+    wait(&session, "refusal", |s| matches!(s.state, ConnectionState::LoggedOut { .. })).await;
+    assert_eq!(sim.world().devices.len(), 1, "the real device stays linked");
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removal_from_the_phone_logs_the_window_out() {
+    let sim = Simulator::start(SimConfig { seed: 3, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("removed");
+    let session = pair(&dir, &sim).await;
+    assert_eq!(sim.remove_devices(None).len(), 1);
+    let out = wait(&session, "logged out", |s| matches!(s.state, ConnectionState::LoggedOut { .. })).await;
+    let ConnectionState::LoggedOut { reason } = out.state else { unreachable!() };
+    assert!(reason.contains("unlinked"), "{reason}");
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qr_code_the_server_never_issued_is_refused_by_the_phone() {
+    let sim = Simulator::start(SimConfig { seed: 4, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("badqr");
+    let session = start_session(&dir, &sim).await;
+    let shown = wait(&session, "a QR code", |s| s.qr.is_some()).await;
+    let code = shown.qr.unwrap().code;
+    let forged = code.replacen("2@", "2@forged", 1);
+    assert!(matches!(sim.scan_qr(&forged), Err(roster_sim::ScanError::UnknownRef(_))));
+    assert!(matches!(sim.scan_qr("not a qr code"), Err(roster_sim::ScanError::Fields(1))));
+    assert!(sim.world().devices.is_empty());
+    assert_eq!(session.snapshot().state, ConnectionState::WaitingForScan);
+    session.shutdown().await;
+    sim.shutdown().await;
+}

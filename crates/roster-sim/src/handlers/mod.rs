@@ -1,0 +1,75 @@
+//! Stanza handlers: one module per IQ namespace, plus the session opening.
+
+pub mod appstate;
+pub mod blocklist;
+pub mod encrypt;
+pub mod keepalive;
+pub mod md;
+pub mod passive;
+pub mod privacy;
+pub mod props;
+pub mod session;
+pub mod usync;
+
+use std::sync::Arc;
+
+use tracing::debug;
+use wacore_binary::Node;
+
+use crate::nodes::{attr, iq_result};
+use crate::state::{ConnId, Shared};
+
+/// What one connection knows about itself.
+pub struct Ctx {
+    pub shared: Arc<Shared>,
+    pub conn: ConnId,
+    /// The companion device id once logged in.
+    pub device: Option<u16>,
+}
+
+pub enum Outcome {
+    Send(Node),
+    /// Send the node (if any), then close the socket.
+    Close(Option<Node>),
+}
+
+pub fn send(node: Node) -> Vec<Outcome> {
+    vec![Outcome::Send(node)]
+}
+
+/// Routes one client stanza.
+pub async fn handle(ctx: &mut Ctx, node: Node) -> Vec<Outcome> {
+    match node.tag.as_ref() {
+        "iq" => handle_iq(ctx, &node).await,
+        // Session signals, presence, acks and receipts need no answer here.
+        "ib" | "presence" | "ack" | "receipt" | "chatstate" => Vec::new(),
+        other => {
+            debug!(tag = other, "ignoring stanza");
+            Vec::new()
+        }
+    }
+}
+
+async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
+    let kind = attr(iq, "type").unwrap_or_default();
+    let xmlns = attr(iq, "xmlns").unwrap_or_default();
+    if kind == "result" || kind == "error" {
+        // Replies to the server's own IQs (pair-device, pings) and the pairing signature.
+        return md::on_client_reply(ctx, iq);
+    }
+    match xmlns.as_str() {
+        "md" => md::handle(ctx, iq),
+        "passive" => passive::handle(iq),
+        "abt" => props::handle(iq),
+        "blocklist" => blocklist::handle(ctx, iq),
+        "privacy" => privacy::handle(iq),
+        "encrypt" => encrypt::handle(iq),
+        "usync" => usync::handle(ctx, iq),
+        "w:sync:app:state" => appstate::handle(ctx, iq),
+        "w:p" | "urn:xmpp:ping" => keepalive::handle(iq),
+        _ => {
+            debug!(%xmlns, %kind, "unhandled IQ; answering an empty result");
+            send(iq_result(iq, Vec::new()))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! What the server says first on a new connection: `pair-device` for a
+//! registering companion, `<success>` (or `<failure>`) for a login.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngExt;
+use tracing::{info, warn};
+use wacore_binary::builder::NodeBuilder;
+use wacore_binary::{Jid, Node};
+use waproto::whatsapp as wa;
+
+use super::{Ctx, Outcome, send};
+use crate::nodes::{SERVER, unix_now};
+use crate::phone::key_share_plaintext;
+use crate::state::{PendingPair, Registration};
+
+/// How many QR refs the server hands out per pairing connection, as the real one does.
+pub const REF_COUNT: usize = 6;
+
+pub async fn open(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 32]) -> Vec<Outcome> {
+    if let Some(data) = payload.device_pairing_data.as_option() {
+        return match registration(data, client_static, payload.push_name.clone()) {
+            Some(reg) => offer_refs(ctx, reg),
+            None => {
+                warn!("registration payload is incomplete");
+                vec![Outcome::Close(Some(failure("400")))]
+            }
+        };
+    }
+    login(ctx, payload, client_static).await
+}
+
+fn registration(
+    data: &wa::client_payload::DevicePairingRegistrationData,
+    noise_key: &[u8; 32],
+    push_name: Option<String>,
+) -> Option<Registration> {
+    let be_u32 = |b: &Option<Vec<u8>>| -> Option<u32> {
+        let b = b.as_ref()?;
+        (b.len() <= 4).then(|| b.iter().fold(0u32, |acc, x| (acc << 8) | u32::from(*x)))
+    };
+    Some(Registration {
+        noise_key: *noise_key,
+        identity: data.e_ident.clone()?.try_into().ok()?,
+        registration_id: be_u32(&data.e_regid)?,
+        signed_prekey_id: be_u32(&data.e_skey_id)?,
+        signed_prekey: data.e_skey_val.clone()?.try_into().ok()?,
+        signed_prekey_sig: data.e_skey_sig.clone()?,
+        push_name,
+    })
+}
+
+fn offer_refs(ctx: &mut Ctx, registration: Registration) -> Vec<Outcome> {
+    let mut world = ctx.shared.world();
+    let mut refs = Vec::with_capacity(REF_COUNT);
+    for _ in 0..REF_COUNT {
+        let raw: [u8; 18] = world.rng.random();
+        let pairing_ref = format!("2@{}", URL_SAFE_NO_PAD.encode(raw));
+        world.pending.insert(pairing_ref.clone(), PendingPair { conn: ctx.conn, registration: registration.clone() });
+        refs.push(NodeBuilder::new("ref").bytes(pairing_ref.into_bytes()).build());
+    }
+    info!("companion registering; offered {REF_COUNT} QR refs");
+    let iq = NodeBuilder::new("iq")
+        .attr("from", SERVER)
+        .attr("type", "set")
+        .attr("id", format!("pd-{}", ctx.shared.next_id()))
+        .attr("xmlns", "md")
+        .children([NodeBuilder::new("pair-device").children(refs).build()])
+        .build();
+    send(iq)
+}
+
+async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 32]) -> Vec<Outcome> {
+    let (Some(user), Some(device)) = (payload.username, payload.device) else {
+        warn!("login payload without username/device");
+        return vec![Outcome::Close(Some(failure("401")))];
+    };
+    let Ok(device) = u16::try_from(device) else {
+        return vec![Outcome::Close(Some(failure("401")))];
+    };
+    let (lid, share) = {
+        let mut world = ctx.shared.world();
+        let account = &world.account;
+        let known = account.phone == user.to_string()
+            && account.devices.get(&device).is_some_and(|d| d.registration.noise_key == *client_static);
+        if !known {
+            info!(device, "login refused: unknown device or wrong noise key");
+            return vec![Outcome::Close(Some(failure("401")))];
+        }
+        world.logged_in.insert(ctx.conn, device);
+        let account = &mut world.account;
+        let lid = Jid::lid_device(account.lid.as_str(), device).to_string();
+        let dev = account.devices.get_mut(&device).expect("checked above");
+        let share = (!dev.keys_shared).then(|| dev.registration.clone());
+        dev.keys_shared = true;
+        (lid, share)
+    };
+    ctx.device = Some(device);
+    info!(device, "logged in");
+    let success = NodeBuilder::new("success")
+        .attr("t", unix_now().to_string())
+        .attr("lid", lid)
+        .attr("props", "1")
+        .attr("location", "sim")
+        .build();
+    let mut out = send(success);
+    if let Some(registration) = share {
+        match key_share(ctx, device, &registration).await {
+            Ok(message) => out.push(Outcome::Send(message)),
+            Err(e) => warn!("cannot build the app-state key share: {e}"),
+        }
+    }
+    out
+}
+
+/// The phone's peer message that gives a new companion the app-state key.
+async fn key_share(ctx: &Ctx, device: u16, registration: &Registration) -> anyhow::Result<Node> {
+    let (identity, plaintext, mut signal, mut rng, phone) = {
+        let mut world = ctx.shared.world();
+        let rng: rand::rngs::StdRng = rand::make_rng();
+        let account = &mut world.account;
+        let indexes = account.devices.values().map(|d| d.key_index).collect();
+        let plaintext = key_share_plaintext(account, indexes, crate::appstate::now_ms());
+        (account.identity.clone(), plaintext, std::mem::take(&mut account.signal), rng, account.phone.clone())
+    };
+    let encrypted = signal.encrypt_to(&identity, device, registration, &plaintext, &mut rng).await;
+    ctx.shared.world().account.signal = signal;
+    let enc = NodeBuilder::new("enc").attr("v", "2").attr("type", "pkmsg").bytes(encrypted?).build();
+    Ok(NodeBuilder::new("message")
+        .attr("from", Jid::pn(phone.as_str()).to_string())
+        .attr("id", format!("3EB0{:016X}", ctx.shared.next_id()))
+        .attr("t", unix_now().to_string())
+        .attr("type", "text")
+        .attr("category", "peer")
+        .children([enc])
+        .build())
+}
+
+pub fn failure(reason: &str) -> Node {
+    NodeBuilder::new("failure").attr("reason", reason).build()
+}

@@ -1,0 +1,159 @@
+//! `roster-sim`: a loopback WhatsApp Web server with a simulated phone.
+//!
+//! The real `whatsapp-rust` client connects to it over a real WebSocket, runs
+//! the real Noise handshake and exchanges binary nodes, exactly as with
+//! WhatsApp. Layout (after tokio's mini-redis): [`frame`] and [`noise`] carry
+//! bytes, [`connection`] drives one socket, [`handlers`] answer stanzas,
+//! [`state`] is the world, [`phone`] and [`appstate`] are what the primary
+//! phone does, [`admin`] is the HTTP API that lets tests act as the phone.
+
+pub mod admin;
+pub mod appstate;
+pub mod cert;
+pub mod connection;
+pub mod frame;
+pub mod handlers;
+pub mod nodes;
+pub mod noise;
+pub mod phone;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+pub use phone::ScanError;
+use state::Shared;
+
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Must be a loopback address; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Seeds the world: the account's number, name and keys.
+    pub seed: u64,
+    /// When set, the phone scans the QR code shown to it after this delay.
+    pub auto_scan: Option<Duration>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), seed: 1, auto_scan: None }
+    }
+}
+
+pub struct Simulator;
+
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    auto_scan: Arc<AutoScan>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Simulator {
+    pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
+        anyhow::ensure!(
+            config.listen.ip().is_loopback(),
+            "the simulator only listens on loopback addresses, not {}",
+            config.listen.ip()
+        );
+        let shared = Shared::new(config.seed);
+        let auto_scan = Arc::new(AutoScan { delay: config.auto_scan, latest: Arc::new(Mutex::new(None)) });
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = admin::router(admin::AppState { shared: shared.clone(), auto_scan: auto_scan.clone() });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                warn!("simulator server stopped: {e}");
+            }
+        });
+        info!(%addr, seed = config.seed, "simulator listening");
+        Ok(SimHandle { addr, shared, auto_scan, stop, task })
+    }
+}
+
+impl SimHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/chat", self.addr)
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The root key that signs the server's Noise certificate chain.
+    pub fn root_public_key(&self) -> [u8; 32] {
+        self.shared.server.root_public()
+    }
+
+    pub fn root_public_key_b64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.root_public_key())
+    }
+
+    /// The phone scans `qr` now.
+    pub fn scan_qr(&self, qr: &str) -> Result<String, ScanError> {
+        handlers::md::scan(&self.shared, qr)
+    }
+
+    /// Shows `qr` to the phone's camera (scanned after the auto-scan delay).
+    pub fn show_qr(&self, qr: &str) {
+        self.auto_scan.show(&self.shared, qr.to_owned());
+    }
+
+    /// The phone unlinks a companion (all of them with `None`).
+    pub fn remove_devices(&self, device: Option<u16>) -> Vec<u16> {
+        handlers::md::remove_devices(&self.shared, device)
+    }
+
+    pub fn world(&self) -> state::WorldView {
+        self.shared.world().view()
+    }
+
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// The phone's camera in demos: it scans the latest QR shown to it, once
+/// per pairing, after the configured delay.
+pub struct AutoScan {
+    delay: Option<Duration>,
+    latest: Arc<Mutex<Option<String>>>,
+}
+
+impl AutoScan {
+    fn show(&self, shared: &Arc<Shared>, qr: String) {
+        let Some(delay) = self.delay else { return };
+        let first_sight = self.latest.lock().unwrap_or_else(|p| p.into_inner()).replace(qr).is_none();
+        if !first_sight {
+            return;
+        }
+        let (shared, slot) = (shared.clone(), self.latest.clone());
+        tokio::spawn(async move {
+            // The delay is the demo's pause before the "user" points the phone.
+            tokio::time::sleep(delay).await;
+            let qr = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(qr) = qr {
+                match handlers::md::scan(&shared, &qr) {
+                    Ok(device) => info!(%device, "auto-scan paired a device"),
+                    Err(e) => warn!("auto-scan failed: {e}"),
+                }
+            }
+        });
+    }
+}

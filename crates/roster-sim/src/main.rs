@@ -1,0 +1,66 @@
+//! `roster-sim --listen 127.0.0.1:PORT [--seed N] [--auto-scan SECONDS]`
+
+use std::time::Duration;
+
+use roster_sim::{SimConfig, Simulator};
+
+const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS]";
+
+fn parse_args() -> Result<SimConfig, String> {
+    let mut config = SimConfig::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--listen" => {
+                let v = value("--listen")?;
+                config.listen = v.parse().map_err(|_| format!("--listen: '{v}' is not an IP:PORT address"))?;
+            }
+            "--seed" => {
+                let v = value("--seed")?;
+                config.seed = v.parse().map_err(|_| format!("--seed: '{v}' is not a whole number"))?;
+            }
+            "--auto-scan" => {
+                let v = value("--auto-scan")?;
+                let secs: f64 = v.parse().map_err(|_| format!("--auto-scan: '{v}' is not a number of seconds"))?;
+                if !(0.0..=3600.0).contains(&secs) {
+                    return Err(format!("--auto-scan: {secs} is out of range (0 to 3600 seconds)"));
+                }
+                config.auto_scan = Some(Duration::from_secs_f64(secs));
+            }
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
+        }
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match parse_args() {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let sim = match Simulator::start(config).await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("roster-sim: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("ws: {}", sim.ws_url());
+    println!("admin: {}/admin", sim.http_url());
+    println!("root public key: {}", sim.root_public_key_b64());
+    let _ = tokio::signal::ctrl_c().await;
+    sim.shutdown().await;
+}

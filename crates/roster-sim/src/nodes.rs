@@ -1,0 +1,70 @@
+//! Small helpers to read and build binary nodes the way the server does.
+
+use wacore_binary::builder::NodeBuilder;
+use wacore_binary::{Node, NodeContent};
+
+pub const SERVER: &str = "s.whatsapp.net";
+
+pub fn attr(node: &Node, key: &str) -> Option<String> {
+    node.attrs.get(key).map(|v| v.as_str().into_owned())
+}
+
+pub fn child<'a>(node: &'a Node, tag: &str) -> Option<&'a Node> {
+    node.get_optional_child(tag)
+}
+
+pub fn children<'a>(node: &'a Node, tag: &'a str) -> impl Iterator<Item = &'a Node> {
+    node.get_children_by_tag(tag)
+}
+
+pub fn bytes(node: &Node) -> Option<&[u8]> {
+    match &node.content {
+        Some(NodeContent::Bytes(b)) => Some(b),
+        _ => None,
+    }
+}
+
+pub fn text(node: &Node) -> Option<String> {
+    match &node.content {
+        Some(NodeContent::String(s)) => Some(s.to_string()),
+        Some(NodeContent::Bytes(b)) => String::from_utf8(b.clone()).ok(),
+        _ => None,
+    }
+}
+
+/// `<iq type="result" from="s.whatsapp.net" id=…>children</iq>`
+pub fn iq_result(iq: &Node, children: Vec<Node>) -> Node {
+    let mut b = NodeBuilder::new("iq")
+        .attr("type", "result")
+        .attr("from", SERVER)
+        .attr("id", attr(iq, "id").unwrap_or_default());
+    if !children.is_empty() {
+        b = b.children(children);
+    }
+    b.build()
+}
+
+/// `<iq type="error" …><error code text/></iq>`
+pub fn iq_error(iq: &Node, code: u16, text: &str) -> Node {
+    NodeBuilder::new("iq")
+        .attr("type", "error")
+        .attr("from", SERVER)
+        .attr("id", attr(iq, "id").unwrap_or_default())
+        .children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text).build()])
+        .build()
+}
+
+pub fn stream_error(code: &str, conflict: Option<&str>) -> Node {
+    let mut b = NodeBuilder::new("stream:error");
+    if !code.is_empty() {
+        b = b.attr("code", code);
+    }
+    if let Some(kind) = conflict {
+        b = b.children([NodeBuilder::new("conflict").attr("type", kind).build()]);
+    }
+    b.build()
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

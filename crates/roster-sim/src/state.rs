@@ -1,0 +1,191 @@
+//! The simulated world: one WhatsApp account (the phone's), its linked
+//! devices, pending pairings, and the live connections to push to.
+//! Deterministic from the seed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use wacore_binary::Node;
+use wacore_libsignal::protocol::KeyPair;
+
+use crate::appstate::Collections;
+use crate::cert::ServerIdentity;
+use crate::phone::PhoneSignal;
+
+pub type ConnId = u64;
+
+/// What a connection task is told to do from outside its read loop.
+#[derive(Debug)]
+pub enum Push {
+    Node(Node),
+    /// Sends the node (if any), then closes the socket.
+    Close(Option<Node>),
+}
+
+/// The companion's registration data, from the pairing handshake.
+#[derive(Clone, Debug)]
+pub struct Registration {
+    pub noise_key: [u8; 32],
+    pub identity: [u8; 32],
+    pub registration_id: u32,
+    pub signed_prekey_id: u32,
+    pub signed_prekey: [u8; 32],
+    pub signed_prekey_sig: Vec<u8>,
+    pub push_name: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub id: u16,
+    pub key_index: u32,
+    pub registration: Registration,
+    /// Set once the phone sent this device the app-state key.
+    pub keys_shared: bool,
+}
+
+/// A connection waiting for its QR code to be scanned.
+pub struct PendingPair {
+    pub conn: ConnId,
+    pub registration: Registration,
+}
+
+/// A pairing that was scanned, waiting for the companion's signature.
+pub struct Scanned {
+    pub device_id: u16,
+    pub key_index: u32,
+    pub registration: Registration,
+}
+
+pub struct Account {
+    pub phone: String,
+    pub lid: String,
+    pub push_name: String,
+    pub identity: KeyPair,
+    pub adv_raw_id: u32,
+    pub next_key_index: u32,
+    pub devices: BTreeMap<u16, Device>,
+    pub app_state_key_id: Vec<u8>,
+    pub app_state_key: [u8; 32],
+    pub collections: Collections,
+    pub signal: PhoneSignal,
+}
+
+pub struct World {
+    pub account: Account,
+    /// Pairing refs → waiting connection.
+    pub pending: HashMap<String, PendingPair>,
+    /// Connections that were scanned, by connection.
+    pub scanned: HashMap<ConnId, Scanned>,
+    pub connections: HashMap<ConnId, mpsc::UnboundedSender<Push>>,
+    /// Which device each logged-in connection belongs to.
+    pub logged_in: HashMap<ConnId, u16>,
+    pub rng: StdRng,
+}
+
+#[derive(Serialize)]
+pub struct WorldView {
+    pub phone: String,
+    pub lid: String,
+    pub push_name: String,
+    pub devices: Vec<u16>,
+    pub pending_refs: usize,
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Ana", "Bruno", "Carla", "Diego", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca",
+];
+
+impl World {
+    pub fn new(seed: u64) -> World {
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x5157_4f52_4c44);
+        let phone = format!("1555{:07}", rng.random_range(0..10_000_000u32));
+        let lid = format!("{}", 100_000_000_000_000u64 + rng.random_range(0..900_000_000_000_000u64));
+        let push_name = format!(
+            "{} (sandbox)",
+            FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())]
+        );
+        let identity = KeyPair::generate(&mut rng);
+        let mut app_state_key = [0u8; 32];
+        rng.fill(&mut app_state_key[..]);
+        let app_state_key_id = vec![0, 0, 0, 1, rng.random::<u8>(), rng.random::<u8>()];
+        let mut collections = Collections::default();
+        collections.set_push_name(&app_state_key_id, &app_state_key, &push_name, &mut rng);
+        World {
+            account: Account {
+                phone,
+                lid,
+                push_name,
+                identity,
+                adv_raw_id: rng.random_range(1..u32::MAX),
+                next_key_index: 1,
+                devices: BTreeMap::new(),
+                app_state_key_id,
+                app_state_key,
+                collections,
+                signal: PhoneSignal::default(),
+            },
+            pending: HashMap::new(),
+            scanned: HashMap::new(),
+            connections: HashMap::new(),
+            logged_in: HashMap::new(),
+            rng,
+        }
+    }
+
+    pub fn view(&self) -> WorldView {
+        WorldView {
+            phone: self.account.phone.clone(),
+            lid: self.account.lid.clone(),
+            push_name: self.account.push_name.clone(),
+            devices: self.account.devices.keys().copied().collect(),
+            pending_refs: self.pending.len(),
+        }
+    }
+
+    pub fn push(&self, conn: ConnId, push: Push) -> bool {
+        self.connections.get(&conn).is_some_and(|tx| tx.send(push).is_ok())
+    }
+
+    /// Connections currently logged in as `device`.
+    pub fn connections_of(&self, device: u16) -> Vec<ConnId> {
+        self.logged_in.iter().filter(|(_, d)| **d == device).map(|(c, _)| *c).collect()
+    }
+
+    pub fn forget_connection(&mut self, conn: ConnId) {
+        self.connections.remove(&conn);
+        self.logged_in.remove(&conn);
+        self.scanned.remove(&conn);
+        self.pending.retain(|_, p| p.conn != conn);
+    }
+}
+
+/// Everything the server shares across connections.
+pub struct Shared {
+    pub world: std::sync::Mutex<World>,
+    pub server: ServerIdentity,
+    pub next_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(seed: u64) -> Arc<Shared> {
+        let mut key_rng = StdRng::seed_from_u64(seed ^ 0x4e4f_4953_45);
+        Arc::new(Shared {
+            world: std::sync::Mutex::new(World::new(seed)),
+            server: ServerIdentity::issue(&mut key_rng),
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A fresh stanza or connection id.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
