@@ -169,3 +169,34 @@ async fn a_qr_code_the_server_never_issued_is_refused_by_the_phone() {
     session.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_remembers_linked_devices_across_simulator_restarts() {
+    let dir = temp_dir("persist");
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("sim-state.json");
+    let config = SimConfig { seed: 5, state_path: Some(state.clone()), ..SimConfig::default() };
+
+    let sim = Simulator::start(config.clone()).await.unwrap();
+    let session = pair(&dir, &sim).await;
+    session.shutdown().await;
+    sim.shutdown().await;
+    assert!(state.exists(), "the simulator saved its linked devices");
+
+    // Same seed and state file: the stored device logs straight back in.
+    let sim = Simulator::start(config).await.unwrap();
+    assert_eq!(sim.world().devices.len(), 1);
+    let session = start_session(&dir, &sim).await;
+    let back = wait(&session, "connected after the simulator restart", |s| {
+        s.state == ConnectionState::Connected || s.qr.is_some()
+    })
+    .await;
+    assert_eq!(back.state, ConnectionState::Connected, "no new QR scan needed");
+    session.shutdown().await;
+    sim.shutdown().await;
+
+    // Another seed's world refuses the file instead of mixing accounts.
+    let other = Simulator::start(SimConfig { seed: 6, state_path: Some(state), ..SimConfig::default() }).await;
+    let err = other.err().expect("state of another seed is refused").to_string();
+    assert!(err.contains("another seed"), "{err}");
+}

@@ -38,11 +38,13 @@ pub struct SimConfig {
     pub seed: u64,
     /// When set, the phone scans the QR code shown to it after this delay.
     pub auto_scan: Option<Duration>,
+    /// When set, linked devices are kept in this JSON file across restarts.
+    pub state_path: Option<std::path::PathBuf>,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), seed: 1, auto_scan: None }
+        SimConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), seed: 1, auto_scan: None, state_path: None }
     }
 }
 
@@ -63,7 +65,7 @@ impl Simulator {
             "the simulator only listens on loopback addresses, not {}",
             config.listen.ip()
         );
-        let shared = Shared::new(config.seed);
+        let shared = Shared::new(config.seed, config.state_path.clone())?;
         let auto_scan = Arc::new(AutoScan { delay: config.auto_scan, latest: Arc::new(Mutex::new(None)) });
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;

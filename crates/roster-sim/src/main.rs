@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use roster_sim::{SimConfig, Simulator};
 
-const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS]";
+const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE]";
 
 fn parse_args() -> Result<SimConfig, String> {
     let mut config = SimConfig::default();
@@ -28,6 +28,7 @@ fn parse_args() -> Result<SimConfig, String> {
                 }
                 config.auto_scan = Some(Duration::from_secs_f64(secs));
             }
+            "--state" => config.state_path = Some(value("--state")?.into()),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use wacore_binary::Node;
 use wacore_libsignal::protocol::KeyPair;
@@ -27,7 +27,7 @@ pub enum Push {
 }
 
 /// The companion's registration data, from the pairing handshake.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Registration {
     pub noise_key: [u8; 32],
     pub identity: [u8; 32],
@@ -38,13 +38,18 @@ pub struct Registration {
     pub push_name: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Device {
     pub id: u16,
     pub key_index: u32,
     pub registration: Registration,
-    /// Set once the phone sent this device the app-state key.
+    /// Set once the device acknowledged (receipted) the app-state key share;
+    /// until then the share is delivered again at each login, as queued
+    /// messages are.
     pub keys_shared: bool,
+    /// Id of the key-share message last delivered and not yet receipted.
+    #[serde(skip)]
+    pub key_share_id: Option<String>,
 }
 
 /// A connection waiting for its QR code to be scanned.
@@ -76,6 +81,8 @@ pub struct Account {
 
 pub struct World {
     pub account: Account,
+    /// Where linked devices are kept across restarts, if anywhere.
+    pub state_path: Option<std::path::PathBuf>,
     /// Pairing refs → waiting connection.
     pub pending: HashMap<String, PendingPair>,
     /// Connections that were scanned, by connection.
@@ -84,6 +91,13 @@ pub struct World {
     /// Which device each logged-in connection belongs to.
     pub logged_in: HashMap<ConnId, u16>,
     pub rng: StdRng,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedDevices {
+    phone: String,
+    next_key_index: u32,
+    devices: Vec<Device>,
 }
 
 #[derive(Serialize)]
@@ -100,7 +114,7 @@ const FIRST_NAMES: &[&str] = &[
 ];
 
 impl World {
-    pub fn new(seed: u64) -> World {
+    pub fn new(seed: u64, state_path: Option<std::path::PathBuf>) -> World {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5157_4f52_4c44);
         let phone = format!("1555{:07}", rng.random_range(0..10_000_000u32));
         let lid = format!("{}", 100_000_000_000_000u64 + rng.random_range(0..900_000_000_000_000u64));
@@ -128,11 +142,52 @@ impl World {
                 collections,
                 signal: PhoneSignal::default(),
             },
+            state_path,
             pending: HashMap::new(),
             scanned: HashMap::new(),
             connections: HashMap::new(),
             logged_in: HashMap::new(),
             rng,
+        }
+    }
+
+    /// Restores the linked devices saved by an earlier run with the same seed.
+    pub fn load_devices(&mut self) -> anyhow::Result<()> {
+        let Some(path) = &self.state_path else { return Ok(()) };
+        let saved: SavedDevices = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| anyhow::anyhow!("simulator state {} is unreadable: {e}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if saved.phone != self.account.phone {
+            anyhow::bail!(
+                "simulator state {} belongs to another seed (account +{}, not +{})",
+                path.display(),
+                saved.phone,
+                self.account.phone
+            );
+        }
+        self.account.next_key_index = saved.next_key_index;
+        self.account.devices = saved.devices.into_iter().map(|d| (d.id, d)).collect();
+        Ok(())
+    }
+
+    /// Saves the linked devices (atomically), when a state path is set.
+    pub fn save_devices(&self) {
+        let Some(path) = &self.state_path else { return };
+        let saved = SavedDevices {
+            phone: self.account.phone.clone(),
+            next_key_index: self.account.next_key_index,
+            devices: self.account.devices.values().cloned().collect(),
+        };
+        let tmp = path.with_extension("tmp");
+        let result = serde_json::to_vec_pretty(&saved)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = result {
+            tracing::warn!("cannot save simulator state to {}: {e}", path.display());
         }
     }
 
@@ -171,13 +226,15 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(seed: u64) -> Arc<Shared> {
+    pub fn new(seed: u64, state_path: Option<std::path::PathBuf>) -> anyhow::Result<Arc<Shared>> {
         let mut key_rng = StdRng::seed_from_u64(seed ^ 0x4e4f_4953_45);
-        Arc::new(Shared {
-            world: std::sync::Mutex::new(World::new(seed)),
+        let mut world = World::new(seed, state_path);
+        world.load_devices()?;
+        Ok(Arc::new(Shared {
+            world: std::sync::Mutex::new(world),
             server: ServerIdentity::issue(&mut key_rng),
             next_id: AtomicU64::new(1),
-        })
+        }))
     }
 
     pub fn world(&self) -> std::sync::MutexGuard<'_, World> {

@@ -91,8 +91,10 @@ pub fn on_client_reply(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
             key_index: scanned.key_index,
             registration: scanned.registration,
             keys_shared: false,
+            key_share_id: None,
         },
     );
+    world.save_devices();
     info!(device = scanned.device_id, "companion linked; asking it to restart");
     vec![Outcome::Close(Some(stream_error("515", None)))]
 }
@@ -102,7 +104,9 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         let jid = attr(remove, "jid").and_then(|j| j.parse::<Jid>().ok());
         let device = jid.map(|j| j.device).filter(|d| *d != 0).or(ctx.device);
         if let Some(device) = device {
-            ctx.shared.world().account.devices.remove(&device);
+            let mut world = ctx.shared.world();
+            world.account.devices.remove(&device);
+            world.save_devices();
             info!(device, reason = ?attr(remove, "reason"), "companion unlinked itself");
         }
         return send(iq_result(iq, Vec::new()));
@@ -127,6 +131,7 @@ pub fn remove_devices(shared: &Shared, device: Option<u16>) -> Vec<u16> {
             world.push(conn, Push::Close(Some(stream_error("401", Some("device_removed")))));
         }
     }
+    world.save_devices();
     info!(?removed, "phone removed linked devices");
     removed
 }

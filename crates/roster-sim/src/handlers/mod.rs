@@ -7,6 +7,7 @@ pub mod keepalive;
 pub mod md;
 pub mod passive;
 pub mod privacy;
+pub mod receipt;
 pub mod props;
 pub mod session;
 pub mod usync;
@@ -41,8 +42,9 @@ pub fn send(node: Node) -> Vec<Outcome> {
 pub async fn handle(ctx: &mut Ctx, node: Node) -> Vec<Outcome> {
     match node.tag.as_ref() {
         "iq" => handle_iq(ctx, &node).await,
-        // Session signals, presence, acks and receipts need no answer here.
-        "ib" | "presence" | "ack" | "receipt" | "chatstate" => Vec::new(),
+        "receipt" => receipt::handle(ctx, &node),
+        // Session signals, presence and acks need no answer here.
+        "ib" | "presence" | "ack" | "chatstate" => Vec::new(),
         other => {
             debug!(tag = other, "ignoring stanza");
             Vec::new()

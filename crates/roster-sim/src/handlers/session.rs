@@ -92,7 +92,6 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
         let lid = Jid::lid_device(account.lid.as_str(), device).to_string();
         let dev = account.devices.get_mut(&device).expect("checked above");
         let share = (!dev.keys_shared).then(|| dev.registration.clone());
-        dev.keys_shared = true;
         (lid, share)
     };
     ctx.device = Some(device);
@@ -125,10 +124,14 @@ async fn key_share(ctx: &Ctx, device: u16, registration: &Registration) -> anyho
     };
     let encrypted = signal.encrypt_to(&identity, device, registration, &plaintext, &mut rng).await;
     ctx.shared.world().account.signal = signal;
+    let id = format!("3EB0{:016X}", ctx.shared.next_id());
+    if let Some(dev) = ctx.shared.world().account.devices.get_mut(&device) {
+        dev.key_share_id = Some(id.clone());
+    }
     let enc = NodeBuilder::new("enc").attr("v", "2").attr("type", "pkmsg").bytes(encrypted?).build();
     Ok(NodeBuilder::new("message")
         .attr("from", Jid::pn(phone.as_str()).to_string())
-        .attr("id", format!("3EB0{:016X}", ctx.shared.next_id()))
+        .attr("id", id)
         .attr("t", unix_now().to_string())
         .attr("type", "text")
         .attr("category", "peer")
