@@ -55,6 +55,11 @@ impl DataDir {
         self.path.join(SESSION_DB)
     }
 
+    /// Roster's own database: contacts, blocklist.
+    pub fn app_db(&self) -> PathBuf {
+        self.path.join("roster.db")
+    }
+
     /// Files that make up the session store (the database and its WAL files).
     pub(crate) fn session_db_files(&self) -> Vec<PathBuf> {
         ["", "-wal", "-shm", "-journal"]

@@ -18,8 +18,11 @@ use whatsapp_rust::transport::TokioWebSocketTransportFactory;
 use whatsapp_rust::wacore::store::device::DevicePropsOverride;
 use whatsapp_rust::wacore::types::events::ConnectFailureReason;
 
+use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
+use crate::numbers::parse_target;
+use crate::store::{BlockedEntry, Store, StoreError};
 
 /// The web client version announced to a non-WhatsApp server (the simulator).
 /// Against WhatsApp itself the client fetches the current one.
@@ -57,6 +60,8 @@ pub struct SessionSnapshot {
     pub state: ConnectionState,
     pub qr: Option<Qr>,
     pub account: Option<Account>,
+    /// How many users the account has blocked (cached until the server answers).
+    pub blocked_count: Option<usize>,
 }
 
 pub struct SessionConfig {
@@ -77,29 +82,35 @@ pub enum SessionError {
     RemoveStore { path: String, source: std::io::Error },
     #[error("the session is not running")]
     NotRunning,
+    #[error(transparent)]
+    Database(#[from] StoreError),
 }
 
 struct Running {
     handle: BotHandle,
     events: JoinHandle<()>,
+    _raw_nodes: RawNodeLease,
 }
 
 pub struct Session {
     config: SessionConfig,
     state: watch::Sender<SessionSnapshot>,
     running: Mutex<Option<Running>>,
+    store: Arc<Store>,
 }
 
 impl Session {
     /// Opens the session store and starts connecting: with a stored device
     /// it logs in, otherwise it asks the server for pairing QR codes.
     pub async fn start(config: SessionConfig) -> Result<Arc<Session>, SessionError> {
+        let store = Arc::new(Store::open(&config.data_dir.app_db())?);
         let (state, _) = watch::channel(SessionSnapshot {
             state: ConnectionState::Connecting,
             qr: None,
             account: None,
+            blocked_count: Some(store.blocked_count()?),
         });
-        let session = Arc::new(Session { config, state, running: Mutex::new(None) });
+        let session = Arc::new(Session { config, state, running: Mutex::new(None), store });
         let running = session.launch().await?;
         *session.running.lock().await = Some(running);
         Ok(session)
@@ -183,6 +194,42 @@ impl Session {
         .await
     }
 
+    /// Blocks or unblocks whoever `input` names (a number in any common
+    /// format, a PN JID or a LID JID). The count in the result, and in the
+    /// snapshot, is the server's after the change.
+    pub async fn set_blocked(&self, input: &str, block: bool) -> Result<BlockOutcome, BlockError> {
+        let span = info_span!("session.set_blocked", block);
+        async {
+            let target = parse_target(input, None)?;
+            let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
+            let outcome = blocklist::set_blocked(&client, &self.store, &target, block).await?;
+            self.publish(|s| s.blocked_count = Some(outcome.count));
+            Ok(outcome)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Fetches the server's blocklist again (also done on connect and on phone-side changes).
+    pub async fn refresh_blocklist(&self) -> Result<usize, BlockError> {
+        let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
+        let count = blocklist::refresh(&client, &self.store).await?;
+        self.publish(|s| s.blocked_count = Some(count));
+        Ok(count)
+    }
+
+    /// The blocklist as last fetched (usable offline).
+    pub fn blocklist(&self) -> Result<Vec<BlockedEntry>, StoreError> {
+        self.store.blocklist()
+    }
+
+    async fn connected_client(&self) -> Option<Arc<Client>> {
+        if self.snapshot().state != ConnectionState::Connected {
+            return None;
+        }
+        self.running.lock().await.as_ref().map(|r| r.handle.client())
+    }
+
     /// Drops the connection and connects again at once (keeps the device).
     pub async fn reconnect(&self) -> Result<(), SessionError> {
         let running = self.running.lock().await;
@@ -240,9 +287,11 @@ impl Session {
             } else {
                 info!("no stored device; waiting for a QR scan");
             }
-            let events = tokio::spawn(reduce_events(self.state.clone(), client, events_rx));
+            let raw_nodes = client.acquire_raw_node_forwarding();
+            let reducer = Reducer { state: self.state.clone(), client, store: self.store.clone() };
+            let events = tokio::spawn(reducer.run(events_rx));
             let handle = bot.spawn();
-            Ok(Running { handle, events })
+            Ok(Running { handle, events, _raw_nodes: raw_nodes })
         }
         .instrument(span)
         .await
@@ -271,12 +320,36 @@ impl EventHandler for Forward {
     }
 }
 
-/// Applies client events, in arrival order, to the published snapshot.
-async fn reduce_events(
+/// Applies client events, in arrival order, to the published snapshot and the store.
+struct Reducer {
     state: watch::Sender<SessionSnapshot>,
     client: Arc<Client>,
-    mut events: mpsc::UnboundedReceiver<Arc<Event>>,
-) {
+    store: Arc<Store>,
+}
+
+impl Reducer {
+    /// Refetches the blocklist in the background and publishes the count.
+    fn refresh_blocklist(&self) {
+        let (state, client, store) = (self.state.clone(), self.client.clone(), self.store.clone());
+        tokio::spawn(
+            async move {
+                match blocklist::refresh(&client, &store).await {
+                    Ok(count) => {
+                        state.send_if_modified(|s| {
+                            let changed = s.blocked_count != Some(count);
+                            s.blocked_count = Some(count);
+                            changed
+                        });
+                    }
+                    Err(e) => warn!("cannot refresh the blocklist: {e}"),
+                }
+            }
+            .instrument(info_span!("session.refresh_blocklist")),
+        );
+    }
+
+    async fn run(self, mut events: mpsc::UnboundedReceiver<Arc<Event>>) {
+    let (state, client) = (self.state.clone(), self.client.clone());
     while let Some(event) = events.recv().await {
         let update: Option<Box<dyn FnOnce(&mut SessionSnapshot)>> = match &*event {
             Event::PairingQrCode(qr) => {
@@ -306,7 +379,15 @@ async fn reduce_events(
                 warn!(error = ?e, "pairing failed");
                 None
             }
+            Event::RawNode(node) => {
+                if blocklist::is_blocklist_push(node.get()) {
+                    info!("the blocklist changed on another device");
+                    self.refresh_blocklist();
+                }
+                None
+            }
             Event::Connected(_) => {
+                self.refresh_blocklist();
                 let account = account_of(&client);
                 info!(phone = ?account.as_ref().map(|a| mask_phone(&a.phone)), "connected");
                 Some(Box::new(move |s| {
@@ -358,6 +439,7 @@ async fn reduce_events(
                 *snapshot != before
             });
         }
+    }
     }
 }
 

@@ -2,53 +2,13 @@
 //! against the protocol simulator over a real WebSocket, with the real SQLite
 //! session store on disk.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use roster_core::{ConnectionState, DataDir, Session, SessionConfig, SessionSnapshot, parse_server_url};
-use roster_sim::{SimConfig, SimHandle, Simulator};
+use std::path::Path;
 
-const DEADLINE: Duration = Duration::from_secs(20);
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("roster-login-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-async fn start_session(dir: &Path, sim: &SimHandle) -> Arc<Session> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
-    Session::start(SessionConfig {
-        data_dir: DataDir::open(dir).expect("data dir"),
-        server: Some(parse_server_url(&sim.ws_url()).expect("loopback url")),
-        device_name: "Roster test".into(),
-    })
-    .await
-    .expect("session starts")
-}
-
-async fn wait(session: &Session, what: &str, done: impl FnMut(&SessionSnapshot) -> bool) -> SessionSnapshot {
-    match session.wait_for(DEADLINE, done).await {
-        Some(s) => s,
-        None => panic!("timed out waiting for {what}; last snapshot: {:?}", session.snapshot()),
-    }
-}
-
-/// Pairs a new session by scanning its QR code with the simulated phone.
-async fn pair(dir: &Path, sim: &SimHandle) -> Arc<Session> {
-    let session = start_session(dir, sim).await;
-    let shown = wait(&session, "a QR code", |s| s.qr.is_some()).await;
-    assert_eq!(shown.state, ConnectionState::WaitingForScan);
-    let qr = shown.qr.expect("qr");
-    assert!(qr.svg.contains("<svg"), "the QR code is rendered as SVG");
-    sim.scan_qr(&qr.code).expect("the phone accepts the QR code");
-    wait(&session, "connected", |s| s.state == ConnectionState::Connected).await;
-    session
-}
+use common::{DEADLINE, pair, start_session, temp_dir, wait};
+use roster_core::ConnectionState;
+use roster_sim::{SimConfig, Simulator};
 
 /// A consistent copy of the session store (WAL included), as a backup tool would take.
 fn copy_store(from: &Path, to: &Path) {

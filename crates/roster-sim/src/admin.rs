@@ -1,20 +1,25 @@
 //! The HTTP side of the simulator, on the WebSocket's port: the chat socket,
-//! and the admin API through which tests and demos act as the phone.
+//! profile pictures, and the admin API through which tests and demos act as
+//! the phone.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{State, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::handlers::md;
-use crate::phone::ScanError;
-use crate::state::Shared;
 use crate::AutoScan;
+use crate::handlers::md;
+use crate::nodes::unix_now;
+use crate::phone::ScanError;
+use crate::phone_actions::{self, ActionError};
+use crate::pictures::{self, Size};
+use crate::state::Shared;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -25,11 +30,17 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws/chat", get(chat))
+        .route("/pp/{phone}/{id}/{size}", get(picture))
         .route("/admin/health", get(|| async { "ok" }))
         .route("/admin/world", get(world))
         .route("/admin/mock-phone/scan-qr", post(scan_qr))
         .route("/admin/mock-phone/show-qr", post(show_qr))
         .route("/admin/mock-phone/remove-device", post(remove_device))
+        .route("/admin/mock-phone/block", post(block))
+        .route("/admin/mock-phone/unblock", post(unblock))
+        .route("/admin/contacts/{who}/about", post(set_about))
+        .route("/admin/contacts/{who}/picture", post(set_picture))
+        .route("/admin/contacts/{who}/rename", post(rename))
         .with_state(state)
 }
 
@@ -39,14 +50,41 @@ async fn chat(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Respo
         .on_upgrade(move |socket| crate::connection::serve(state.shared, socket))
 }
 
+/// A profile picture, while its URL has not expired (403 after, like the CDN).
+async fn picture(
+    State(state): State<AppState>,
+    Path((phone, id, size)): Path<(String, u64, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(size) = Size::parse(&size) else { return StatusCode::NOT_FOUND.into_response() };
+    let expires: u64 = query.get("exp").and_then(|e| e.parse().ok()).unwrap_or(0);
+    if unix_now() > expires {
+        return (StatusCode::FORBIDDEN, "URL signature expired").into_response();
+    }
+    let current = state.shared.world().account.people.by_phone(&phone).and_then(|p| p.picture_id);
+    if current != Some(id) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ([(header::CONTENT_TYPE, "image/jpeg")], pictures::render(&phone, id, size)).into_response()
+}
+
+/// The whole world as JSON, for tests to state their expectations from.
 async fn world(State(state): State<AppState>) -> Response {
-    axum::Json(state.shared.world().view()).into_response()
+    axum::Json(crate::state::world_json(&state.shared.world())).into_response()
 }
 
 fn body_text(body: &Bytes) -> Result<String, Response> {
     String::from_utf8(body.to_vec())
         .map(|s| s.trim().to_owned())
         .map_err(|_| (StatusCode::BAD_REQUEST, "body is not UTF-8 text").into_response())
+}
+
+fn action_error(e: ActionError) -> Response {
+    let status = match e {
+        ActionError::Unknown(_) => StatusCode::NOT_FOUND,
+        ActionError::EmptyName => StatusCode::BAD_REQUEST,
+    };
+    (status, e.to_string()).into_response()
 }
 
 async fn scan_qr(State(state): State<AppState>, body: Bytes) -> Response {
@@ -86,4 +124,59 @@ async fn remove_device(State(state): State<AppState>, body: Bytes) -> Response {
         }
     };
     axum::Json(json!({ "removed": md::remove_devices(&state.shared, device) })).into_response()
+}
+
+async fn set_block(state: AppState, body: Bytes, block: bool) -> Response {
+    let target = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let mut world = state.shared.world();
+    match phone_actions::set_blocked(&mut world, &target, block) {
+        Ok(lid) => axum::Json(json!({ "lid": lid, "blocked": block, "count": world.account.blocklist.len() }))
+            .into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+async fn block(State(state): State<AppState>, body: Bytes) -> Response {
+    set_block(state, body, true).await
+}
+
+async fn unblock(State(state): State<AppState>, body: Bytes) -> Response {
+    set_block(state, body, false).await
+}
+
+async fn set_about(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+    let text = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = state.shared.next_id();
+    match phone_actions::set_about(&mut state.shared.world(), &who, &text, id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+/// Body `remove` deletes the picture; anything else sets a new one.
+async fn set_picture(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+    let remove = body_text(&body).is_ok_and(|t| t == "remove");
+    let id = state.shared.next_id();
+    match phone_actions::set_picture(&mut state.shared.world(), &who, remove, id) {
+        Ok(picture_id) => axum::Json(json!({ "picture_id": picture_id })).into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+async fn rename(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+    let name = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = state.shared.next_id();
+    match phone_actions::rename(&mut state.shared.world(), &who, &name, id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => action_error(e),
+    }
 }

@@ -12,6 +12,8 @@ use waproto::whatsapp::{self as wa, sync_action_value, syncd_mutation::SyncdOper
 
 pub const CRITICAL_BLOCK: &str = "critical_block";
 pub const CRITICAL_UNBLOCK_LOW: &str = "critical_unblock_low";
+/// Mutations per patch the phone writes.
+pub const PATCH_SIZE: usize = 500;
 
 /// One mutation the phone makes: a JSON index and its value.
 pub struct Mutation {
@@ -60,6 +62,45 @@ impl Collections {
         };
         let mutation = Mutation { index: r#"["setting_pushName"]"#.into(), value, schema_version: 1 };
         self.apply(CRITICAL_BLOCK, key_id, key, vec![mutation], rng);
+    }
+
+    /// Saves (or renames) people in the phone's address book, as contact
+    /// actions in `critical_unblock_low`, at most `PATCH_SIZE` per patch.
+    pub fn save_contacts<'a>(
+        &mut self,
+        key_id: &[u8],
+        key: &[u8; 32],
+        people: impl IntoIterator<Item = &'a crate::people::Person>,
+        rng: &mut rand::rngs::StdRng,
+    ) {
+        let mutations: Vec<Mutation> = people
+            .into_iter()
+            .filter_map(|p| {
+                let full = p.saved_name.clone()?;
+                let first = full.split_whitespace().next().map(str::to_owned);
+                Some(Mutation {
+                    index: format!(r#"["contact","{}"]"#, p.pn_jid()),
+                    value: wa::SyncActionValue {
+                        timestamp: Some(now_ms()),
+                        contact_action: buffa::MessageField::some(sync_action_value::ContactAction {
+                            full_name: Some(full),
+                            first_name: first,
+                            lid_jid: Some(p.lid_jid()),
+                            save_on_primary_addressbook: Some(true),
+                            pn_jid: Some(p.pn_jid()),
+                            username: None,
+                        }),
+                        ..Default::default()
+                    },
+                    schema_version: 2,
+                })
+            })
+            .collect();
+        let mut mutations = mutations.into_iter().peekable();
+        while mutations.peek().is_some() {
+            let chunk: Vec<Mutation> = mutations.by_ref().take(PATCH_SIZE).collect();
+            self.apply(CRITICAL_UNBLOCK_LOW, key_id, key, chunk, rng);
+        }
     }
 
     /// Writes a patch of SET mutations at the collection's next version.

@@ -14,8 +14,11 @@ pub mod connection;
 pub mod frame;
 pub mod handlers;
 pub mod nodes;
+pub mod people;
 pub mod noise;
 pub mod phone;
+pub mod phone_actions;
+pub mod pictures;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -40,11 +43,15 @@ pub struct SimConfig {
     pub auto_scan: Option<Duration>,
     /// When set, linked devices are kept in this JSON file across restarts.
     pub state_path: Option<std::path::PathBuf>,
+    /// How many other people are on the simulated WhatsApp.
+    pub contacts: usize,
+    /// How long a profile picture URL stays valid.
+    pub picture_ttl: Duration,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), seed: 1, auto_scan: None, state_path: None }
+        SimConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), seed: 1, auto_scan: None, state_path: None, contacts: 300, picture_ttl: Duration::from_secs(3600) }
     }
 }
 
@@ -65,10 +72,11 @@ impl Simulator {
             "the simulator only listens on loopback addresses, not {}",
             config.listen.ip()
         );
-        let shared = Shared::new(config.seed, config.state_path.clone())?;
+        let shared = Shared::new(config.seed, config.contacts, config.picture_ttl, config.state_path.clone())?;
         let auto_scan = Arc::new(AutoScan { delay: config.auto_scan, latest: Arc::new(Mutex::new(None)) });
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        shared.set_base_url(format!("http://{addr}"));
         let app = admin::router(admin::AppState { shared: shared.clone(), auto_scan: auto_scan.clone() });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -123,6 +131,16 @@ impl SimHandle {
 
     pub fn world(&self) -> state::WorldView {
         self.shared.world().view()
+    }
+
+    /// The whole world, exactly as `GET /admin/world` serves it.
+    pub fn world_json(&self) -> serde_json::Value {
+        state::world_json(&self.shared.world())
+    }
+
+    /// The phone blocks (or unblocks) someone by number or JID; linked devices are told.
+    pub fn phone_set_blocked(&self, target: &str, block: bool) -> Result<String, phone_actions::ActionError> {
+        phone_actions::set_blocked(&mut self.shared.world(), target, block)
     }
 
     pub async fn shutdown(self) {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use roster_sim::{SimConfig, Simulator};
 
-const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE]";
+const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE] [--contacts N]";
 
 fn parse_args() -> Result<SimConfig, String> {
     let mut config = SimConfig::default();
@@ -27,6 +27,14 @@ fn parse_args() -> Result<SimConfig, String> {
                     return Err(format!("--auto-scan: {secs} is out of range (0 to 3600 seconds)"));
                 }
                 config.auto_scan = Some(Duration::from_secs_f64(secs));
+            }
+            "--contacts" => {
+                let v = value("--contacts")?;
+                config.contacts = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 200_000)
+                    .ok_or(format!("--contacts: '{v}' is not a whole number up to 200000"))?;
             }
             "--state" => config.state_path = Some(value("--state")?.into()),
             "-h" | "--help" => return Err(USAGE.to_owned()),

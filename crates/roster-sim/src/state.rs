@@ -14,6 +14,7 @@ use wacore_libsignal::protocol::KeyPair;
 
 use crate::appstate::Collections;
 use crate::cert::ServerIdentity;
+use crate::people::People;
 use crate::phone::PhoneSignal;
 
 pub type ConnId = u64;
@@ -77,6 +78,10 @@ pub struct Account {
     pub app_state_key: [u8; 32],
     pub collections: Collections,
     pub signal: PhoneSignal,
+    /// Everyone else on the simulated WhatsApp, and the phone's address book.
+    pub people: People,
+    /// Blocked users: LID user → time blocked.
+    pub blocklist: BTreeMap<String, u64>,
 }
 
 pub struct World {
@@ -114,7 +119,7 @@ const FIRST_NAMES: &[&str] = &[
 ];
 
 impl World {
-    pub fn new(seed: u64, state_path: Option<std::path::PathBuf>) -> World {
+    pub fn new(seed: u64, contacts: usize, state_path: Option<std::path::PathBuf>) -> World {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5157_4f52_4c44);
         let phone = format!("1555{:07}", rng.random_range(0..10_000_000u32));
         let lid = format!("{}", 100_000_000_000_000u64 + rng.random_range(0..900_000_000_000_000u64));
@@ -126,8 +131,18 @@ impl World {
         let mut app_state_key = [0u8; 32];
         rng.fill(&mut app_state_key[..]);
         let app_state_key_id = vec![0, 0, 0, 1, rng.random::<u8>(), rng.random::<u8>()];
+        let people = People::generate(seed, contacts, &phone);
         let mut collections = Collections::default();
         collections.set_push_name(&app_state_key_id, &app_state_key, &push_name, &mut rng);
+        collections.save_contacts(&app_state_key_id, &app_state_key, people.address_book(), &mut rng);
+        // A few people start blocked, one of them outside the address book.
+        let mut blocklist = BTreeMap::new();
+        let first_unsaved = people.list.iter().position(|p| p.saved_name.is_none());
+        for i in [1usize, 4].into_iter().chain(first_unsaved) {
+            if let Some(p) = people.list.get(i) {
+                blocklist.insert(p.lid.clone(), 1_700_000_000 + i as u64);
+            }
+        }
         World {
             account: Account {
                 phone,
@@ -141,6 +156,8 @@ impl World {
                 app_state_key,
                 collections,
                 signal: PhoneSignal::default(),
+                people,
+                blocklist,
             },
             state_path,
             pending: HashMap::new(),
@@ -223,18 +240,36 @@ pub struct Shared {
     pub world: std::sync::Mutex<World>,
     pub server: ServerIdentity,
     pub next_id: AtomicU64,
+    pub picture_ttl: std::time::Duration,
+    base_url: std::sync::OnceLock<String>,
 }
 
 impl Shared {
-    pub fn new(seed: u64, state_path: Option<std::path::PathBuf>) -> anyhow::Result<Arc<Shared>> {
+    pub fn new(
+        seed: u64,
+        contacts: usize,
+        picture_ttl: std::time::Duration,
+        state_path: Option<std::path::PathBuf>,
+    ) -> anyhow::Result<Arc<Shared>> {
         let mut key_rng = StdRng::seed_from_u64(seed ^ 0x4e4f_4953_45);
-        let mut world = World::new(seed, state_path);
+        let mut world = World::new(seed, contacts, state_path);
         world.load_devices()?;
         Ok(Arc::new(Shared {
             world: std::sync::Mutex::new(world),
             server: ServerIdentity::issue(&mut key_rng),
             next_id: AtomicU64::new(1),
+            picture_ttl,
+            base_url: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// `http://HOST:PORT` of the simulator, for the URLs it hands out.
+    pub fn base_url(&self) -> &str {
+        self.base_url.get().map_or("http://127.0.0.1", String::as_str)
+    }
+
+    pub fn set_base_url(&self, url: String) {
+        let _ = self.base_url.set(url);
     }
 
     pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
@@ -245,4 +280,35 @@ impl Shared {
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// The world as `GET /admin/world` shows it.
+pub fn world_json(world: &World) -> serde_json::Value {
+    use serde_json::json;
+    let account = &world.account;
+    let phone_of_lid = |lid: &str| account.people.by_lid(lid).map(|p| p.phone.clone());
+    let blocklist: Vec<_> = account
+        .blocklist
+        .iter()
+        .map(|(lid, t)| json!({ "lid": lid, "phone": phone_of_lid(lid), "t": t }))
+        .collect();
+    let people: Vec<_> = account
+        .people
+        .list
+        .iter()
+        .map(|p| {
+            json!({
+                "phone": p.phone, "lid": p.lid, "push_name": p.push_name, "saved_name": p.saved_name,
+                "about": p.about, "about_set_at": p.about_set_at, "about_visible": p.about_visible(),
+                "picture_id": p.picture_id, "picture_visible": p.picture_visible(),
+            })
+        })
+        .collect();
+    json!({
+        "account": world.view(),
+        "people": people,
+        "unregistered": account.people.unregistered,
+        "blocklist": blocklist,
+        "blocklist_dhash": crate::handlers::blocklist::dhash(world),
+    })
 }

@@ -6,6 +6,7 @@ pub mod encrypt;
 pub mod keepalive;
 pub mod md;
 pub mod passive;
+pub mod picture;
 pub mod privacy;
 pub mod receipt;
 pub mod props;
@@ -67,6 +68,7 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         "privacy" => privacy::handle(iq),
         "encrypt" => encrypt::handle(iq),
         "usync" => usync::handle(ctx, iq),
+        "w:profile:picture" => picture::handle(ctx, iq),
         "w:sync:app:state" => appstate::handle(ctx, iq),
         "w:p" | "urn:xmpp:ping" => keepalive::handle(iq),
         _ => {

@@ -1,21 +1,136 @@
-//! `usync`: user queries (devices, contacts, LIDs). Users left out of the
-//! answer mean "unchanged" to the client.
+//! `usync`: user queries — contact (is on WhatsApp), lid, status (about),
+//! picture, devices. Users left out of the answer mean "unchanged" to the
+//! client, which is how the account's own device list is answered.
+
+use std::collections::HashSet;
 
 use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{attr, child, iq_result};
+use crate::nodes::{attr, child, children, iq_result, text};
+use crate::people::Person;
+use crate::state::World;
 
-pub fn handle(_ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
+pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
+    let Some(query) = child(iq, "usync") else {
+        return send(iq_result(iq, Vec::new()));
+    };
+    let protocols: HashSet<String> = child(query, "query")
+        .and_then(|q| q.children())
+        .map(|c| c.iter().map(|n| n.tag.to_string()).collect())
+        .unwrap_or_default();
+    let world = ctx.shared.world();
+    let users: Vec<Node> = child(query, "list")
+        .into_iter()
+        .flat_map(|l| children(l, "user"))
+        .filter_map(|user| answer(&world, &protocols, user))
+        .collect();
     let mut usync = NodeBuilder::new("usync");
-    if let Some(query) = child(iq, "usync") {
-        for key in ["sid", "mode", "context", "index", "last"] {
-            if let Some(value) = attr(query, key) {
-                usync = usync.attr(key, value);
-            }
+    for key in ["sid", "mode", "context", "index", "last"] {
+        if let Some(value) = attr(query, key) {
+            usync = usync.attr(key, value);
         }
     }
-    let usync = usync.children([NodeBuilder::new("list").build()]).build();
+    let usync = usync.children([NodeBuilder::new("list").children(users).build()]).build();
     send(iq_result(iq, vec![usync]))
+}
+
+/// Who a `<user>` asks about: by `jid` (PN or LID), or by `<contact>+E164</contact>`.
+enum Asked {
+    Pn(String),
+    Lid(String),
+}
+
+fn asked(user: &Node) -> Option<Asked> {
+    if let Some(jid) = attr(user, "jid") {
+        let (user_part, server) = jid.split_once('@')?;
+        let bare = user_part.split(':').next()?.to_owned();
+        return match server {
+            "lid" => Some(Asked::Lid(bare)),
+            "s.whatsapp.net" => Some(Asked::Pn(bare)),
+            _ => None,
+        };
+    }
+    let number: String = text(child(user, "contact")?)?.chars().filter(char::is_ascii_digit).collect();
+    (!number.is_empty()).then_some(Asked::Pn(number))
+}
+
+fn answer(world: &World, protocols: &HashSet<String>, user: &Node) -> Option<Node> {
+    let asked = asked(user)?;
+    let own = match &asked {
+        Asked::Pn(n) => *n == world.account.phone,
+        Asked::Lid(l) => *l == world.account.lid,
+    };
+    if own {
+        return None; // the account's own devices: unchanged
+    }
+    let person = match &asked {
+        Asked::Pn(n) => world.account.people.by_phone(n),
+        Asked::Lid(l) => world.account.people.by_lid(l),
+    };
+    let Some(person) = person else {
+        // Not on WhatsApp: only a contact query gets an answer, "out".
+        let Asked::Pn(number) = asked else { return None };
+        if !protocols.contains("contact") {
+            return None;
+        }
+        return Some(
+            NodeBuilder::new("user")
+                .attr("jid", format!("{number}@s.whatsapp.net"))
+                .children([NodeBuilder::new("contact").attr("type", "out").build()])
+                .build(),
+        );
+    };
+    let mut node = NodeBuilder::new("user");
+    let mut kids = Vec::new();
+    match asked {
+        Asked::Pn(_) => {
+            node = node.attr("jid", person.pn_jid());
+            if protocols.contains("lid") {
+                kids.push(NodeBuilder::new("lid").attr("val", person.lid_jid()).build());
+            }
+        }
+        Asked::Lid(_) => node = node.attr("jid", person.lid_jid()).attr("pn_jid", person.pn_jid()),
+    }
+    if protocols.contains("contact") {
+        kids.push(NodeBuilder::new("contact").attr("type", "in").build());
+    }
+    if protocols.contains("status") {
+        kids.push(status(person));
+    }
+    if protocols.contains("picture") {
+        kids.push(picture(person));
+    }
+    if protocols.contains("devices") {
+        let device = NodeBuilder::new("device").attr("id", "0").build();
+        let list = NodeBuilder::new("device-list").children([device]).build();
+        kids.push(NodeBuilder::new("devices").children([list]).build());
+    }
+    Some(node.children(kids).build())
+}
+
+fn status(person: &Person) -> Node {
+    if person.about_visible() {
+        NodeBuilder::new("status")
+            .attr("t", person.about_set_at.to_string())
+            .string_content(person.about.as_str())
+            .build()
+    } else {
+        NodeBuilder::new("status").attr("code", "401").build()
+    }
+}
+
+fn picture(person: &Person) -> Node {
+    match person.picture_id {
+        Some(id) if person.picture_visible() => NodeBuilder::new("picture").attr("id", id.to_string()).build(),
+        Some(_) => error_child("picture", 401, "not-authorized"),
+        None => error_child("picture", 404, "item-not-found"),
+    }
+}
+
+pub fn error_child(tag: &'static str, code: u16, text: &str) -> Node {
+    NodeBuilder::new(tag)
+        .children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text).build()])
+        .build()
 }

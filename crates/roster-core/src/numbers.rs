@@ -1,0 +1,147 @@
+//! What the operator types to name someone: a phone number in any common
+//! format, a PN JID or a LID JID. Groups, newsletters and junk are refused
+//! with a specific reason.
+
+use thiserror::Error;
+
+/// Someone named by the operator, normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A phone number: E.164 digits, no `+`.
+    Phone(String),
+    /// A LID user (the digits before `@lid`).
+    Lid(String),
+}
+
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum TargetError {
+    #[error("enter a phone number, a phone JID (…@s.whatsapp.net) or a LID (…@lid)")]
+    Empty,
+    #[error("'{0}' is a group; only individual contacts can be blocked")]
+    Group(String),
+    #[error("'{0}' is a channel (newsletter); only individual contacts can be blocked")]
+    Newsletter(String),
+    #[error("'{0}' is a broadcast list or status; only individual contacts can be blocked")]
+    Broadcast(String),
+    #[error("'{input}' has an unknown address type '@{server}'")]
+    UnknownServer { input: String, server: String },
+    #[error("'{0}' is not a phone number: it has characters other than digits, spaces, + - . ( )")]
+    NotANumber(String),
+    #[error("'{0}' is too short to be a phone number")]
+    TooShort(String),
+    #[error("'{0}' is too long to be a phone number (at most 15 digits)")]
+    TooLong(String),
+    #[error("'{0}' has no country code; type it with + and the country code, or set a default country")]
+    NeedsCountry(String),
+    #[error("'{0}' is not a valid phone number: {1}")]
+    Invalid(String, String),
+}
+
+/// Parses operator input. `default_country` (ISO code, e.g. "BR") applies
+/// to numbers typed without a country code.
+pub fn parse_target(input: &str, default_country: Option<&str>) -> Result<Target, TargetError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(TargetError::Empty);
+    }
+    if let Some((user, server)) = input.rsplit_once('@') {
+        let bare = user.split([':', '.']).next().unwrap_or_default();
+        let digits_only = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit());
+        return match server.to_ascii_lowercase().as_str() {
+            "s.whatsapp.net" | "c.us" if digits_only => phone_digits(bare, input),
+            "lid" if digits_only => Ok(Target::Lid(bare.to_owned())),
+            "s.whatsapp.net" | "c.us" | "lid" => Err(TargetError::NotANumber(input.to_owned())),
+            "g.us" => Err(TargetError::Group(input.to_owned())),
+            "newsletter" => Err(TargetError::Newsletter(input.to_owned())),
+            "broadcast" => Err(TargetError::Broadcast(input.to_owned())),
+            other => Err(TargetError::UnknownServer { input: input.to_owned(), server: other.to_owned() }),
+        };
+    }
+    parse_phone(input, default_country).map(Target::Phone)
+}
+
+fn phone_digits(digits: &str, input: &str) -> Result<Target, TargetError> {
+    match digits.len() {
+        0..=6 => Err(TargetError::TooShort(input.to_owned())),
+        7..=15 => Ok(Target::Phone(digits.to_owned())),
+        _ => Err(TargetError::TooLong(input.to_owned())),
+    }
+}
+
+/// A typed phone number → E.164 digits.
+pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<String, TargetError> {
+    let owned = || input.to_owned();
+    if input.chars().any(|c| !(c.is_ascii_digit() || " +-.()/\u{a0}".contains(c))) {
+        return Err(TargetError::NotANumber(owned()));
+    }
+    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+    let international = input.trim_start().starts_with('+') || digits.starts_with("00");
+    let digits = if input.trim_start().starts_with('+') { digits } else { digits.trim_start_matches("00").to_owned() };
+    if digits.len() < 7 {
+        return Err(TargetError::TooShort(owned()));
+    }
+    if digits.len() > 15 + if international { 0 } else { 2 } {
+        return Err(TargetError::TooLong(owned()));
+    }
+    let country = default_country.and_then(|c| c.to_ascii_uppercase().parse::<phonenumber::country::Id>().ok());
+    let text = if international { format!("+{digits}") } else { input.to_owned() };
+    match phonenumber::parse(country, &text) {
+        Ok(number) => {
+            let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+            let e164 = e164.trim_start_matches('+').to_owned();
+            if phonenumber::is_valid(&number) || (international && (8..=15).contains(&e164.len())) {
+                Ok(e164)
+            } else {
+                Err(TargetError::Invalid(owned(), "no such number in its country's numbering plan".into()))
+            }
+        }
+        // Typed without + and no default country: read it as international digits.
+        Err(_) if !international && country.is_none() => {
+            if (8..=15).contains(&digits.len()) {
+                Ok(digits)
+            } else {
+                Err(TargetError::NeedsCountry(owned()))
+            }
+        }
+        Err(e) => Err(TargetError::Invalid(owned(), e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_phone_formats() {
+        let br = Some("BR");
+        for typed in ["+55 (11) 99999-9999", "5511999999999", "+55 11 99999 9999", "0055 11 99999.9999"] {
+            assert_eq!(parse_target(typed, br), Ok(Target::Phone("5511999999999".into())), "{typed}");
+        }
+        // National format with the trunk prefix, read with the default country.
+        assert_eq!(parse_target("011 99999-9999", br), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("(11) 99999-9999", br), Ok(Target::Phone("5511999999999".into())));
+    }
+
+    #[test]
+    fn jids() {
+        assert_eq!(parse_target("5511999999999@s.whatsapp.net", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("5511999999999:3@s.whatsapp.net", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("5511999999999@c.us", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("123456789012345@lid", None), Ok(Target::Lid("123456789012345".into())));
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        assert!(matches!(parse_target("120363123456789@g.us", None), Err(TargetError::Group(_))));
+        assert!(matches!(parse_target("123@newsletter", None), Err(TargetError::Newsletter(_))));
+        assert!(matches!(parse_target("status@broadcast", None), Err(TargetError::Broadcast(_))));
+        assert!(matches!(parse_target("abc@example.com", None), Err(TargetError::UnknownServer { .. })));
+        assert!(matches!(parse_target("call me maybe", None), Err(TargetError::NotANumber(_))));
+        assert!(matches!(parse_target("12345", None), Err(TargetError::TooShort(_))));
+        assert!(matches!(parse_target("+1234567890123456789", None), Err(TargetError::TooLong(_))));
+        assert!(matches!(parse_target("   ", None), Err(TargetError::Empty)));
+        assert!(matches!(parse_target("abc@lid", None), Err(TargetError::NotANumber(_))));
+        let msg = parse_target("120363123456789@g.us", None).unwrap_err().to_string();
+        assert!(msg.contains("group"), "{msg}");
+    }
+}

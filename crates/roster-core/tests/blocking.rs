@@ -1,0 +1,153 @@
+//! Blocking from Roster and from the phone, against the simulator, with the
+//! real client. Every expectation comes from the simulator's world (the same
+//! JSON `GET /admin/world` serves).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{pair, temp_dir, wait};
+use roster_core::{BlockError, Session, TargetError};
+use roster_sim::{SimConfig, SimHandle, Simulator};
+use serde_json::Value;
+
+fn world_blocked_lids(sim: &SimHandle) -> BTreeSet<String> {
+    sim.world_json()["blocklist"].as_array().unwrap().iter().map(|e| e["lid"].as_str().unwrap().to_owned()).collect()
+}
+
+fn app_blocked_lids(session: &Session) -> BTreeSet<String> {
+    session.blocklist().unwrap().into_iter().map(|e| e.lid).collect()
+}
+
+/// People of the world who are not blocked, Brazilian numbers first.
+fn unblocked_people(sim: &SimHandle) -> Vec<Value> {
+    let world = sim.world_json();
+    let blocked = world_blocked_lids(sim);
+    let mut people: Vec<Value> = world["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !blocked.contains(p["lid"].as_str().unwrap()))
+        .cloned()
+        .collect();
+    people.sort_by_key(|p| !p["phone"].as_str().unwrap().starts_with("55"));
+    people
+}
+
+fn assert_in_sync(sim: &SimHandle, session: &Session, count: usize, step: &str) {
+    let expected = world_blocked_lids(sim);
+    assert_eq!(count, expected.len(), "{step}: the count is the server's");
+    assert_eq!(app_blocked_lids(session), expected, "{step}: the stored blocklist is the server's");
+    assert_eq!(session.snapshot().blocked_count, Some(expected.len()), "{step}: the header count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_and_unblock_by_every_kind_of_input() {
+    let sim = Simulator::start(SimConfig { seed: 11, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("block-formats"), &sim).await;
+    let initial = world_blocked_lids(&sim).len();
+    assert!(initial > 0, "the seeded world starts with some blocked users");
+    wait(&session, "the initial blocked count", |s| s.blocked_count == Some(initial)).await;
+    assert_eq!(app_blocked_lids(&session), world_blocked_lids(&sim));
+
+    let people = unblocked_people(&sim);
+    let br = |i: usize| people[i]["phone"].as_str().unwrap().to_owned();
+    // A Brazilian mobile: 55 + 2-digit area + 9 digits.
+    let fmt = |p: &str, f: fn(&str, &str, &str, &str) -> String| f(&p[..2], &p[2..4], &p[4..9], &p[9..]);
+    let inputs = vec![
+        fmt(&br(0), |cc, area, a, b| format!("+{cc} ({area}) {a}-{b}")),
+        br(1),
+        fmt(&br(2), |cc, area, a, b| format!("+{cc} {area} {a} {b}")),
+        fmt(&br(3), |cc, area, a, b| format!("00{cc} {area} {a}.{b}")),
+        fmt(&br(4), |cc, area, a, b| format!("+{cc}-{area}-{a}-{b}")),
+        format!("{}@s.whatsapp.net", br(5)),
+        format!("{}@lid", people[6]["lid"].as_str().unwrap()),
+    ];
+    let mut blocked = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let outcome = session.set_blocked(input, true).await.unwrap_or_else(|e| panic!("block {input}: {e}"));
+        assert!(outcome.blocked);
+        assert_eq!(outcome.lid, people[i]["lid"].as_str().unwrap(), "{input} resolved to the right person");
+        assert!(world_blocked_lids(&sim).contains(&outcome.lid), "{input} is blocked on the server");
+        assert_in_sync(&sim, &session, outcome.count, &format!("block {input}"));
+        assert_eq!(outcome.count, initial + i + 1);
+        blocked.push(outcome.lid);
+    }
+    // Blocking again is idempotent.
+    let again = session.set_blocked(&inputs[1], true).await.unwrap();
+    assert_eq!(again.count, initial + inputs.len());
+
+    for input in &inputs {
+        let outcome = session.set_blocked(input, false).await.unwrap_or_else(|e| panic!("unblock {input}: {e}"));
+        assert!(!outcome.blocked);
+        assert!(!world_blocked_lids(&sim).contains(&outcome.lid));
+        assert_in_sync(&sim, &session, outcome.count, &format!("unblock {input}"));
+    }
+    assert_eq!(world_blocked_lids(&sim).len(), initial);
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_unregistered_numbers_and_junk_are_refused_and_change_nothing() {
+    let sim = Simulator::start(SimConfig { seed: 12, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("block-refused"), &sim).await;
+    let before = world_blocked_lids(&sim);
+    wait(&session, "the initial blocked count", |s| s.blocked_count == Some(before.len())).await;
+
+    let group = session.set_blocked("120363123456789@g.us", true).await.unwrap_err();
+    assert!(matches!(group, BlockError::Target(TargetError::Group(_))), "{group}");
+    assert!(group.to_string().contains("group"));
+
+    let unregistered = sim.world_json()["unregistered"][0].as_str().unwrap().to_owned();
+    let err = session.set_blocked(&format!("+{unregistered}"), true).await.unwrap_err();
+    assert!(matches!(err, BlockError::NotOnWhatsApp(_)), "{err}");
+    assert_eq!(err.to_string(), format!("+{unregistered} is not on WhatsApp"));
+
+    let junk = session.set_blocked("call me maybe", true).await.unwrap_err();
+    assert!(matches!(junk, BlockError::Target(TargetError::NotANumber(_))), "{junk}");
+
+    assert_eq!(world_blocked_lids(&sim), before, "nothing changed on the server");
+    assert_eq!(app_blocked_lids(&session), before, "nothing changed in the app");
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_made_on_the_phone_update_the_count() {
+    let sim = Simulator::start(SimConfig { seed: 13, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("block-phone"), &sim).await;
+    let initial = world_blocked_lids(&sim).len();
+    wait(&session, "the initial blocked count", |s| s.blocked_count == Some(initial)).await;
+
+    let person = unblocked_people(&sim)[0].clone();
+    let phone = person["phone"].as_str().unwrap();
+    sim.phone_set_blocked(phone, true).unwrap();
+    wait(&session, "the phone's block", |s| s.blocked_count == Some(initial + 1)).await;
+    assert_eq!(app_blocked_lids(&session), world_blocked_lids(&sim));
+
+    sim.phone_set_blocked(phone, false).unwrap();
+    wait(&session, "the phone's unblock", |s| s.blocked_count == Some(initial)).await;
+    assert_eq!(app_blocked_lids(&session), world_blocked_lids(&sim));
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_needs_a_connection() {
+    let sim = Simulator::start(SimConfig { seed: 14, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("block-offline");
+    let session = pair(&dir, &sim).await;
+    let count = world_blocked_lids(&sim).len();
+    wait(&session, "the initial blocked count", |s| s.blocked_count == Some(count)).await;
+    session.shutdown().await;
+    sim.shutdown().await;
+
+    // The server is gone: the cached list and count stay usable, actions are refused.
+    let session = common::start_session_at(&dir, "ws://127.0.0.1:9/ws/chat").await;
+    assert_eq!(session.snapshot().blocked_count, Some(count), "cached count shown at once");
+    assert_eq!(session.blocklist().unwrap().len(), count);
+    let err = session.set_blocked("+5511999999999", true).await.unwrap_err();
+    assert!(matches!(err, BlockError::NotConnected), "{err}");
+    session.shutdown().await;
+}

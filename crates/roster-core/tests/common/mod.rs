@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests: a session against the simulator.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use roster_core::{ConnectionState, DataDir, Session, SessionConfig, SessionSnapshot, parse_server_url};
+use roster_sim::SimHandle;
+
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("roster-login-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+pub async fn start_session(dir: &Path, sim: &SimHandle) -> Arc<Session> {
+    start_session_at(dir, &sim.ws_url()).await
+}
+
+pub async fn start_session_at(dir: &Path, url: &str) -> Arc<Session> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    Session::start(SessionConfig {
+        data_dir: DataDir::open(dir).expect("data dir"),
+        server: Some(parse_server_url(url).expect("loopback url")),
+        device_name: "Roster test".into(),
+    })
+    .await
+    .expect("session starts")
+}
+
+pub async fn wait(session: &Session, what: &str, done: impl FnMut(&SessionSnapshot) -> bool) -> SessionSnapshot {
+    match session.wait_for(DEADLINE, done).await {
+        Some(s) => s,
+        None => panic!("timed out waiting for {what}; last snapshot: {:?}", session.snapshot()),
+    }
+}
+
+/// Pairs a new session by scanning its QR code with the simulated phone.
+pub async fn pair(dir: &Path, sim: &SimHandle) -> Arc<Session> {
+    let session = start_session(dir, sim).await;
+    let shown = wait(&session, "a QR code", |s| s.qr.is_some()).await;
+    assert_eq!(shown.state, ConnectionState::WaitingForScan);
+    let qr = shown.qr.expect("qr");
+    assert!(qr.svg.contains("<svg"), "the QR code is rendered as SVG");
+    sim.scan_qr(&qr.code).expect("the phone accepts the QR code");
+    wait(&session, "connected", |s| s.state == ConnectionState::Connected).await;
+    session
+}
+

@@ -1,0 +1,39 @@
+//! `w:profile:picture`: where a user's profile picture is, if it may be seen.
+
+use wacore_binary::Node;
+use wacore_binary::builder::NodeBuilder;
+
+use super::usync::error_child;
+use super::{Ctx, Outcome, send};
+use crate::nodes::{attr, child, iq_result, unix_now};
+use crate::pictures::{self, Size};
+
+pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
+    let request = child(iq, "picture");
+    let size = request.and_then(|p| attr(p, "type")).and_then(|t| Size::parse(&t)).unwrap_or(Size::Preview);
+    let known = request.and_then(|p| attr(p, "id"));
+    let target = attr(iq, "target").unwrap_or_default();
+    let user = target.split('@').next().unwrap_or_default().split(':').next().unwrap_or_default();
+    let world = ctx.shared.world();
+    let Some(person) = world.account.people.find(user) else {
+        return send(iq_result(iq, vec![error_child("picture", 404, "item-not-found")]));
+    };
+    let answer = match person.picture_id {
+        None => error_child("picture", 404, "item-not-found"),
+        Some(_) if !person.picture_visible() => error_child("picture", 401, "not-authorized"),
+        Some(id) if known.as_deref() == Some(id.to_string().as_str()) => {
+            NodeBuilder::new("picture").attr("id", id.to_string()).build()
+        }
+        Some(id) => {
+            let path = pictures::path(&person.phone, id, size);
+            let expires = unix_now() + ctx.shared.picture_ttl.as_secs();
+            NodeBuilder::new("picture")
+                .attr("id", id.to_string())
+                .attr("type", size.as_str())
+                .attr("url", format!("{}{path}?exp={expires}", ctx.shared.base_url()))
+                .attr("direct_path", path)
+                .build()
+        }
+    };
+    send(iq_result(iq, vec![answer]))
+}

@@ -1,0 +1,98 @@
+//! Things done on the phone (through the admin API) that linked devices
+//! must hear about: blocks, about and picture changes, address-book renames.
+
+use thiserror::Error;
+use wacore_binary::Node;
+use wacore_binary::builder::NodeBuilder;
+
+use crate::appstate::CRITICAL_UNBLOCK_LOW;
+use crate::handlers::blocklist;
+use crate::nodes::{SERVER, unix_now};
+use crate::state::{Push, World};
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ActionError {
+    #[error("nobody on the simulated WhatsApp has the number or JID '{0}'")]
+    Unknown(String),
+    #[error("the name must not be empty")]
+    EmptyName,
+}
+
+/// A number (any punctuation), PN JID or LID JID → the person's LID user.
+fn resolve<'a>(world: &'a World, target: &str) -> Result<&'a crate::people::Person, ActionError> {
+    let user = target.split('@').next().unwrap_or_default().split(':').next().unwrap_or_default();
+    let digits: String = user.chars().filter(char::is_ascii_digit).collect();
+    world.account.people.find(&digits).ok_or_else(|| ActionError::Unknown(target.to_owned()))
+}
+
+pub fn set_blocked(world: &mut World, target: &str, block: bool) -> Result<String, ActionError> {
+    let lid = resolve(world, target)?.lid.clone();
+    blocklist::phone_update(world, &lid, block);
+    Ok(lid)
+}
+
+fn broadcast(world: &World, node: Node) {
+    for conn in world.logged_in.keys() {
+        world.push(*conn, Push::Node(node.clone()));
+    }
+}
+
+fn notification(kind: &str, from: String, id: u64, children: Vec<Node>) -> Node {
+    NodeBuilder::new("notification")
+        .attr("type", kind.to_owned())
+        .attr("from", from)
+        .attr("id", format!("n-{id}"))
+        .attr("t", unix_now().to_string())
+        .children(children)
+        .build()
+}
+
+pub fn set_about(world: &mut World, target: &str, text: &str, id: u64) -> Result<(), ActionError> {
+    let phone = resolve(world, target)?.phone.clone();
+    let person = world.account.people.by_phone_mut(&phone).expect("resolved");
+    person.about = text.to_owned();
+    person.about_set_at = unix_now();
+    let visible = person.about_visible();
+    let from = person.pn_jid();
+    if visible {
+        let set = NodeBuilder::new("set").string_content(text).build();
+        broadcast(world, notification("status", from, id, vec![set]));
+    }
+    Ok(())
+}
+
+/// A new picture (`Some`) or none at all; returns the new picture id.
+pub fn set_picture(world: &mut World, target: &str, remove: bool, id: u64) -> Result<Option<u64>, ActionError> {
+    let phone = resolve(world, target)?.phone.clone();
+    let person = world.account.people.by_phone_mut(&phone).expect("resolved");
+    let new_id = (!remove).then(|| person.picture_id.unwrap_or(1_000_000_000) + 1);
+    person.picture_id = new_id;
+    let jid = person.pn_jid();
+    let child = match new_id {
+        Some(pic) => NodeBuilder::new("set").attr("jid", jid.clone()).attr("id", pic.to_string()).build(),
+        None => NodeBuilder::new("delete").attr("jid", jid.clone()).build(),
+    };
+    broadcast(world, notification("picture", jid, id, vec![child]));
+    Ok(new_id)
+}
+
+/// Renames (or saves) a person in the phone's address book: a new app-state
+/// patch, announced with `server_sync`.
+pub fn rename(world: &mut World, target: &str, name: &str, id: u64) -> Result<(), ActionError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ActionError::EmptyName);
+    }
+    let phone = resolve(world, target)?.phone.clone();
+    world.account.people.by_phone_mut(&phone).expect("resolved").saved_name = Some(name.to_owned());
+    let World { account, rng, .. } = world;
+    let person = account.people.by_phone(&phone).expect("resolved");
+    account.collections.save_contacts(&account.app_state_key_id, &account.app_state_key, [person], rng);
+    let version = account.collections.version(CRITICAL_UNBLOCK_LOW);
+    let collection = NodeBuilder::new("collection")
+        .attr("name", CRITICAL_UNBLOCK_LOW)
+        .attr("version", version.to_string())
+        .build();
+    broadcast(world, notification("server_sync", SERVER.to_owned(), id, vec![collection]));
+    Ok(())
+}
