@@ -22,7 +22,7 @@ use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
 use crate::numbers::parse_target;
-use crate::store::{BlockedEntry, Store, StoreError};
+use crate::store::{BlockedEntry, ContactPage, ListFilter, SavedContact, Store, StoreError};
 
 /// The web client version announced to a non-WhatsApp server (the simulator).
 /// Against WhatsApp itself the client fetches the current one.
@@ -62,6 +62,10 @@ pub struct SessionSnapshot {
     pub account: Option<Account>,
     /// How many users the account has blocked (cached until the server answers).
     pub blocked_count: Option<usize>,
+    /// Contacts in the directory (the phone's address book).
+    pub contact_count: usize,
+    /// Bumped whenever the directory changes, so the list knows to reload.
+    pub directory_version: u64,
 }
 
 pub struct SessionConfig {
@@ -109,6 +113,8 @@ impl Session {
             qr: None,
             account: None,
             blocked_count: Some(store.blocked_count()?),
+            contact_count: store.contact_count()?,
+            directory_version: 0,
         });
         let session = Arc::new(Session { config, state, running: Mutex::new(None), store });
         let running = session.launch().await?;
@@ -203,7 +209,10 @@ impl Session {
             let target = parse_target(input, None)?;
             let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
             let outcome = blocklist::set_blocked(&client, &self.store, &target, block).await?;
-            self.publish(|s| s.blocked_count = Some(outcome.count));
+            self.publish(|s| {
+                s.blocked_count = Some(outcome.count);
+                s.directory_version += 1;
+            });
             Ok(outcome)
         }
         .instrument(span)
@@ -216,6 +225,12 @@ impl Session {
         let count = blocklist::refresh(&client, &self.store).await?;
         self.publish(|s| s.blocked_count = Some(count));
         Ok(count)
+    }
+
+    /// A page of the contact list (or of the blocklist), filtered by a
+    /// search query; served from the local directory, so usable offline.
+    pub fn contacts(&self, query: &str, filter: ListFilter, offset: usize, limit: usize) -> Result<ContactPage, StoreError> {
+        self.store.list_contacts(query, filter, offset, limit)
     }
 
     /// The blocklist as last fetched (usable offline).
@@ -335,10 +350,9 @@ impl Reducer {
             async move {
                 match blocklist::refresh(&client, &store).await {
                     Ok(count) => {
-                        state.send_if_modified(|s| {
-                            let changed = s.blocked_count != Some(count);
+                        state.send_modify(|s| {
                             s.blocked_count = Some(count);
-                            changed
+                            s.directory_version += 1;
                         });
                     }
                     Err(e) => warn!("cannot refresh the blocklist: {e}"),
@@ -348,10 +362,49 @@ impl Reducer {
         );
     }
 
+    /// Saves a burst of address-book entries in one transaction.
+    fn save_contacts(&self, contacts: &[SavedContact]) {
+        match self.store.save_address_book(contacts) {
+            Ok(()) => {
+                let count = self.store.contact_count().unwrap_or_default();
+                info!(saved = contacts.len(), total = count, "address book updated");
+                self.state.send_modify(|s| {
+                    s.contact_count = count;
+                    s.directory_version += 1;
+                });
+            }
+            Err(e) => warn!("cannot save {} contacts: {e}", contacts.len()),
+        }
+    }
+
     async fn run(self, mut events: mpsc::UnboundedReceiver<Arc<Event>>) {
-    let (state, client) = (self.state.clone(), self.client.clone());
-    while let Some(event) = events.recv().await {
-        let update: Option<Box<dyn FnOnce(&mut SessionSnapshot)>> = match &*event {
+        /// Events taken in one go; contact updates among them share one transaction.
+        const BURST: usize = 2_000;
+        while let Some(first) = events.recv().await {
+            let mut burst = vec![first];
+            while burst.len() < BURST {
+                match events.try_recv() {
+                    Ok(event) => burst.push(event),
+                    Err(_) => break,
+                }
+            }
+            let mut contacts = Vec::new();
+            for event in burst {
+                match &*event {
+                    Event::ContactUpdate(update) => contacts.push(saved_contact(update)),
+                    _ => self.apply(&event),
+                }
+            }
+            if !contacts.is_empty() {
+                self.save_contacts(&contacts);
+            }
+        }
+    }
+
+    fn apply(&self, event: &Event) {
+    let (state, client) = (&self.state, &self.client);
+    {
+        let update: Option<Box<dyn FnOnce(&mut SessionSnapshot)>> = match event {
             Event::PairingQrCode(qr) => {
                 info!(valid_for = ?qr.timeout, "new pairing QR code");
                 let svg = crate::qr::render_svg(&qr.code).unwrap_or_default();
@@ -441,6 +494,12 @@ impl Reducer {
         }
     }
     }
+}
+
+fn saved_contact(update: &whatsapp_rust::wacore::types::events::ContactUpdate) -> SavedContact {
+    let lid = update.action.lid_jid.as_deref().and_then(|j| j.split('@').next()).map(str::to_owned);
+    let name = update.action.full_name.clone().or_else(|| update.action.first_name.clone());
+    SavedContact { phone: update.jid.user.to_string(), lid, name }
 }
 
 fn logout_reason(reason: &ConnectFailureReason, on_connect: bool) -> String {

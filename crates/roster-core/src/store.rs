@@ -35,7 +35,63 @@ const MIGRATIONS: &[&str] = &[
         phone      TEXT,
         blocked_at INTEGER
     );",
+    // 2: search index over names, number and LID (substring match, case-insensitive).
+    "CREATE VIRTUAL TABLE contact_search USING fts5(haystack, tokenize = 'trigram');
+    CREATE TRIGGER contact_search_ai AFTER INSERT ON contact BEGIN
+        INSERT INTO contact_search(rowid, haystack) VALUES (new.rowid,
+            coalesce(new.saved_name, '') || ' ' || coalesce(new.push_name, '') || ' ' || new.phone || ' ' || coalesce(new.lid, ''));
+    END;
+    CREATE TRIGGER contact_search_ad AFTER DELETE ON contact BEGIN
+        DELETE FROM contact_search WHERE rowid = old.rowid;
+    END;
+    CREATE TRIGGER contact_search_au AFTER UPDATE OF saved_name, push_name, phone, lid ON contact BEGIN
+        DELETE FROM contact_search WHERE rowid = old.rowid;
+        INSERT INTO contact_search(rowid, haystack) VALUES (new.rowid,
+            coalesce(new.saved_name, '') || ' ' || coalesce(new.push_name, '') || ' ' || new.phone || ' ' || coalesce(new.lid, ''));
+    END;
+    CREATE INDEX contact_name ON contact(coalesce(saved_name, push_name, phone) COLLATE NOCASE);",
 ];
+
+/// An address-book entry from the phone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedContact {
+    pub phone: String,
+    pub lid: Option<String>,
+    pub name: Option<String>,
+}
+
+/// One row of the contact list, as the window shows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ContactRow {
+    pub phone: String,
+    pub lid: Option<String>,
+    /// Name in the phone's address book.
+    pub name: Option<String>,
+    pub push_name: Option<String>,
+    pub about: Option<String>,
+    pub about_set_at: Option<u64>,
+    /// `unknown`, `shown` or `hidden` (by the contact's privacy settings).
+    pub about_state: String,
+    /// `unknown`, `shown`, `hidden` or `none`.
+    pub picture_state: String,
+    pub in_address_book: bool,
+    pub blocked: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListFilter {
+    All,
+    Blocked,
+}
+
+/// A page of the contact list.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ContactPage {
+    pub total: usize,
+    pub offset: usize,
+    pub rows: Vec<ContactRow>,
+}
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct BlockedEntry {
@@ -110,6 +166,95 @@ impl Store {
         Ok(())
     }
 
+    /// Saves address-book entries from the phone in one transaction.
+    pub fn save_address_book(&self, entries: &[SavedContact]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut clear_lid = tx.prepare("UPDATE contact SET lid = NULL WHERE lid = ?1 AND phone <> ?2")?;
+            let mut upsert = tx.prepare(
+                "INSERT INTO contact (phone, lid, saved_name, in_address_book, updated_at)
+                 VALUES (?1, ?2, ?3, 1, unixepoch())
+                 ON CONFLICT(phone) DO UPDATE SET
+                    lid = coalesce(excluded.lid, contact.lid),
+                    saved_name = excluded.saved_name,
+                    in_address_book = 1,
+                    updated_at = excluded.updated_at",
+            )?;
+            for e in entries {
+                if let Some(lid) = &e.lid {
+                    clear_lid.execute(params![lid, e.phone])?;
+                }
+                upsert.execute(params![e.phone, e.lid, e.name])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn contact_count(&self) -> Result<usize, StoreError> {
+        Ok(self.conn().query_row("SELECT count(*) FROM contact WHERE in_address_book = 1", [], |r| r.get::<_, i64>(0))?
+            as usize)
+    }
+
+    /// The contact list, or the blocklist, filtered by `query` (a name, part
+    /// of a number typed in any format, or a LID), sorted by name.
+    pub fn list_contacts(&self, query: &str, filter: ListFilter, offset: usize, limit: usize) -> Result<ContactPage, StoreError> {
+        let conn = self.conn();
+        let needle = search_needle(query);
+        let mut wheres = vec![match filter {
+            ListFilter::All => "(c.in_address_book = 1 OR b.lid IS NOT NULL)",
+            ListFilter::Blocked => "b.lid IS NOT NULL",
+        }
+        .to_owned()];
+        let mut args: Vec<String> = Vec::new();
+        match &needle {
+            Some(n) if n.chars().count() >= 3 => {
+                wheres.push("c.rowid IN (SELECT rowid FROM contact_search WHERE haystack MATCH ?)".into());
+                args.push(format!("\"{}\"", n.replace('"', "\"\"")));
+            }
+            Some(n) => {
+                wheres.push("(coalesce(c.saved_name,'') || ' ' || coalesce(c.push_name,'') || ' ' || coalesce(c.phone, b.phone, '') || ' ' || coalesce(c.lid, b.lid, '')) LIKE ? ESCAPE '\\'".into());
+                args.push(format!("%{}%", n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+            }
+            None => {}
+        }
+        // Blocked users not in the directory appear by their LID/number alone.
+        let from = "FROM blocked b FULL OUTER JOIN contact c ON c.lid = b.lid";
+        let where_sql = wheres.join(" AND ");
+        let total: i64 = conn.query_row(
+            &format!("SELECT count(*) {from} WHERE {where_sql}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let sql = format!(
+            "SELECT coalesce(c.phone, b.phone, ''), coalesce(c.lid, b.lid), c.saved_name, c.push_name, c.about,
+                    c.about_set_at, coalesce(c.about_state, 'unknown'), coalesce(c.picture_state, 'unknown'),
+                    coalesce(c.in_address_book, 0), b.lid IS NOT NULL
+             {from} WHERE {where_sql}
+             ORDER BY coalesce(c.saved_name, c.push_name, c.phone, b.phone, b.lid) COLLATE NOCASE
+             LIMIT {limit} OFFSET {offset}"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok(ContactRow {
+                    phone: r.get(0)?,
+                    lid: r.get(1)?,
+                    name: r.get(2)?,
+                    push_name: r.get(3)?,
+                    about: r.get(4)?,
+                    about_set_at: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+                    about_state: r.get(6)?,
+                    picture_state: r.get(7)?,
+                    in_address_book: r.get(8)?,
+                    blocked: r.get(9)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ContactPage { total: total as usize, offset, rows })
+    }
+
     pub fn lid_of_phone(&self, phone: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
@@ -121,6 +266,21 @@ impl Store {
     pub fn phone_of_lid(&self, lid: &str) -> Result<Option<String>, StoreError> {
         Ok(phone_of_lid(&self.conn(), lid)?)
     }
+}
+
+/// What to look for: digits alone when the query looks like a number
+/// (so "+55 (11) 9999" finds 55119999…), else the text itself.
+fn search_needle(query: &str) -> Option<String> {
+    let q = query.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let numberish = q.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    if numberish {
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        return (!digits.is_empty()).then_some(digits);
+    }
+    Some(q.to_owned())
 }
 
 fn phone_of_lid(conn: &Connection, lid: &str) -> rusqlite::Result<Option<String>> {
@@ -152,6 +312,53 @@ mod tests {
         let store = Store::open(&dir.join("roster.db")).unwrap();
         assert_eq!(store.blocked_count().unwrap(), 2);
         assert_eq!(store.lid_of_phone("15550001111").unwrap().as_deref(), Some("111"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn search_by_name_number_and_lid() {
+        let dir = std::env::temp_dir().join(format!("roster-search-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir.join("roster.db")).unwrap();
+        let saved = |phone: &str, lid: &str, name: &str| SavedContact {
+            phone: phone.into(),
+            lid: Some(lid.into()),
+            name: Some(name.into()),
+        };
+        store
+            .save_address_book(&[
+                saved("5511987654321", "200000000000001", "Ana Silva"),
+                saved("15551234567", "200000000000002", "Bruno Costa"),
+                saved("447700900123", "200000000000003", "Anabel Berg"),
+            ])
+            .unwrap();
+        let names = |q: &str| -> Vec<String> {
+            store.list_contacts(q, ListFilter::All, 0, 50).unwrap().rows.into_iter().filter_map(|r| r.name).collect()
+        };
+        assert_eq!(names(""), ["Ana Silva", "Anabel Berg", "Bruno Costa"]);
+        assert_eq!(names("ana"), ["Ana Silva", "Anabel Berg"]);
+        assert_eq!(names("an"), ["Ana Silva", "Anabel Berg"], "short queries work too");
+        assert_eq!(names("+55 (11) 98765-4321"), ["Ana Silva"]);
+        assert_eq!(names("555-123"), ["Bruno Costa"]);
+        assert_eq!(names("000000000003"), ["Anabel Berg"]);
+        assert_eq!(names("zzz"), Vec::<String>::new());
+        // A rename on the phone replaces the name in the index.
+        store.save_address_book(&[saved("15551234567", "200000000000002", "Bruno C. (work)")]).unwrap();
+        assert_eq!(names("work"), ["Bruno C. (work)"]);
+        assert!(names("costa").is_empty());
+        // The blocked filter includes blocked users outside the address book.
+        store
+            .replace_blocklist(&[
+                BlockedEntry { lid: "200000000000001".into(), phone: None, blocked_at: Some(1) },
+                BlockedEntry { lid: "999".into(), phone: Some("4915112345678".into()), blocked_at: Some(2) },
+            ])
+            .unwrap();
+        let blocked = store.list_contacts("", ListFilter::Blocked, 0, 50).unwrap();
+        assert_eq!(blocked.total, 2);
+        let phones: Vec<_> = blocked.rows.iter().map(|r| r.phone.as_str()).collect();
+        assert!(phones.contains(&"4915112345678") && phones.contains(&"5511987654321"), "{phones:?}");
+        assert!(blocked.rows.iter().all(|r| r.blocked));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -138,6 +138,12 @@ impl SimHandle {
         state::world_json(&self.shared.world())
     }
 
+    /// The phone saves `name` for someone in its address book; linked devices sync it.
+    pub fn phone_rename(&self, target: &str, name: &str) -> Result<(), phone_actions::ActionError> {
+        let id = self.shared.next_id();
+        phone_actions::rename(&mut self.shared.world(), target, name, id)
+    }
+
     /// The phone blocks (or unblocks) someone by number or JID; linked devices are told.
     pub fn phone_set_blocked(&self, target: &str, block: bool) -> Result<String, phone_actions::ActionError> {
         phone_actions::set_blocked(&mut self.shared.world(), target, block)
