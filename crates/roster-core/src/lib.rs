@@ -7,6 +7,8 @@ pub mod blocklist;
 pub mod datadir;
 pub mod endpoint;
 pub mod numbers;
+pub mod pictures;
+pub mod profile;
 pub mod qr;
 pub mod session;
 pub mod store;
@@ -17,5 +19,6 @@ pub use numbers::{Target, TargetError, parse_target};
 pub use store::{BlockedEntry, StoreError};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
 pub use session::{
-    Account, ConnectionState, Qr, Session, SessionConfig, SessionError, SessionSnapshot,
+    Account, ConnectionState, ContactDetails, DetailsError, PICTURE_MAX_AGE, Qr, Session, SessionConfig,
+    SessionError, SessionSnapshot,
 };

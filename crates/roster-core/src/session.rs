@@ -22,7 +22,9 @@ use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
 use crate::numbers::parse_target;
-use crate::store::{BlockedEntry, ContactPage, ListFilter, SavedContact, Store, StoreError};
+use crate::pictures::{self, PictureError};
+use crate::profile::{self, ProfileError};
+use crate::store::{BlockedEntry, ContactPage, ContactRow, ListFilter, SavedContact, Store, StoreError};
 
 /// The web client version announced to a non-WhatsApp server (the simulator).
 /// Against WhatsApp itself the client fetches the current one.
@@ -74,6 +76,31 @@ pub struct SessionConfig {
     pub server: Option<ServerUrl>,
     /// The name the phone shows in its list of linked devices.
     pub device_name: String,
+    /// How long a cached profile picture is trusted before it is fetched again.
+    pub picture_max_age: Duration,
+}
+
+/// The default for [`SessionConfig::picture_max_age`]: a day, as the seed APIs advise.
+pub const PICTURE_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// A contact as the detail panel shows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ContactDetails {
+    pub contact: ContactRow,
+    /// The picture thumbnail as a `data:` URL (the window loads no remote URL).
+    pub picture: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum DetailsError {
+    #[error("no contact with the number +{0} in the directory")]
+    Unknown(String),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Picture(#[from] PictureError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[derive(Debug, Error)]
@@ -231,6 +258,38 @@ impl Session {
     /// search query; served from the local directory, so usable offline.
     pub fn contacts(&self, query: &str, filter: ListFilter, offset: usize, limit: usize) -> Result<ContactPage, StoreError> {
         self.store.list_contacts(query, filter, offset, limit)
+    }
+
+    /// A contact as stored (no server round trip).
+    pub fn contact(&self, phone: &str) -> Result<Option<ContactRow>, StoreError> {
+        let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
+        self.store.contact(&phone)
+    }
+
+    /// A contact's details: about (with its set time) and picture, fetched
+    /// now when connected, else as cached.
+    pub async fn contact_details(&self, phone: &str) -> Result<ContactDetails, DetailsError> {
+        let span = info_span!("session.contact_details");
+        async {
+            let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
+            if let Some(client) = self.connected_client().await {
+                let fetched = profile::fetch(&client, &phone).await?;
+                self.store.save_profile(&phone, &fetched)?;
+                let picture = match (&fetched.picture_id, fetched.picture_state) {
+                    (Some(id), "shown") => {
+                        pictures::thumbnail(&client, &self.store, &phone, id, self.config.picture_max_age).await?
+                    }
+                    _ => None,
+                };
+                let contact = self.store.contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
+                return Ok(ContactDetails { contact, picture: picture.map(|t| pictures::data_url(&t)) });
+            }
+            let contact = self.store.contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
+            let picture = self.store.cached_thumbnail(&phone)?.map(|t| pictures::data_url(&t));
+            Ok(ContactDetails { contact, picture })
+        }
+        .instrument(span)
+        .await
     }
 
     /// The blocklist as last fetched (usable offline).
@@ -438,6 +497,19 @@ impl Reducer {
                     self.refresh_blocklist();
                 }
                 None
+            }
+            Event::UserAboutUpdate(about) => {
+                let set_at = about.timestamp.timestamp().max(0) as u64;
+                if let Err(e) = self.store.save_about(&about.jid.user, &about.status, set_at) {
+                    warn!("cannot save an about change: {e}");
+                }
+                Some(Box::new(|s| s.directory_version += 1))
+            }
+            Event::PictureUpdate(picture) => {
+                if let Err(e) = self.store.picture_changed(&picture.jid.user) {
+                    warn!("cannot record a picture change: {e}");
+                }
+                Some(Box::new(|s| s.directory_version += 1))
             }
             Event::Connected(_) => {
                 self.refresh_blocklist();

@@ -50,6 +50,15 @@ const MIGRATIONS: &[&str] = &[
             coalesce(new.saved_name, '') || ' ' || coalesce(new.push_name, '') || ' ' || new.phone || ' ' || coalesce(new.lid, ''));
     END;
     CREATE INDEX contact_name ON contact(coalesce(saved_name, push_name, phone) COLLATE NOCASE);",
+    // 3: picture cache.
+    "CREATE TABLE picture (
+        phone      TEXT NOT NULL,
+        picture_id TEXT NOT NULL,
+        url        TEXT,
+        thumb      BLOB,
+        fetched_at INTEGER NOT NULL,
+        PRIMARY KEY (phone, picture_id)
+    );",
 ];
 
 /// An address-book entry from the phone.
@@ -253,6 +262,120 @@ impl Store {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ContactPage { total: total as usize, offset, rows })
+    }
+
+    /// Stores what the server said of a contact's about and picture.
+    pub fn save_profile(&self, phone: &str, p: &crate::profile::Profile) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO contact (phone, about, about_set_at, about_state, picture_id, picture_state, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, unixepoch())
+             ON CONFLICT(phone) DO UPDATE SET about = excluded.about, about_set_at = excluded.about_set_at,
+                about_state = excluded.about_state, picture_id = excluded.picture_id,
+                picture_state = excluded.picture_state, updated_at = excluded.updated_at",
+            params![phone, p.about, p.about_set_at.map(|t| t as i64), p.about_state, p.picture_id, p.picture_state],
+        )?;
+        Ok(())
+    }
+
+    /// An about text pushed by the server (the contact changed it).
+    pub fn save_about(&self, phone: &str, about: &str, set_at: u64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE contact SET about = ?2, about_set_at = ?3, about_state = 'shown', updated_at = unixepoch() WHERE phone = ?1",
+            params![phone, about, set_at as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The contact's picture changed; the cached one is stale.
+    pub fn picture_changed(&self, phone: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute("UPDATE contact SET picture_state = 'unknown', updated_at = unixepoch() WHERE phone = ?1", [phone])?;
+        conn.execute("DELETE FROM picture WHERE phone = ?1", [phone])?;
+        Ok(())
+    }
+
+    pub fn contact(&self, phone: &str) -> Result<Option<ContactRow>, StoreError> {
+        let page = self.list_contacts_where("c.phone = ?", phone)?;
+        Ok(page.into_iter().next())
+    }
+
+    fn list_contacts_where(&self, cond: &str, arg: &str) -> Result<Vec<ContactRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT c.phone, c.lid, c.saved_name, c.push_name, c.about, c.about_set_at, c.about_state,
+                    c.picture_state, c.in_address_book, b.lid IS NOT NULL
+             FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE {cond}"
+        ))?;
+        let rows = stmt
+            .query_map([arg], |r| {
+                Ok(ContactRow {
+                    phone: r.get(0)?,
+                    lid: r.get(1)?,
+                    name: r.get(2)?,
+                    push_name: r.get(3)?,
+                    about: r.get(4)?,
+                    about_set_at: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+                    about_state: r.get(6)?,
+                    picture_state: r.get(7)?,
+                    in_address_book: r.get(8)?,
+                    blocked: r.get(9)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn picture_url(&self, phone: &str, picture_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT url FROM picture WHERE phone = ?1 AND picture_id = ?2", params![phone, picture_id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    pub fn save_picture_url(&self, phone: &str, picture_id: &str, url: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO picture (phone, picture_id, url, fetched_at) VALUES (?1, ?2, ?3, unixepoch())
+             ON CONFLICT(phone, picture_id) DO UPDATE SET url = excluded.url",
+            params![phone, picture_id, url],
+        )?;
+        Ok(())
+    }
+
+    /// The cached thumbnail of this picture, if fetched less than `max_age` ago.
+    pub fn thumbnail(&self, phone: &str, picture_id: &str, max_age: std::time::Duration) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT thumb FROM picture WHERE phone = ?1 AND picture_id = ?2 AND fetched_at > unixepoch() - ?3",
+                params![phone, picture_id, max_age.as_secs() as i64],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Whatever thumbnail is cached for the contact's current picture (offline use).
+    pub fn cached_thumbnail(&self, phone: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT p.thumb FROM picture p JOIN contact c ON c.phone = p.phone AND c.picture_id = p.picture_id
+                 WHERE p.phone = ?1 AND c.picture_state = 'shown'",
+                [phone],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    pub fn save_thumbnail(&self, phone: &str, picture_id: &str, thumb: &[u8]) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO picture (phone, picture_id, thumb, fetched_at) VALUES (?1, ?2, ?3, unixepoch())
+             ON CONFLICT(phone, picture_id) DO UPDATE SET thumb = excluded.thumb, fetched_at = excluded.fetched_at",
+            params![phone, picture_id, thumb],
+        )?;
+        Ok(())
     }
 
     pub fn lid_of_phone(&self, phone: &str) -> Result<Option<String>, StoreError> {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/mock-phone/scan-qr", post(scan_qr))
         .route("/admin/mock-phone/show-qr", post(show_qr))
         .route("/admin/mock-phone/remove-device", post(remove_device))
+        .route("/admin/pictures/expire-urls", post(expire_picture_urls))
         .route("/admin/mock-phone/block", post(block))
         .route("/admin/mock-phone/unblock", post(unblock))
         .route("/admin/contacts/{who}/about", post(set_about))
@@ -58,7 +60,9 @@ async fn picture(
 ) -> Response {
     let Some(size) = Size::parse(&size) else { return StatusCode::NOT_FOUND.into_response() };
     let expires: u64 = query.get("exp").and_then(|e| e.parse().ok()).unwrap_or(0);
-    if unix_now() > expires {
+    let epoch: u64 = query.get("e").and_then(|e| e.parse().ok()).unwrap_or(u64::MAX);
+    if unix_now() > expires || epoch != state.shared.picture_url_epoch.load(Ordering::Relaxed) {
+        state.shared.expired_picture_hits.fetch_add(1, Ordering::Relaxed);
         return (StatusCode::FORBIDDEN, "URL signature expired").into_response();
     }
     let current = state.shared.world().account.people.by_phone(&phone).and_then(|p| p.picture_id);
@@ -70,7 +74,7 @@ async fn picture(
 
 /// The whole world as JSON, for tests to state their expectations from.
 async fn world(State(state): State<AppState>) -> Response {
-    axum::Json(crate::state::world_json(&state.shared.world())).into_response()
+    axum::Json(crate::state::world_json(&state.shared)).into_response()
 }
 
 fn body_text(body: &Bytes) -> Result<String, Response> {
@@ -124,6 +128,12 @@ async fn remove_device(State(state): State<AppState>, body: Bytes) -> Response {
         }
     };
     axum::Json(json!({ "removed": md::remove_devices(&state.shared, device) })).into_response()
+}
+
+/// Every picture URL handed out so far stops working (403), as after the CDN's expiry.
+async fn expire_picture_urls(State(state): State<AppState>) -> Response {
+    state.shared.picture_url_epoch.fetch_add(1, Ordering::Relaxed);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn set_block(state: AppState, body: Bytes, block: bool) -> Response {

@@ -135,7 +135,18 @@ impl SimHandle {
 
     /// The whole world, exactly as `GET /admin/world` serves it.
     pub fn world_json(&self) -> serde_json::Value {
-        state::world_json(&self.shared.world())
+        state::world_json(&self.shared)
+    }
+
+    /// Every picture URL handed out so far stops working (403).
+    pub fn expire_picture_urls(&self) {
+        self.shared.picture_url_epoch.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A contact changes their about text (pushed to linked devices when visible).
+    pub fn contact_set_about(&self, target: &str, text: &str) -> Result<(), phone_actions::ActionError> {
+        let id = self.shared.next_id();
+        phone_actions::set_about(&mut self.shared.world(), target, text, id)
     }
 
     /// The phone saves `name` for someone in its address book; linked devices sync it.

@@ -241,6 +241,10 @@ pub struct Shared {
     pub server: ServerIdentity,
     pub next_id: AtomicU64,
     pub picture_ttl: std::time::Duration,
+    /// Bumped to make every picture URL handed out so far expire at once.
+    pub picture_url_epoch: AtomicU64,
+    /// Picture downloads refused because their URL had expired.
+    pub expired_picture_hits: AtomicU64,
     base_url: std::sync::OnceLock<String>,
 }
 
@@ -259,6 +263,8 @@ impl Shared {
             server: ServerIdentity::issue(&mut key_rng),
             next_id: AtomicU64::new(1),
             picture_ttl,
+            picture_url_epoch: AtomicU64::new(0),
+            expired_picture_hits: AtomicU64::new(0),
             base_url: std::sync::OnceLock::new(),
         }))
     }
@@ -283,8 +289,9 @@ impl Shared {
 }
 
 /// The world as `GET /admin/world` shows it.
-pub fn world_json(world: &World) -> serde_json::Value {
+pub fn world_json(shared: &Shared) -> serde_json::Value {
     use serde_json::json;
+    let world = &*shared.world();
     let account = &world.account;
     let phone_of_lid = |lid: &str| account.people.by_lid(lid).map(|p| p.phone.clone());
     let blocklist: Vec<_> = account
@@ -310,5 +317,6 @@ pub fn world_json(world: &World) -> serde_json::Value {
         "unregistered": account.people.unregistered,
         "blocklist": blocklist,
         "blocklist_dhash": crate::handlers::blocklist::dhash(world),
+        "expired_picture_hits": shared.expired_picture_hits.load(Ordering::Relaxed),
     })
 }

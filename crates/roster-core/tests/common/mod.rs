@@ -21,6 +21,10 @@ pub async fn start_session(dir: &Path, sim: &SimHandle) -> Arc<Session> {
 }
 
 pub async fn start_session_at(dir: &Path, url: &str) -> Arc<Session> {
+    start_session_with(dir, url, roster_core::PICTURE_MAX_AGE).await
+}
+
+pub async fn start_session_with(dir: &Path, url: &str, picture_max_age: Duration) -> Arc<Session> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -29,6 +33,7 @@ pub async fn start_session_at(dir: &Path, url: &str) -> Arc<Session> {
         data_dir: DataDir::open(dir).expect("data dir"),
         server: Some(parse_server_url(url).expect("loopback url")),
         device_name: "Roster test".into(),
+        picture_max_age,
     })
     .await
     .expect("session starts")

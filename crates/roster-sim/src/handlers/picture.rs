@@ -27,10 +27,11 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         Some(id) => {
             let path = pictures::path(&person.phone, id, size);
             let expires = unix_now() + ctx.shared.picture_ttl.as_secs();
+            let epoch = ctx.shared.picture_url_epoch.load(std::sync::atomic::Ordering::Relaxed);
             NodeBuilder::new("picture")
                 .attr("id", id.to_string())
                 .attr("type", size.as_str())
-                .attr("url", format!("{}{path}?exp={expires}", ctx.shared.base_url()))
+                .attr("url", format!("{}{path}?exp={expires}&e={epoch}", ctx.shared.base_url()))
                 .attr("direct_path", path)
                 .build()
         }

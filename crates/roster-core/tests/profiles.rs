@@ -1,0 +1,83 @@
+//! About texts and profile pictures, as the world's privacy settings allow,
+//! against the simulator with the real client.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{pair, temp_dir, wait};
+use roster_sim::{SimConfig, Simulator};
+use serde_json::Value;
+
+fn person(world: &Value, pred: impl Fn(&Value) -> bool) -> Value {
+    world["people"].as_array().unwrap().iter().find(|p| pred(p)).cloned().expect("such a person in the world")
+}
+
+fn decode_data_url(url: &str) -> image::DynamicImage {
+    use base64::Engine;
+    let b64 = url.strip_prefix("data:image/jpeg;base64,").expect("a JPEG data URL");
+    image::load_from_memory(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abouts_and_pictures_follow_privacy() {
+    let sim = Simulator::start(SimConfig { seed: 31, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("profiles"), &sim).await;
+    let world = sim.world_json();
+
+    let open = person(&world, |p| p["about_visible"] == true && p["picture_visible"] == true && !p["picture_id"].is_null());
+    let phone = open["phone"].as_str().unwrap();
+    let details = session.contact_details(phone).await.unwrap();
+    assert_eq!(details.contact.about_state, "shown");
+    assert_eq!(details.contact.about.as_deref(), open["about"].as_str());
+    assert_eq!(details.contact.about_set_at, open["about_set_at"].as_u64(), "the about's set time");
+    assert_eq!(details.contact.picture_state, "shown");
+    let thumb = decode_data_url(details.picture.as_deref().expect("a thumbnail"));
+    assert_eq!((thumb.width(), thumb.height()), (96, 96));
+
+    let private = person(&world, |p| p["about_visible"] == false && p["picture_visible"] == false && !p["picture_id"].is_null());
+    let details = session.contact_details(private["phone"].as_str().unwrap()).await.unwrap();
+    assert_eq!(details.contact.about_state, "hidden");
+    assert_eq!(details.contact.about, None);
+    assert_eq!(details.contact.picture_state, "hidden", "hidden by privacy, not missing");
+    assert_eq!(details.picture, None);
+
+    let bare = person(&world, |p| p["picture_id"].is_null());
+    let details = session.contact_details(bare["phone"].as_str().unwrap()).await.unwrap();
+    assert_eq!(details.contact.picture_state, "none", "no picture at all");
+    assert_eq!(details.picture, None);
+
+    // The contact changes their about: the push updates the directory.
+    let version = session.snapshot().directory_version;
+    sim.contact_set_about(phone, "On holiday until Monday").unwrap();
+    wait(&session, "the about push", |s| s.directory_version > version).await;
+    let row = session.contact(phone).unwrap().expect("stored");
+    assert_eq!(row.about.as_deref(), Some("On holiday until Monday"));
+
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_picture_url_is_asked_for_again() {
+    let sim = Simulator::start(SimConfig { seed: 32, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("expired");
+    // Pictures are never trusted from the cache here, so the stored URL is reused.
+    let session = common::start_session_with(&dir, &sim.ws_url(), Duration::ZERO).await;
+    let qr = wait(&session, "a QR code", |s| s.qr.is_some()).await.qr.unwrap();
+    sim.scan_qr(&qr.code).unwrap();
+    wait(&session, "connected", |s| s.state == roster_core::ConnectionState::Connected).await;
+
+    let world = sim.world_json();
+    let open = person(&world, |p| p["picture_visible"] == true && !p["picture_id"].is_null());
+    let phone = open["phone"].as_str().unwrap();
+    assert!(session.contact_details(phone).await.unwrap().picture.is_some());
+    assert_eq!(sim.world_json()["expired_picture_hits"], 0);
+
+    sim.expire_picture_urls();
+    let again = session.contact_details(phone).await.unwrap();
+    assert!(again.picture.is_some(), "a fresh URL was fetched and the picture shown");
+    assert_eq!(sim.world_json()["expired_picture_hits"], 1, "the stale URL was tried once and refused");
+    session.shutdown().await;
+    sim.shutdown().await;
+}
