@@ -1,0 +1,15 @@
+//! Embeds `ui/` and the window configuration, and generates the permissions
+//! for the app's own commands: each one is denied unless a capability in
+//! `capabilities/` allows it (`allow-<command>`).
+
+const COMMANDS: &[&str] = &["session_snapshot", "logout", "refresh_qr"];
+
+fn main() {
+    // `ui/` is embedded at compile time; rebuild when any of it changes.
+    println!("cargo:rerun-if-changed=../ui");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

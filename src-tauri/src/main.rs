@@ -1,0 +1,346 @@
+//! Roster's window: a thin Tauri shell over `roster_core::Session`.
+//!
+//! `main` checks the command line and the data directory before anything
+//! else (a bad argument or a damaged data directory exits with code 2 and
+//! touches nothing), then starts the session — and, with `--sandbox`, the
+//! simulated server and phone — and opens the window. Every change of the
+//! session snapshot is forwarded to the webview as a `session://state` event.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod cli;
+mod commands;
+mod logging;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use roster_core::{DataDir, ServerUrl, Session, SessionConfig, SessionSnapshot, parse_server_url};
+use tauri::{AppHandle, Emitter, WebviewUrl, WebviewWindowBuilder};
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::commands::AppState;
+
+/// The event that carries each new [`SessionSnapshot`] to the window.
+const STATE_EVENT: &str = "session://state";
+/// The name the phone shows in its list of linked devices.
+const DEVICE_NAME: &str = "Roster";
+/// How long quitting waits for the client to disconnect and flush.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Exit code for a bad command line or an unusable data directory.
+const EXIT_USAGE: u8 = 2;
+
+/// What a run was asked to do, after checking it against this build.
+struct Plan {
+    sandbox: bool,
+    server: Option<ServerUrl>,
+    data_dir: DataDir,
+}
+
+fn main() -> ExitCode {
+    let args = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(cli::Command::Run(args)) => args,
+        Ok(cli::Command::Help) => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(cli::Command::Version) => {
+            println!("roster {}{}", env!("CARGO_PKG_VERSION"), if SANDBOX_BUILD { " (sandbox build)" } else { "" });
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => return usage_error(&message),
+    };
+    let plan = match plan(args) {
+        Ok(plan) => plan,
+        Err(message) => return usage_error(&message),
+    };
+
+    logging::init(&plan.data_dir.log_dir());
+    match run(plan) {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("roster: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+const SANDBOX_BUILD: bool = cfg!(feature = "sandbox");
+
+/// Checks the arguments against this build and opens the data directory.
+/// Nothing on disk changes unless every check passed.
+fn plan(args: cli::Args) -> Result<Plan, String> {
+    if args.sandbox && !SANDBOX_BUILD {
+        return Err("--sandbox is only available in a sandbox build \
+                    (cargo build -p roster --features sandbox); this build talks to WhatsApp only"
+            .into());
+    }
+    if args.sandbox && args.server.is_some() {
+        return Err("--sandbox runs its own simulated server; it cannot be combined with --server".into());
+    }
+    let server = match args.server.as_deref() {
+        Some(s) => Some(parse_server_url(s).map_err(|e| format!("--server: {e}"))?),
+        None => None,
+    };
+    if SANDBOX_BUILD && !args.sandbox && server.is_none() {
+        return Err("this is a sandbox build: it does not verify server certificates, so it never \
+                    connects to WhatsApp itself. Run it with --sandbox, or with --server \
+                    ws://127.0.0.1:PORT/ws/chat to use a simulator started separately"
+            .into());
+    }
+    let dir = match args.data_dir {
+        Some(dir) => dir,
+        None => default_data_dir(args.sandbox)?,
+    };
+    let data_dir = DataDir::open(&dir).map_err(|e| e.to_string())?;
+    Ok(Plan { sandbox: args.sandbox, server, data_dir })
+}
+
+/// `~/.local/share/roster` (or the platform's equivalent); the sandbox keeps
+/// its own, so trying it never touches the real session.
+fn default_data_dir(sandbox: bool) -> Result<PathBuf, String> {
+    let base = dirs::data_dir()
+        .ok_or("cannot tell where this user's application data goes (is HOME set?); pass --data-dir DIR")?;
+    Ok(base.join(if sandbox { "roster-sandbox" } else { "roster" }))
+}
+
+/// The session and, in the sandbox, the simulator it talks to.
+struct Backend {
+    session: Arc<Session>,
+    #[cfg(feature = "sandbox")]
+    sim: Option<sandbox::Sim>,
+}
+
+impl Backend {
+    async fn start(plan: Plan) -> anyhow::Result<Backend> {
+        #[cfg(feature = "sandbox")]
+        let (sim, server) = if plan.sandbox {
+            let sim = sandbox::Sim::start(plan.data_dir.path()).await?;
+            let server = parse_server_url(&sim.ws_url()).context("the simulator's own URL was refused")?;
+            (Some(sim), Some(server))
+        } else {
+            (None, plan.server)
+        };
+        #[cfg(not(feature = "sandbox"))]
+        let server = {
+            debug_assert!(!plan.sandbox, "plan() refuses --sandbox in this build");
+            plan.server
+        };
+
+        info!(
+            data_dir = %plan.data_dir.path().display(),
+            server = server.as_ref().map_or("WhatsApp", |s| s.as_str()),
+            "starting the session"
+        );
+        let session = Session::start(SessionConfig {
+            data_dir: plan.data_dir,
+            server,
+            device_name: DEVICE_NAME.to_owned(),
+            picture_max_age: roster_core::PICTURE_MAX_AGE,
+        })
+        .await
+        .context("cannot start the session")?;
+
+        #[cfg(feature = "sandbox")]
+        if let Some(sim) = &sim {
+            sim.watch(session.subscribe());
+        }
+        Ok(Backend {
+            session,
+            #[cfg(feature = "sandbox")]
+            sim,
+        })
+    }
+
+    async fn shutdown(self) {
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.session.shutdown()).await.is_err() {
+            warn!("the session did not stop within {SHUTDOWN_GRACE:?}; quitting anyway");
+        }
+        #[cfg(feature = "sandbox")]
+        if let Some(sim) = self.sim {
+            sim.shutdown().await;
+        }
+        info!("stopped");
+    }
+}
+
+fn run(plan: Plan) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("roster-rt")
+        .build()
+        .context("cannot start the async runtime")?;
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    let sandbox = plan.sandbox;
+    let webview_dir = plan.data_dir.path().join("webview");
+    let backend = runtime.block_on(Backend::start(plan))?;
+    let session = backend.session.clone();
+
+    let app = tauri::Builder::default()
+        .manage(AppState { session: session.clone() })
+        .invoke_handler(tauri::generate_handler![
+            commands::session_snapshot,
+            commands::logout,
+            commands::refresh_qr,
+        ])
+        .setup(move |app| {
+            // The webview keeps its storage in the data directory too, so a
+            // sandbox or a test run leaves the real profile alone.
+            WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
+                .title(if sandbox { "Roster (sandbox)" } else { "Roster" })
+                .inner_size(960.0, 680.0)
+                .min_inner_size(560.0, 520.0)
+                .center()
+                .data_directory(webview_dir)
+                .build()?;
+            tauri::async_runtime::spawn(forward_snapshots(app.handle().clone(), session.subscribe()));
+            tauri::async_runtime::spawn(quit_on_signal(app.handle().clone()));
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .context("cannot open the window")?;
+
+    let code = app.run_return(|_, _| {});
+    info!(code, "quitting; stopping the session");
+    runtime.block_on(backend.shutdown());
+    Ok(code)
+}
+
+/// Sends the current snapshot, then every change, to the window.
+async fn forward_snapshots(app: AppHandle, mut snapshots: watch::Receiver<SessionSnapshot>) {
+    loop {
+        let snapshot = snapshots.borrow_and_update().clone();
+        if let Err(e) = app.emit(STATE_EVENT, &snapshot) {
+            warn!("cannot send the session state to the window: {e}");
+        }
+        if snapshots.changed().await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Ctrl+C or SIGTERM close the window, so the session stops cleanly.
+async fn quit_on_signal(app: AppHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            warn!("cannot listen for termination signals");
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => info!("interrupted; quitting"),
+            _ = term.recv() => info!("terminated; quitting"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        info!("interrupted; quitting");
+    }
+    app.exit(0);
+}
+
+#[cfg(feature = "sandbox")]
+mod sandbox {
+    //! `--sandbox`: the simulated WhatsApp server and phone, in process.
+
+    use std::net::SocketAddr;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use roster_core::{ConnectionState, SessionSnapshot};
+    use roster_sim::{SimConfig, SimHandle, Simulator};
+    use tokio::sync::watch;
+    use tokio::task::JoinHandle;
+    use tracing::info;
+
+    /// How long the simulated phone takes to "point its camera" at a new code.
+    const AUTO_SCAN_AFTER: Duration = Duration::from_secs(3);
+    /// The simulated world (account number, name, keys) is derived from it.
+    const SEED: u64 = 1;
+    /// The simulator's own state, next to the session store.
+    const STATE_FILE: &str = "sandbox-world.json";
+
+    pub struct Sim {
+        handle: std::sync::Arc<SimHandle>,
+        camera: std::sync::Mutex<Option<JoinHandle<()>>>,
+    }
+
+    impl Sim {
+        /// Starts the simulator; it keeps the devices linked to its account
+        /// in `data_dir`, so a restarted sandbox still knows this computer.
+        pub async fn start(data_dir: &Path) -> anyhow::Result<Sim> {
+            // The simulator's configuration grows with it; take its defaults.
+            #[allow(clippy::needless_update)]
+            let handle = Simulator::start(SimConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                seed: SEED,
+                auto_scan: Some(AUTO_SCAN_AFTER),
+                state_path: Some(data_dir.join(STATE_FILE)),
+                ..SimConfig::default()
+            })
+            .await?;
+            info!(ws = %handle.ws_url(), admin = %format!("{}/admin", handle.http_url()), "sandbox simulator started");
+            Ok(Sim { handle: std::sync::Arc::new(handle), camera: std::sync::Mutex::new(None) })
+        }
+
+        pub fn ws_url(&self) -> String {
+            self.handle.ws_url()
+        }
+
+        /// Shows each new QR code the window displays to the simulated
+        /// phone's camera; the phone scans it after [`AUTO_SCAN_AFTER`].
+        pub fn watch(&self, mut snapshots: watch::Receiver<SessionSnapshot>) {
+            let sim = self.handle.clone();
+            let task = tokio::spawn(async move {
+                let mut shown: Option<String> = None;
+                loop {
+                    let code = {
+                        let s = snapshots.borrow_and_update();
+                        match (&s.state, &s.qr) {
+                            (ConnectionState::WaitingForScan, Some(qr)) => Some(qr.code.clone()),
+                            _ => None,
+                        }
+                    };
+                    if let Some(code) = code
+                        && shown.as_ref() != Some(&code)
+                    {
+                        sim.show_qr(&code);
+                        shown = Some(code);
+                    }
+                    if snapshots.changed().await.is_err() {
+                        break;
+                    }
+                }
+            });
+            *self.camera.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        }
+
+        pub async fn shutdown(self) {
+            let camera = self.camera.into_inner().unwrap_or_else(|p| p.into_inner());
+            if let Some(task) = camera {
+                task.abort();
+                let _ = task.await;
+            }
+            if let Ok(handle) = std::sync::Arc::try_unwrap(self.handle) {
+                handle.shutdown().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! End to end, through the real window: QR login against the simulator,
+//! then a restart on the same data directory that logs in without a QR.
+//!
+//! Needs a sandbox build, an X display, `tauri-driver` and WebKitWebDriver:
+//!
+//!     bash scripts/gui-deps.sh
+//!     xvfb-run -a cargo test -p roster --features sandbox --test gui_login
+//!
+//! Screenshots of every step land in `target/gui-screenshots/`.
+#![cfg(feature = "sandbox")]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use roster_sim::{SimConfig, Simulator};
+use serde_json::json;
+use support::webdriver::Session;
+use support::{TauriDriver, screenshot_dir, wait_until};
+
+const APP: &str = env!("CARGO_BIN_EXE_roster");
+/// First QR, pairing and login each take well under this on a slow machine.
+const STEP: Duration = Duration::from_secs(60);
+
+/// What the window shows, read in one round trip.
+#[derive(Debug)]
+struct Seen {
+    state: String,
+    qr: Option<String>,
+    badge: String,
+}
+
+fn seen(session: &Session) -> Result<Seen, String> {
+    let v = session
+        .execute(
+            "const qr = document.getElementById('qr');
+             return {
+               state: document.body.dataset.state || '',
+               qr: qr && qr.hasAttribute('data-qr') ? qr.getAttribute('data-qr') : null,
+               badge: (document.getElementById('status-text') || {}).textContent || '',
+             };",
+            json!([]),
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(Seen {
+        state: v["state"].as_str().unwrap_or_default().to_owned(),
+        qr: v["qr"].as_str().map(str::to_owned),
+        badge: v["badge"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+struct Shots {
+    dir: PathBuf,
+}
+
+impl Shots {
+    fn take(&self, session: &Session, name: &str) {
+        session.settle().unwrap_or_else(|e| panic!("wait for the page to paint before {name}: {e}"));
+        let png = session.screenshot().unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        assert!(png.starts_with(b"\x89PNG"), "screenshot {name} is not a PNG");
+        let path = self.dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        eprintln!("screenshot: {}", path.display());
+    }
+}
+
+/// Everything the app logged to its data directory.
+fn read_logs(dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+        text += &std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+    }
+    text
+}
+
+fn app_args(ws_url: &str, data_dir: &Path) -> Vec<String> {
+    vec!["--server".into(), ws_url.into(), "--data-dir".into(), data_dir.display().to_string()]
+}
+
+#[test]
+fn qr_login_then_restart_without_qr() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime
+        .block_on(Simulator::start(SimConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            seed: 7,
+            auto_scan: None,
+            ..SimConfig::default()
+        }))
+        .expect("start the simulator");
+    let world = sim.world();
+    let ws_url = sim.ws_url();
+    let scan_url = format!("{}/admin/mock-phone/scan-qr", sim.http_url());
+
+    let data_dir = tempfile::Builder::new()
+        .prefix("gui-login-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp data dir");
+    let shots = Shots { dir: screenshot_dir() };
+    let driver = TauriDriver::start(
+        Path::new(APP),
+        data_dir.path(),
+        shots.dir.join("tauri-driver.log"),
+    );
+    let args = app_args(&ws_url, data_dir.path());
+
+    // 1. First start: no device stored, so the window shows a QR code.
+    let session = driver
+        .client
+        .new_tauri_session(Path::new(APP), &args)
+        .unwrap_or_else(|e| panic!("start the app under tauri-driver: {e}; see {}", driver.log.display()));
+    let qr = wait_until(STEP, "a QR code in #qr[data-qr]", || {
+        match session.attribute("#qr", "data-qr").map_err(|e| e.to_string())? {
+            Some(qr) if !qr.is_empty() => Ok(Some(qr)),
+            _ => Err(format!("{:?}", seen(&session)?)),
+        }
+    });
+    let s = seen(&session).unwrap();
+    assert_eq!(s.state, "waiting_for_scan", "{s:?}");
+    assert_eq!(s.badge, "Waiting for scan");
+    assert!(session.find("#qr img").unwrap().is_some(), "the QR image is shown");
+    shots.take(&session, "01-login-qr");
+
+    // 2. The phone scans the code shown in the window.
+    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+    let mut code = qr;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match agent.post(&scan_url).send(code.as_str()) {
+            Ok(_) => break,
+            // The window may have rotated to the next code in between.
+            Err(ureq::Error::StatusCode(404)) if attempts < 5 => {
+                code = seen(&session).unwrap().qr.expect("a QR code is still shown");
+            }
+            Err(e) => panic!("the phone could not scan {code:?}: {e}"),
+        }
+    }
+
+    // 3. The window shows the linked account.
+    let expected_phone = digits(&world.phone);
+    let phone = wait_until(STEP, "state connected with the account's number", || {
+        let s = seen(&session)?;
+        let phone = session.text("#account-phone").map_err(|e| e.to_string())?.unwrap_or_default();
+        if s.state == "connected" && digits(&phone) == expected_phone {
+            Ok(Some(phone))
+        } else {
+            Err(format!("{s:?}, #account-phone {phone:?}"))
+        }
+    });
+    assert!(phone.starts_with('+'), "phone shown as {phone:?}");
+    assert_eq!(session.text("#account-name").unwrap().as_deref(), Some(world.push_name.as_str()));
+    assert_eq!(seen(&session).unwrap().badge, "Connected");
+    assert_eq!(seen(&session).unwrap().qr, None, "no QR once connected");
+    assert!(session.find("#logout").unwrap().is_some());
+    shots.take(&session, "02-connected");
+
+    // 4. Quit the app (it stops the session cleanly), then end the session.
+    assert_eq!(driver.quit_app(Duration::from_secs(20)), 1, "one app process was running");
+    let _ = session.end(); // the app is gone already; the driver may say so
+    assert_eq!(sim.world().devices.len(), 1, "one device paired");
+    let log = read_logs(&data_dir.path().join("logs"));
+    assert!(log.contains("connected"), "the log file records the login:\n{log}");
+    assert!(log.contains("stopped"), "the app shut down cleanly:\n{log}");
+
+    // 5. Start again on the same data directory: it logs in with the stored
+    //    device, and never shows a QR code.
+    let session = driver
+        .client
+        .new_tauri_session(Path::new(APP), &args)
+        .unwrap_or_else(|e| panic!("restart the app: {e}; see {}", driver.log.display()));
+    let mut first = true;
+    wait_until(STEP, "the restarted app to connect without a QR", || {
+        let s = seen(&session)?;
+        assert_eq!(s.qr, None, "the restarted app showed a QR code: {s:?}");
+        assert!(
+            !matches!(s.state.as_str(), "waiting_for_scan" | "qr_expired" | "logged_out"),
+            "the restarted app is not logging in with its stored device: {s:?}"
+        );
+        if first {
+            first = false;
+            shots.take(&session, "03-restart-start");
+        }
+        Ok((s.state == "connected").then_some(()))
+    });
+    let phone = session.text("#account-phone").unwrap().unwrap_or_default();
+    assert_eq!(digits(&phone), expected_phone);
+    assert_eq!(sim.world().devices.len(), 1, "no second pairing");
+    assert_eq!(sim.world().pending_refs, 0, "no pairing was offered");
+    shots.take(&session, "04-restart-connected");
+
+    driver.quit_app(Duration::from_secs(20));
+    let _ = session.end();
+    drop(driver);
+    runtime.block_on(sim.shutdown());
+}

@@ -1,0 +1,202 @@
+//! Harness for the GUI tests: `tauri-driver` as a child process, polling
+//! with deadlines, screenshots, and making sure no app process outlives a test.
+
+pub mod webdriver;
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use webdriver::Client;
+
+/// Where the GUI tests save their screenshots: `target/gui-screenshots/`.
+pub fn screenshot_dir() -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is inside the target directory")
+        .to_path_buf();
+    let dir = target.join("gui-screenshots");
+    fs::create_dir_all(&dir).expect("create the screenshot directory");
+    dir
+}
+
+/// Polls `probe` every 100 ms until it yields a value, or panics with
+/// `what` and the last thing seen once `deadline` has passed.
+pub fn wait_until<T>(
+    deadline: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Result<Option<T>, String>,
+) -> T {
+    let start = Instant::now();
+    let mut last = String::from("nothing yet");
+    loop {
+        match probe() {
+            Ok(Some(value)) => return value,
+            Ok(None) => {}
+            Err(seen) => last = seen,
+        }
+        if start.elapsed() > deadline {
+            panic!("timed out after {deadline:?} waiting for {what}; last seen: {last}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A free TCP port on loopback (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+fn find_program(env_var: &str, name: &str, fallbacks: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(env_var) {
+        return Some(PathBuf::from(path));
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name));
+    on_path.chain(fallbacks.iter().cloned()).find(|p| p.is_file())
+}
+
+/// `tauri-driver` in front of WebKitWebDriver, killed (with whatever it
+/// started) on drop.
+pub struct TauriDriver {
+    child: Child,
+    pub client: Client,
+    pub log: PathBuf,
+    /// The app under test and the data dir that identifies its processes.
+    app: PathBuf,
+    data_dir: PathBuf,
+}
+
+impl TauriDriver {
+    pub fn start(app: &Path, data_dir: &Path, log: PathBuf) -> TauriDriver {
+        assert!(
+            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
+            "the GUI tests need a display: run them under `xvfb-run -a cargo test ...`"
+        );
+        let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
+        let driver = find_program("TAURI_DRIVER", "tauri-driver", &home_bin.into_iter().collect::<Vec<_>>())
+            .expect("tauri-driver not found (set TAURI_DRIVER or run scripts/gui-deps.sh)");
+        let native = find_program("WEBKIT_WEBDRIVER", "WebKitWebDriver", &[PathBuf::from("/usr/bin/WebKitWebDriver")])
+            .expect("WebKitWebDriver not found (apt-get install webkit2gtk-driver, or run scripts/gui-deps.sh)");
+
+        let port = free_port();
+        let native_port = loop {
+            let p = free_port();
+            if p != port {
+                break p;
+            }
+        };
+        let log_file = fs::File::create(&log).expect("create the tauri-driver log");
+        let child = Command::new(&driver)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--native-port")
+            .arg(native_port.to_string())
+            .arg("--native-driver")
+            .arg(&native)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("clone log handle"))
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
+        let mut driver = TauriDriver {
+            child,
+            client: Client::new(format!("http://127.0.0.1:{port}")),
+            log,
+            app: app.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+        };
+        let client = driver.client.clone();
+        let log = driver.log.clone();
+        let child = &mut driver.child;
+        wait_until(Duration::from_secs(30), "tauri-driver to accept sessions", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("tauri-driver exited ({status}); see {}", log.display());
+            }
+            Ok(client.ready().then_some(()))
+        });
+        driver
+    }
+
+    /// Pids of the app under test running on this test's data directory.
+    pub fn app_pids(&self) -> Vec<i32> {
+        app_pids(&self.app, &self.data_dir)
+    }
+
+    /// Asks the app to quit (SIGTERM, which it handles like closing its
+    /// window) and waits until it has. Returns how many processes it asked.
+    pub fn quit_app(&self, deadline: Duration) -> usize {
+        let pids = self.app_pids();
+        for pid in &pids {
+            terminate(*pid);
+        }
+        self.wait_for_app_exit(deadline);
+        pids.len()
+    }
+
+    /// Waits until no app process is left on the data directory.
+    pub fn wait_for_app_exit(&self, deadline: Duration) {
+        wait_until(deadline, "the app to quit", || {
+            let pids = self.app_pids();
+            if pids.is_empty() { Ok(Some(())) } else { Err(format!("still running: {pids:?}")) }
+        });
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        // SIGTERM lets tauri-driver stop WebKitWebDriver; SIGKILL would
+        // orphan it (and possibly the app).
+        terminate(self.child.id() as i32);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // WebKitWebDriver force-quits the app when a session ends, but an
+        // interrupted test may leave one behind.
+        for pid in self.app_pids() {
+            terminate(pid);
+        }
+        let start = Instant::now();
+        while !self.app_pids().is_empty() && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for pid in self.app_pids() {
+            // SAFETY: plain kill(2) on a pid we just saw running our binary.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+fn terminate(pid: i32) {
+    // SAFETY: plain kill(2); the worst case is ESRCH for a process already gone.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+}
+
+/// Processes whose command line is `app ... <data_dir> ...` (Linux /proc).
+pub fn app_pids(app: &Path, data_dir: &Path) -> Vec<i32> {
+    let app = app.as_os_str().as_encoded_bytes();
+    let dir = data_dir.as_os_str().as_encoded_bytes();
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter(|pid| {
+            let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+            let mut argv = cmdline.split(|b| *b == 0);
+            argv.next() == Some(app) && argv.any(|arg| arg == dir)
+        })
+        .collect()
+}

@@ -1,0 +1,205 @@
+//! A minimal W3C WebDriver client: the handful of endpoints the GUI tests
+//! use, as JSON over HTTP (ureq), talking to `tauri-driver`.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+/// An error answered by the remote end, or a transport failure.
+#[derive(Debug)]
+pub struct WdError {
+    /// The W3C error code ("no such element", …), or "transport".
+    pub error: String,
+    pub message: String,
+}
+
+impl fmt::Display for WdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "webdriver: {}: {}", self.error, self.message)
+    }
+}
+
+impl std::error::Error for WdError {}
+
+pub type WdResult<T> = Result<T, WdError>;
+
+fn transport(e: impl fmt::Display) -> WdError {
+    WdError { error: "transport".into(), message: e.to_string() }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// `base` is the remote end, e.g. `http://127.0.0.1:4444`.
+    pub fn new(base: impl Into<String>) -> Client {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            // Creating a session launches the app; allow for a cold start.
+            .timeout_global(Some(Duration::from_secs(120)))
+            // Loopback only: never go through a proxy from the environment.
+            .proxy(None)
+            .build()
+            .into();
+        Client { base: base.into(), agent }
+    }
+
+    /// Sends one command; returns the response's `value`.
+    fn send(&self, method: &str, path: &str, body: Option<&Value>) -> WdResult<Value> {
+        let url = format!("{}{}", self.base, path);
+        let response = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            ("POST", body) => {
+                let body = body.cloned().unwrap_or_else(|| json!({})).to_string();
+                self.agent.post(&url).header("content-type", "application/json; charset=utf-8").send(body)
+            }
+            _ => unreachable!("unsupported method {method}"),
+        };
+        let mut response = response.map_err(transport)?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_to_string()
+            .map_err(transport)?;
+        let parsed: Value = serde_json::from_str(&text).map_err(|e| WdError {
+            error: "invalid response".into(),
+            message: format!("HTTP {status} from {method} {path}: {e}: {text:.300}"),
+        })?;
+        let value = parsed.get("value").cloned().unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(WdError {
+                error: value["error"].as_str().unwrap_or("unknown error").to_owned(),
+                message: value["message"].as_str().unwrap_or(&text).to_owned(),
+            });
+        }
+        Ok(value)
+    }
+
+    /// True once the remote end answers `/status` and is ready.
+    pub fn ready(&self) -> bool {
+        matches!(self.send("GET", "/status", None), Ok(v) if v["ready"].as_bool() != Some(false))
+    }
+
+    /// Starts a session on a Tauri app: `tauri-driver` turns `tauri:options`
+    /// into the native driver's options (WebKitWebDriver's
+    /// `webkitgtk:browserOptions` on Linux) and the app is launched.
+    pub fn new_tauri_session(&self, application: &Path, args: &[String]) -> WdResult<Session> {
+        let capabilities = json!({
+            "capabilities": {
+                "alwaysMatch": {
+                    "tauri:options": { "application": application, "args": args }
+                }
+            }
+        });
+        let value = self.send("POST", "/session", Some(&capabilities))?;
+        let id = value["sessionId"]
+            .as_str()
+            .ok_or_else(|| WdError { error: "invalid response".into(), message: format!("no sessionId in {value}") })?
+            .to_owned();
+        Ok(Session { client: self.clone(), id, ended: false })
+    }
+}
+
+/// A WebDriver element reference.
+#[derive(Clone, Debug)]
+pub struct Element(String);
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A running session; deleting it (or dropping it) quits the app.
+pub struct Session {
+    client: Client,
+    id: String,
+    ended: bool,
+}
+
+impl Session {
+    fn cmd(&self, method: &str, path: &str, body: Option<&Value>) -> WdResult<Value> {
+        self.client.send(method, &format!("/session/{}{}", self.id, path), body)
+    }
+
+    /// The first element matching `css`, if any.
+    pub fn find(&self, css: &str) -> WdResult<Option<Element>> {
+        match self.cmd("POST", "/element", Some(&json!({ "using": "css selector", "value": css }))) {
+            Ok(v) => Ok(v[ELEMENT_KEY].as_str().map(|id| Element(id.to_owned()))),
+            Err(e) if e.error == "no such element" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An attribute of the first element matching `css` (`None` if there is
+    /// no such element or attribute).
+    pub fn attribute(&self, css: &str, name: &str) -> WdResult<Option<String>> {
+        let Some(Element(id)) = self.find(css)? else { return Ok(None) };
+        match self.cmd("GET", &format!("/element/{id}/attribute/{name}"), None) {
+            Ok(v) => Ok(v.as_str().map(str::to_owned)),
+            Err(e) if e.error == "stale element reference" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The rendered (visible) text of the first element matching `css`.
+    pub fn text(&self, css: &str) -> WdResult<Option<String>> {
+        let Some(Element(id)) = self.find(css)? else { return Ok(None) };
+        match self.cmd("GET", &format!("/element/{id}/text"), None) {
+            Ok(v) => Ok(v.as_str().map(str::to_owned)),
+            Err(e) if e.error == "stale element reference" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs `script` (a function body) in the page and returns its result.
+    pub fn execute(&self, script: &str, args: Value) -> WdResult<Value> {
+        self.cmd("POST", "/execute/sync", Some(&json!({ "script": script, "args": args })))
+    }
+
+    /// Runs `script` (a function body whose last argument is a callback)
+    /// and returns what it passes to the callback.
+    pub fn execute_async(&self, script: &str, args: Value) -> WdResult<Value> {
+        self.cmd("POST", "/execute/async", Some(&json!({ "script": script, "args": args })))
+    }
+
+    /// Returns once the page has painted its current DOM (two animation
+    /// frames), so a screenshot shows what the last check saw.
+    pub fn settle(&self) -> WdResult<()> {
+        self.execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            json!([]),
+        )
+        .map(drop)
+    }
+
+    /// A PNG screenshot of the window's page.
+    pub fn screenshot(&self) -> WdResult<Vec<u8>> {
+        let value = self.cmd("GET", "/screenshot", None)?;
+        let b64 = value.as_str().ok_or_else(|| WdError {
+            error: "invalid response".into(),
+            message: "screenshot is not a string".into(),
+        })?;
+        base64::engine::general_purpose::STANDARD.decode(b64).map_err(transport)
+    }
+
+    /// Ends the session; the driver stops the app if it is still running.
+    pub fn end(mut self) -> WdResult<()> {
+        self.ended = true;
+        self.cmd("DELETE", "", None).map(drop)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.ended {
+            let _ = self.cmd("DELETE", "", None);
+        }
+    }
+}
