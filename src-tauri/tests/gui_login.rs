@@ -3,7 +3,7 @@
 //!
 //! Needs a sandbox build, an X display, `tauri-driver` and WebKitWebDriver:
 //!
-//!     bash scripts/gui-deps.sh
+//!     bash scripts/setup.sh
 //!     xvfb-run -a cargo test -p roster --features sandbox --test gui_login
 //!
 //! Screenshots of every step land in `target/gui-screenshots/`.

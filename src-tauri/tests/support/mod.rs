@@ -82,9 +82,9 @@ impl TauriDriver {
         );
         let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
         let driver = find_program("TAURI_DRIVER", "tauri-driver", &home_bin.into_iter().collect::<Vec<_>>())
-            .expect("tauri-driver not found (set TAURI_DRIVER or run scripts/gui-deps.sh)");
+            .expect("tauri-driver not found (set TAURI_DRIVER or run scripts/setup.sh)");
         let native = find_program("WEBKIT_WEBDRIVER", "WebKitWebDriver", &[PathBuf::from("/usr/bin/WebKitWebDriver")])
-            .expect("WebKitWebDriver not found (apt-get install webkit2gtk-driver, or run scripts/gui-deps.sh)");
+            .expect("WebKitWebDriver not found (apt-get install webkit2gtk-driver, or run scripts/setup.sh)");
 
         let port = free_port();
         let native_port = loop {
