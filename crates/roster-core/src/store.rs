@@ -246,20 +246,7 @@ impl Store {
         );
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok(ContactRow {
-                    phone: r.get(0)?,
-                    lid: r.get(1)?,
-                    name: r.get(2)?,
-                    push_name: r.get(3)?,
-                    about: r.get(4)?,
-                    about_set_at: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
-                    about_state: r.get(6)?,
-                    picture_state: r.get(7)?,
-                    in_address_book: r.get(8)?,
-                    blocked: r.get(9)?,
-                })
-            })?
+            .query_map(rusqlite::params_from_iter(args.iter()), contact_row)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ContactPage { total: total as usize, offset, rows })
     }
@@ -307,20 +294,7 @@ impl Store {
              FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE {cond}"
         ))?;
         let rows = stmt
-            .query_map([arg], |r| {
-                Ok(ContactRow {
-                    phone: r.get(0)?,
-                    lid: r.get(1)?,
-                    name: r.get(2)?,
-                    push_name: r.get(3)?,
-                    about: r.get(4)?,
-                    about_set_at: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
-                    about_state: r.get(6)?,
-                    picture_state: r.get(7)?,
-                    in_address_book: r.get(8)?,
-                    blocked: r.get(9)?,
-                })
-            })?
+            .query_map([arg], contact_row)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
@@ -389,6 +363,22 @@ impl Store {
     pub fn phone_of_lid(&self, lid: &str) -> Result<Option<String>, StoreError> {
         Ok(phone_of_lid(&self.conn(), lid)?)
     }
+}
+
+/// Maps the ten contact columns both list queries select, in their order.
+fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
+    Ok(ContactRow {
+        phone: r.get(0)?,
+        lid: r.get(1)?,
+        name: r.get(2)?,
+        push_name: r.get(3)?,
+        about: r.get(4)?,
+        about_set_at: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+        about_state: r.get(6)?,
+        picture_state: r.get(7)?,
+        in_address_book: r.get(8)?,
+        blocked: r.get(9)?,
+    })
 }
 
 /// What to look for: digits alone when the query looks like a number
