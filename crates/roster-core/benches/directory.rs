@@ -73,6 +73,9 @@ fn main() {
         runtime.block_on(session.shutdown());
     }
     starts.sort();
-    println!("\nstart-up with {CONTACTS} contacts cached, to the first page shown: median {:?}, max {:?}", starts[2], starts[4]);
+    println!(
+        "\nstart-up with {CONTACTS} contacts cached, to the first page shown: median {:?}, max {:?}",
+        starts[2], starts[4]
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -9,9 +9,9 @@
 use serde::Serialize;
 use thiserror::Error;
 use tracing::{debug, info};
-use whatsapp_rust::{BlockingError, ContactError};
 use whatsapp_rust::prelude::*;
 use whatsapp_rust::request::IqError;
+use whatsapp_rust::{BlockingError, ContactError};
 
 use crate::numbers::{Target, TargetError};
 use crate::store::{BlockedEntry, Store, StoreError};

@@ -62,10 +62,7 @@ impl DataDir {
 
     /// Files that make up the session store (the database and its WAL files).
     pub(crate) fn session_db_files(&self) -> Vec<PathBuf> {
-        ["", "-wal", "-shm", "-journal"]
-            .iter()
-            .map(|suffix| self.path.join(format!("{SESSION_DB}{suffix}")))
-            .collect()
+        ["", "-wal", "-shm", "-journal"].iter().map(|suffix| self.path.join(format!("{SESSION_DB}{suffix}"))).collect()
     }
 
     fn check_session_store(&self) -> Result<(), DataDirError> {
@@ -89,9 +86,8 @@ impl DataDir {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| corrupt(e.to_string()))?;
-        let verdict: String = conn
-            .query_row("PRAGMA quick_check", [], |row| row.get(0))
-            .map_err(|e| corrupt(e.to_string()))?;
+        let verdict: String =
+            conn.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(|e| corrupt(e.to_string()))?;
         if verdict != "ok" {
             return Err(corrupt(verdict));
         }
@@ -162,10 +158,7 @@ mod tests {
         let err = DataDir::open(&path).unwrap_err();
         assert!(matches!(err, DataDirError::CorruptSessionStore { .. }), "{err}");
         assert!(err.to_string().contains("left untouched"));
-        assert_eq!(
-            fs::read(&db).unwrap(),
-            b"this is definitely not sqlite, just some junk bytes"
-        );
+        assert_eq!(fs::read(&db).unwrap(), b"this is definitely not sqlite, just some junk bytes");
         fs::remove_dir_all(path).unwrap();
     }
 }

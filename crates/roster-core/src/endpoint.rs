@@ -54,24 +54,17 @@ pub const SANDBOX_BUILD: bool = cfg!(feature = "sandbox");
 /// Parses and checks a server URL for this build.
 pub fn parse_server_url(input: &str) -> Result<ServerUrl, EndpointError> {
     let trimmed = input.trim();
-    let url = Url::parse(trimmed).map_err(|e| EndpointError::Malformed {
-        input: trimmed.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let url = Url::parse(trimmed)
+        .map_err(|e| EndpointError::Malformed { input: trimmed.to_owned(), reason: e.to_string() })?;
     if !matches!(url.scheme(), "ws" | "wss") {
         return Err(EndpointError::UnsupportedScheme { scheme: url.scheme().to_owned() });
     }
     if url.host().is_none() {
-        return Err(EndpointError::Malformed {
-            input: trimmed.to_owned(),
-            reason: "it has no host".into(),
-        });
+        return Err(EndpointError::Malformed { input: trimmed.to_owned(), reason: "it has no host".into() });
     }
     let server = ServerUrl(url);
     if SANDBOX_BUILD && !server.is_loopback() {
-        return Err(EndpointError::NotLoopback {
-            host: server.0.host_str().unwrap_or_default().to_owned(),
-        });
+        return Err(EndpointError::NotLoopback { host: server.0.host_str().unwrap_or_default().to_owned() });
     }
     Ok(server)
 }
@@ -91,10 +84,7 @@ mod tests {
     #[test]
     fn refuses_other_schemes() {
         for (url, scheme) in [("http://127.0.0.1/ws", "http"), ("ftp://x/y", "ftp"), ("file:///tmp/x", "file")] {
-            assert_eq!(
-                parse_server_url(url),
-                Err(EndpointError::UnsupportedScheme { scheme: scheme.into() })
-            );
+            assert_eq!(parse_server_url(url), Err(EndpointError::UnsupportedScheme { scheme: scheme.into() }));
         }
     }
 

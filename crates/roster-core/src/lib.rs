@@ -3,6 +3,7 @@
 //! Nothing here knows about Tauri; the app crate is a thin shell over this API,
 //! and the integration tests drive it against the protocol simulator.
 
+pub mod appsync;
 pub mod blocklist;
 pub mod datadir;
 pub mod endpoint;
@@ -10,15 +11,17 @@ pub mod numbers;
 pub mod pictures;
 pub mod profile;
 pub mod qr;
+mod reducer;
 pub mod session;
 pub mod store;
 
+pub use appsync::{Scope, SyncError, SyncReport};
 pub use blocklist::{BlockError, BlockOutcome};
 pub use datadir::{DataDir, DataDirError};
-pub use numbers::{Target, TargetError, parse_target};
-pub use store::{BlockedEntry, StoreError};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
+pub use numbers::{Country, CountryError, Target, TargetError, parse_country, parse_target};
 pub use session::{
-    Account, ConnectionState, ContactDetails, DetailsError, PICTURE_MAX_AGE, Qr, Session, SessionConfig,
-    SessionError, SessionSnapshot,
+    Account, Avatar, ConnectionState, ContactDetails, DetailsError, PICTURE_MAX_AGE, Qr, Session, SessionConfig,
+    SessionError, SessionSnapshot, Settings, SettingsError,
 };
+pub use store::{BlockedEntry, StoreError};

@@ -37,6 +37,29 @@ pub enum TargetError {
     Invalid(String, String),
 }
 
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("'{0}' is not a country: use its two-letter code, such as BR, US or DE")]
+pub struct CountryError(pub String);
+
+/// A default country for numbers typed without a country code.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2, upper case.
+    pub code: String,
+    /// The international calling code, without `+`.
+    pub calling_code: u16,
+}
+
+/// Checks a two-letter country code against libphonenumber's metadata.
+pub fn parse_country(input: &str) -> Result<Country, CountryError> {
+    let code = input.trim().to_ascii_uppercase();
+    let known = code.len() == 2 && code.parse::<phonenumber::country::Id>().is_ok();
+    match phonenumber::metadata::DATABASE.by_id(code.as_str()) {
+        Some(meta) if known => Ok(Country { calling_code: meta.country_code(), code }),
+        _ => Err(CountryError(input.trim().to_owned())),
+    }
+}
+
 /// Parses operator input. `default_country` (ISO code, e.g. "BR") applies
 /// to numbers typed without a country code.
 pub fn parse_target(input: &str, default_country: Option<&str>) -> Result<Target, TargetError> {
@@ -120,6 +143,15 @@ mod tests {
         // National format with the trunk prefix, read with the default country.
         assert_eq!(parse_target("011 99999-9999", br), Ok(Target::Phone("5511999999999".into())));
         assert_eq!(parse_target("(11) 99999-9999", br), Ok(Target::Phone("5511999999999".into())));
+    }
+
+    #[test]
+    fn countries() {
+        assert_eq!(parse_country(" br "), Ok(Country { code: "BR".into(), calling_code: 55 }));
+        assert_eq!(parse_country("us").map(|c| c.calling_code), Ok(1));
+        for bad in ["", "B", "BRA", "XX", "12", "🇧🇷"] {
+            assert!(parse_country(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

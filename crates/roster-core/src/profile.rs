@@ -84,7 +84,9 @@ fn parse_user(user: &NodeRef<'_>) -> Profile {
     let status = user.get_optional_child("status");
     let hidden = status.is_none_or(|s| attr(s, "code").is_some() || s.get_optional_child("error").is_some());
     let (about_state, about, about_set_at) = match status {
-        Some(s) if !hidden => ("shown", s.content_as_string().map(|c| c.to_string()), attr(s, "t").and_then(|t| t.parse().ok())),
+        Some(s) if !hidden => {
+            ("shown", s.content_as_string().map(|c| c.to_string()), attr(s, "t").and_then(|t| t.parse().ok()))
+        }
         _ => ("hidden", None, None),
     };
     let picture = user.get_optional_child("picture");

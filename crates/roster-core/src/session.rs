@@ -10,21 +10,22 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, info, info_span};
 use whatsapp_rust::bot::BotHandle;
 use whatsapp_rust::http::UreqHttpClient;
 use whatsapp_rust::prelude::*;
 use whatsapp_rust::transport::TokioWebSocketTransportFactory;
 use whatsapp_rust::wacore::store::device::DevicePropsOverride;
-use whatsapp_rust::wacore::types::events::ConnectFailureReason;
 
+use crate::appsync::{self, Scope, SyncError, SyncReport};
 use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
-use crate::numbers::parse_target;
+use crate::numbers::{Country, CountryError, parse_country, parse_target};
 use crate::pictures::{self, PictureError};
 use crate::profile::{self, ProfileError};
-use crate::store::{BlockedEntry, ContactPage, ContactRow, ListFilter, SavedContact, Store, StoreError};
+use crate::reducer::{Forward, Reducer, account_of};
+use crate::store::{BlockedEntry, ContactPage, ContactRow, ListFilter, Store, StoreError};
 
 /// The web client version announced to a non-WhatsApp server (the simulator).
 /// Against WhatsApp itself the client fetches the current one.
@@ -83,6 +84,27 @@ pub struct SessionConfig {
 /// The default for [`SessionConfig::picture_max_age`]: a day, as the seed APIs advise.
 pub const PICTURE_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// Pictures fetched at once for the list; more wait their turn.
+const PICTURE_FETCHES: usize = 4;
+/// The setting key of the default country.
+const DEFAULT_COUNTRY: &str = "default_country";
+
+/// A row's picture as the list shows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Avatar {
+    /// The thumbnail as a `data:` URL, when there is one to show.
+    pub picture: Option<String>,
+    /// `unknown` (not asked yet, e.g. offline), `shown`, `hidden` or `none`.
+    pub picture_state: String,
+}
+
+/// The operator's settings.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Settings {
+    /// Applied to numbers typed without a country code.
+    pub default_country: Option<Country>,
+}
+
 /// A contact as the detail panel shows it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ContactDetails {
@@ -99,6 +121,14 @@ pub enum DetailsError {
     Profile(#[from] ProfileError),
     #[error(transparent)]
     Picture(#[from] PictureError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Country(#[from] CountryError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -128,6 +158,7 @@ pub struct Session {
     state: watch::Sender<SessionSnapshot>,
     running: Mutex<Option<Running>>,
     store: Arc<Store>,
+    picture_slots: tokio::sync::Semaphore,
 }
 
 impl Session {
@@ -143,7 +174,13 @@ impl Session {
             contact_count: store.contact_count()?,
             directory_version: 0,
         });
-        let session = Arc::new(Session { config, state, running: Mutex::new(None), store });
+        let session = Arc::new(Session {
+            config,
+            state,
+            running: Mutex::new(None),
+            store,
+            picture_slots: tokio::sync::Semaphore::new(PICTURE_FETCHES),
+        });
         let running = session.launch().await?;
         *session.running.lock().await = Some(running);
         Ok(session)
@@ -187,10 +224,7 @@ impl Session {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(source) => {
-                        return Err(SessionError::RemoveStore {
-                            path: file.display().to_string(),
-                            source,
-                        });
+                        return Err(SessionError::RemoveStore { path: file.display().to_string(), source });
                     }
                 }
             }
@@ -233,7 +267,8 @@ impl Session {
     pub async fn set_blocked(&self, input: &str, block: bool) -> Result<BlockOutcome, BlockError> {
         let span = info_span!("session.set_blocked", block);
         async {
-            let target = parse_target(input, None)?;
+            let country = self.store.setting(DEFAULT_COUNTRY)?;
+            let target = parse_target(input, country.as_deref())?;
             let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
             let outcome = blocklist::set_blocked(&client, &self.store, &target, block).await?;
             self.publish(|s| {
@@ -256,7 +291,13 @@ impl Session {
 
     /// A page of the contact list (or of the blocklist), filtered by a
     /// search query; served from the local directory, so usable offline.
-    pub fn contacts(&self, query: &str, filter: ListFilter, offset: usize, limit: usize) -> Result<ContactPage, StoreError> {
+    pub fn contacts(
+        &self,
+        query: &str,
+        filter: ListFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ContactPage, StoreError> {
         self.store.list_contacts(query, filter, offset, limit)
     }
 
@@ -290,6 +331,70 @@ impl Session {
         }
         .instrument(span)
         .await
+    }
+
+    /// A contact's picture for the list. Served from the cache while it is
+    /// younger than the configured age; otherwise asked of the server, at
+    /// most [`PICTURE_FETCHES`] at a time. Offline, whatever is cached.
+    pub async fn avatar(&self, phone: &str) -> Result<Avatar, DetailsError> {
+        let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
+        // The semaphore is never closed, so this always holds a slot.
+        let _slot = self.picture_slots.acquire().await.ok();
+        let span = info_span!("session.avatar");
+        async {
+            // Blocked users outside the address book have no row until asked.
+            let known_state = self.store.contact(&phone)?.map_or_else(|| "unknown".to_owned(), |c| c.picture_state);
+            if let Some(thumb) = self.store.fresh_thumbnail(&phone, self.config.picture_max_age)? {
+                return Ok(Avatar { picture: Some(pictures::data_url(&thumb)), picture_state: known_state });
+            }
+            let fresh_answer = matches!(known_state.as_str(), "hidden" | "none")
+                && self.store.profile_age(&phone)?.is_some_and(|age| age < self.config.picture_max_age);
+            let client = match self.connected_client().await {
+                Some(client) if !fresh_answer => client,
+                _ => {
+                    let picture = self.store.cached_thumbnail(&phone)?.map(|t| pictures::data_url(&t));
+                    return Ok(Avatar { picture, picture_state: known_state });
+                }
+            };
+            let fetched = profile::fetch(&client, &phone).await?;
+            self.store.save_profile(&phone, &fetched)?;
+            let picture = match (&fetched.picture_id, fetched.picture_state) {
+                (Some(id), "shown") => {
+                    pictures::thumbnail(&client, &self.store, &phone, id, self.config.picture_max_age).await?
+                }
+                _ => None,
+            };
+            Ok(Avatar { picture: picture.map(|t| pictures::data_url(&t)), picture_state: fetched.picture_state.into() })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Re-syncs the app-state collections behind `scopes` (the default
+    /// scopes when empty); `full` rebuilds them from the server's snapshot.
+    pub async fn sync_app_state(&self, scopes: &[Scope], full: bool) -> Result<SyncReport, SyncError> {
+        let span = info_span!("session.sync_app_state", ?scopes, full);
+        async {
+            let client = self.connected_client().await.ok_or(SyncError::NotConnected)?;
+            let report = appsync::sync(&client, scopes, full).await?;
+            info!(patches = report.patches(), "app state sync done");
+            Ok(report)
+        }
+        .instrument(span)
+        .await
+    }
+
+    pub fn settings(&self) -> Result<Settings, StoreError> {
+        let default_country = self.store.setting(DEFAULT_COUNTRY)?.and_then(|c| parse_country(&c).ok());
+        Ok(Settings { default_country })
+    }
+
+    /// Sets (or, with an empty code, clears) the default country.
+    pub fn set_default_country(&self, code: &str) -> Result<Settings, SettingsError> {
+        let country = if code.trim().is_empty() { None } else { Some(parse_country(code)?) };
+        self.store.set_setting(DEFAULT_COUNTRY, country.as_ref().map(|c| c.code.as_str()))?;
+        info!(country = ?country.as_ref().map(|c| &c.code), "default country set");
+        Ok(Settings { default_country: country })
     }
 
     /// The blocklist as last fetched (usable offline).
@@ -334,10 +439,7 @@ impl Session {
             let db_url = db_path.to_string_lossy().into_owned();
             let store_err = |detail: String| SessionError::Store { path: db_url.clone(), detail };
             let backend = SqliteStore::new(&db_url).await.map_err(|e| store_err(e.to_string()))?;
-            self.config
-                .data_dir
-                .restrict_session_store()
-                .map_err(|e| store_err(e.to_string()))?;
+            self.config.data_dir.restrict_session_store().map_err(|e| store_err(e.to_string()))?;
 
             let mut transport = TokioWebSocketTransportFactory::new();
             if let Some(server) = &self.config.server {
@@ -384,216 +486,6 @@ impl Running {
         self.handle.shutdown().await;
         self.events.abort();
     }
-}
-
-struct Forward(mpsc::UnboundedSender<Arc<Event>>);
-
-impl EventHandler for Forward {
-    fn handle_event(&self, event: Arc<Event>) {
-        let _ = self.0.send(event);
-    }
-}
-
-/// Applies client events, in arrival order, to the published snapshot and the store.
-struct Reducer {
-    state: watch::Sender<SessionSnapshot>,
-    client: Arc<Client>,
-    store: Arc<Store>,
-}
-
-impl Reducer {
-    /// Refetches the blocklist in the background and publishes the count.
-    fn refresh_blocklist(&self) {
-        let (state, client, store) = (self.state.clone(), self.client.clone(), self.store.clone());
-        tokio::spawn(
-            async move {
-                match blocklist::refresh(&client, &store).await {
-                    Ok(count) => {
-                        state.send_modify(|s| {
-                            s.blocked_count = Some(count);
-                            s.directory_version += 1;
-                        });
-                    }
-                    Err(e) => warn!("cannot refresh the blocklist: {e}"),
-                }
-            }
-            .instrument(info_span!("session.refresh_blocklist")),
-        );
-    }
-
-    /// Saves a burst of address-book entries in one transaction.
-    fn save_contacts(&self, contacts: &[SavedContact]) {
-        match self.store.save_address_book(contacts) {
-            Ok(()) => {
-                let count = self.store.contact_count().unwrap_or_default();
-                info!(saved = contacts.len(), total = count, "address book updated");
-                self.state.send_modify(|s| {
-                    s.contact_count = count;
-                    s.directory_version += 1;
-                });
-            }
-            Err(e) => warn!("cannot save {} contacts: {e}", contacts.len()),
-        }
-    }
-
-    async fn run(self, mut events: mpsc::UnboundedReceiver<Arc<Event>>) {
-        /// Events taken in one go; contact updates among them share one transaction.
-        const BURST: usize = 2_000;
-        while let Some(first) = events.recv().await {
-            let mut burst = vec![first];
-            while burst.len() < BURST {
-                match events.try_recv() {
-                    Ok(event) => burst.push(event),
-                    Err(_) => break,
-                }
-            }
-            let mut contacts = Vec::new();
-            for event in burst {
-                match &*event {
-                    Event::ContactUpdate(update) => contacts.push(saved_contact(update)),
-                    _ => self.apply(&event),
-                }
-            }
-            if !contacts.is_empty() {
-                self.save_contacts(&contacts);
-            }
-        }
-    }
-
-    fn apply(&self, event: &Event) {
-    let (state, client) = (&self.state, &self.client);
-    {
-        let update: Option<Box<dyn FnOnce(&mut SessionSnapshot)>> = match event {
-            Event::PairingQrCode(qr) => {
-                info!(valid_for = ?qr.timeout, "new pairing QR code");
-                let svg = crate::qr::render_svg(&qr.code).unwrap_or_default();
-                let code = qr.code.clone();
-                Some(Box::new(move |s| {
-                    s.state = ConnectionState::WaitingForScan;
-                    s.qr = Some(Qr { code, svg });
-                }))
-            }
-            Event::PairingQrCodesExhausted(_) => {
-                info!("pairing QR codes ran out");
-                Some(Box::new(|s| {
-                    s.state = ConnectionState::QrExpired;
-                    s.qr = None;
-                }))
-            }
-            Event::PairSuccess(_) => {
-                info!("paired; logging in");
-                Some(Box::new(|s| {
-                    s.state = ConnectionState::Connecting;
-                    s.qr = None;
-                }))
-            }
-            Event::PairError(e) => {
-                warn!(error = ?e, "pairing failed");
-                None
-            }
-            Event::RawNode(node) => {
-                if blocklist::is_blocklist_push(node.get()) {
-                    info!("the blocklist changed on another device");
-                    self.refresh_blocklist();
-                }
-                None
-            }
-            Event::UserAboutUpdate(about) => {
-                let set_at = about.timestamp.timestamp().max(0) as u64;
-                if let Err(e) = self.store.save_about(&about.jid.user, &about.status, set_at) {
-                    warn!("cannot save an about change: {e}");
-                }
-                Some(Box::new(|s| s.directory_version += 1))
-            }
-            Event::PictureUpdate(picture) => {
-                if let Err(e) = self.store.picture_changed(&picture.jid.user) {
-                    warn!("cannot record a picture change: {e}");
-                }
-                Some(Box::new(|s| s.directory_version += 1))
-            }
-            Event::Connected(_) => {
-                self.refresh_blocklist();
-                let account = account_of(&client);
-                info!(phone = ?account.as_ref().map(|a| mask_phone(&a.phone)), "connected");
-                Some(Box::new(move |s| {
-                    s.state = ConnectionState::Connected;
-                    s.qr = None;
-                    if account.is_some() {
-                        s.account = account;
-                    }
-                }))
-            }
-            Event::SelfPushNameUpdated(_) => {
-                let account = account_of(&client);
-                Some(Box::new(move |s| {
-                    if account.is_some() {
-                        s.account = account;
-                    }
-                }))
-            }
-            Event::Disconnected(d) => {
-                info!(reason = ?d.reason, "disconnected; the client reconnects");
-                Some(Box::new(|s| {
-                    if !matches!(s.state, ConnectionState::LoggedOut { .. }) {
-                        s.state = ConnectionState::Reconnecting;
-                    }
-                }))
-            }
-            Event::LoggedOut(l) => {
-                let reason = logout_reason(&l.reason, l.on_connect);
-                warn!(%reason, "logged out");
-                Some(Box::new(move |s| {
-                    s.state = ConnectionState::LoggedOut { reason };
-                    s.qr = None;
-                }))
-            }
-            Event::StreamReplaced(_) => {
-                warn!("another session replaced this one");
-                Some(Box::new(|s| {
-                    s.state = ConnectionState::LoggedOut {
-                        reason: "another WhatsApp Web session for this device took over; this window stopped reconnecting".into(),
-                    };
-                }))
-            }
-            _ => None,
-        };
-        if let Some(update) = update {
-            state.send_if_modified(|snapshot| {
-                let before = snapshot.clone();
-                update(snapshot);
-                *snapshot != before
-            });
-        }
-    }
-    }
-}
-
-fn saved_contact(update: &whatsapp_rust::wacore::types::events::ContactUpdate) -> SavedContact {
-    let lid = update.action.lid_jid.as_deref().and_then(|j| j.split('@').next()).map(str::to_owned);
-    let name = update.action.full_name.clone().or_else(|| update.action.first_name.clone());
-    SavedContact { phone: update.jid.user.to_string(), lid, name }
-}
-
-fn logout_reason(reason: &ConnectFailureReason, on_connect: bool) -> String {
-    match reason {
-        ConnectFailureReason::LoggedOut if on_connect => {
-            "this device was unlinked from the account (the server refused its login)".into()
-        }
-        ConnectFailureReason::LoggedOut => "this device was unlinked from the account".into(),
-        ConnectFailureReason::TempBanned => "the account is temporarily banned".into(),
-        ConnectFailureReason::AccountLocked => "the account is locked".into(),
-        ConnectFailureReason::ClientOutdated => "this client version is no longer accepted".into(),
-        other => format!("the server ended the session ({other:?})"),
-    }
-}
-
-fn account_of(client: &Client) -> Option<Account> {
-    let pn = client.pn()?;
-    Some(Account {
-        phone: format!("+{}", pn.user),
-        jid: Jid::new(pn.user.as_str(), Server::Pn).to_string(),
-        push_name: client.push_name(),
-    })
 }
 
 /// Masks all but the country prefix and the last two digits, for logs.

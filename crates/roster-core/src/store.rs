@@ -59,6 +59,13 @@ const MIGRATIONS: &[&str] = &[
         fetched_at INTEGER NOT NULL,
         PRIMARY KEY (phone, picture_id)
     );",
+    // 4: the operator's settings (default country...), and when the server
+    //    last answered for a contact's profile (to trust "hidden"/"none" a while).
+    "CREATE TABLE setting (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    ALTER TABLE contact ADD COLUMN profile_at INTEGER;",
 ];
 
 /// An address-book entry from the phone.
@@ -129,6 +136,24 @@ impl Store {
         Ok(Store { conn: Mutex::new(conn) })
     }
 
+    /// A stored setting, if the operator ever set it.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Stores a setting (`None` removes it), durably before returning.
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        let conn = self.conn();
+        match value {
+            Some(v) => conn.execute(
+                "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, v],
+            )?,
+            None => conn.execute("DELETE FROM setting WHERE key = ?1", [key])?,
+        };
+        Ok(())
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -139,7 +164,8 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM blocked", [])?;
         {
-            let mut insert = tx.prepare("INSERT OR REPLACE INTO blocked (lid, phone, blocked_at) VALUES (?1, ?2, ?3)")?;
+            let mut insert =
+                tx.prepare("INSERT OR REPLACE INTO blocked (lid, phone, blocked_at) VALUES (?1, ?2, ?3)")?;
             for e in entries {
                 let phone = e.phone.clone().or_else(|| phone_of_lid(&tx, &e.lid).ok().flatten());
                 insert.execute(params![e.lid, phone, e.blocked_at.map(|t| t as i64)])?;
@@ -153,7 +179,11 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT lid, phone, blocked_at FROM blocked ORDER BY blocked_at DESC, lid")?;
         let rows = stmt.query_map([], |r| {
-            Ok(BlockedEntry { lid: r.get(0)?, phone: r.get(1)?, blocked_at: r.get::<_, Option<i64>>(2)?.map(|t| t as u64) })
+            Ok(BlockedEntry {
+                lid: r.get(0)?,
+                phone: r.get(1)?,
+                blocked_at: r.get::<_, Option<i64>>(2)?.map(|t| t as u64),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -202,20 +232,30 @@ impl Store {
     }
 
     pub fn contact_count(&self) -> Result<usize, StoreError> {
-        Ok(self.conn().query_row("SELECT count(*) FROM contact WHERE in_address_book = 1", [], |r| r.get::<_, i64>(0))?
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM contact WHERE in_address_book = 1", [], |r| r.get::<_, i64>(0))?
             as usize)
     }
 
     /// The contact list, or the blocklist, filtered by `query` (a name, part
     /// of a number typed in any format, or a LID), sorted by name.
-    pub fn list_contacts(&self, query: &str, filter: ListFilter, offset: usize, limit: usize) -> Result<ContactPage, StoreError> {
+    pub fn list_contacts(
+        &self,
+        query: &str,
+        filter: ListFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ContactPage, StoreError> {
         let conn = self.conn();
         let needle = search_needle(query);
-        let mut wheres = vec![match filter {
-            ListFilter::All => "(c.in_address_book = 1 OR b.lid IS NOT NULL)",
-            ListFilter::Blocked => "b.lid IS NOT NULL",
-        }
-        .to_owned()];
+        let mut wheres = vec![
+            match filter {
+                ListFilter::All => "(c.in_address_book = 1 OR b.lid IS NOT NULL)",
+                ListFilter::Blocked => "b.lid IS NOT NULL",
+            }
+            .to_owned(),
+        ];
         let mut args: Vec<String> = Vec::new();
         match &needle {
             Some(n) if n.chars().count() >= 3 => {
@@ -245,20 +285,20 @@ impl Store {
              LIMIT {limit} OFFSET {offset}"
         );
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), contact_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows =
+            stmt.query_map(rusqlite::params_from_iter(args.iter()), contact_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(ContactPage { total: total as usize, offset, rows })
     }
 
     /// Stores what the server said of a contact's about and picture.
     pub fn save_profile(&self, phone: &str, p: &crate::profile::Profile) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT INTO contact (phone, about, about_set_at, about_state, picture_id, picture_state, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, unixepoch())
+            "INSERT INTO contact (phone, about, about_set_at, about_state, picture_id, picture_state, updated_at, profile_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, unixepoch(), unixepoch())
              ON CONFLICT(phone) DO UPDATE SET about = excluded.about, about_set_at = excluded.about_set_at,
                 about_state = excluded.about_state, picture_id = excluded.picture_id,
-                picture_state = excluded.picture_state, updated_at = excluded.updated_at",
+                picture_state = excluded.picture_state, updated_at = excluded.updated_at,
+                profile_at = excluded.profile_at",
             params![phone, p.about, p.about_set_at.map(|t| t as i64), p.about_state, p.picture_id, p.picture_state],
         )?;
         Ok(())
@@ -276,7 +316,10 @@ impl Store {
     /// The contact's picture changed; the cached one is stale.
     pub fn picture_changed(&self, phone: &str) -> Result<(), StoreError> {
         let conn = self.conn();
-        conn.execute("UPDATE contact SET picture_state = 'unknown', updated_at = unixepoch() WHERE phone = ?1", [phone])?;
+        conn.execute(
+            "UPDATE contact SET picture_state = 'unknown', updated_at = unixepoch() WHERE phone = ?1",
+            [phone],
+        )?;
         conn.execute("DELETE FROM picture WHERE phone = ?1", [phone])?;
         Ok(())
     }
@@ -293,16 +336,18 @@ impl Store {
                     c.picture_state, c.in_address_book, b.lid IS NOT NULL
              FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE {cond}"
         ))?;
-        let rows = stmt
-            .query_map([arg], contact_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt.query_map([arg], contact_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
     pub fn picture_url(&self, phone: &str, picture_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT url FROM picture WHERE phone = ?1 AND picture_id = ?2", params![phone, picture_id], |r| r.get(0))
+            .query_row(
+                "SELECT url FROM picture WHERE phone = ?1 AND picture_id = ?2",
+                params![phone, picture_id],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten())
     }
@@ -317,7 +362,12 @@ impl Store {
     }
 
     /// The cached thumbnail of this picture, if fetched less than `max_age` ago.
-    pub fn thumbnail(&self, phone: &str, picture_id: &str, max_age: std::time::Duration) -> Result<Option<Vec<u8>>, StoreError> {
+    pub fn thumbnail(
+        &self,
+        phone: &str,
+        picture_id: &str,
+        max_age: std::time::Duration,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -327,6 +377,33 @@ impl Store {
             )
             .optional()?
             .flatten())
+    }
+
+    /// The thumbnail of the contact's current picture, if fetched less than `max_age` ago.
+    pub fn fresh_thumbnail(&self, phone: &str, max_age: std::time::Duration) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT p.thumb FROM picture p JOIN contact c ON c.phone = p.phone AND c.picture_id = p.picture_id
+                 WHERE p.phone = ?1 AND c.picture_state = 'shown' AND p.fetched_at > unixepoch() - ?2",
+                params![phone, max_age.as_secs() as i64],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// How long ago the server last told us about this contact's profile.
+    pub fn profile_age(&self, phone: &str) -> Result<Option<std::time::Duration>, StoreError> {
+        let age: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT unixepoch() - profile_at FROM contact WHERE phone = ?1 AND profile_at IS NOT NULL",
+                [phone],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(age.map(|a| std::time::Duration::from_secs(a.max(0) as u64)))
     }
 
     /// Whatever thumbnail is cached for the contact's current picture (offline use).

@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{pair, temp_dir, wait};
-use roster_core::store::ListFilter;
 use roster_core::Session;
+use roster_core::store::ListFilter;
 use roster_sim::{SimConfig, SimHandle, Simulator};
 
 /// phone → saved name, as the simulated phone's address book has it.
@@ -47,15 +47,11 @@ async fn the_directory_is_the_phones_address_book_and_follows_renames() {
     assert!(found.iter().all(|p| expected[p].to_lowercase().contains(&partial.to_lowercase())));
     let typed = format!("+{} {} {}-{}", &phone[..2], &phone[2..4], &phone[4..9], &phone[9..]);
     assert_eq!(search(&session, &typed), vec![phone.clone()], "'{typed}'");
-    let lid = sim.world_json()["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["phone"] == phone.as_str())
-        .unwrap()["lid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let lid =
+        sim.world_json()["people"].as_array().unwrap().iter().find(|p| p["phone"] == phone.as_str()).unwrap()["lid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     assert_eq!(search(&session, &lid), vec![phone.clone()], "by LID");
 
     // Renamed on the phone → renamed in the app.
@@ -71,5 +67,52 @@ async fn the_directory_is_the_phones_address_book_and_follows_renames() {
     let offline = common::start_session_at(&dir, "ws://127.0.0.1:9/ws/chat").await;
     assert_eq!(offline.snapshot().contact_count, expected.len());
     assert_eq!(search(&offline, "Renamed On Phone"), vec![phone.clone()]);
+    offline.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_sync_brings_what_a_lost_push_missed_and_a_full_sync_rebuilds() {
+    use roster_core::{Scope, SyncError};
+
+    let sim = Simulator::start(SimConfig { seed: 22, contacts: 200, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("appsync");
+    let session = pair(&dir, &sim).await;
+    let expected = address_book(&sim);
+    wait(&session, "the address book", |s| s.contact_count == expected.len()).await;
+    let version = |sim: &SimHandle| sim.world_json()["collections"]["critical_unblock_low"].as_u64();
+
+    // The phone renames someone, but the push never arrives.
+    let phone = expected.keys().next().unwrap().clone();
+    sim.phone_rename_unannounced(&phone, "Only After A Sync").unwrap();
+    assert_eq!(session.contact(&phone).unwrap().unwrap().name.as_deref(), expected.get(&phone).map(String::as_str));
+
+    // Syncing the contacts scope fetches exactly the one missed patch.
+    let report = session.sync_app_state(&[Scope::Contacts], false).await.unwrap();
+    assert_eq!(report.scopes, [Scope::Contacts]);
+    assert!(!report.full);
+    assert_eq!(report.collections.len(), 1, "{report:?}");
+    let contacts = &report.collections[0];
+    assert_eq!(contacts.name, "critical_unblock_low");
+    assert_eq!(Some(contacts.after), version(&sim), "the local version reached the server's");
+    assert_eq!(contacts.after, contacts.before + 1, "one patch: the rename");
+    wait(&session, "the rename", |_| search(&session, "Only After A Sync") == vec![phone.clone()]).await;
+
+    // The default scopes (contacts, chats, settings), rebuilt from scratch.
+    let report = session.sync_app_state(&[], true).await.unwrap();
+    assert_eq!(report.scopes, [Scope::Contacts, Scope::Chats, Scope::Settings]);
+    let names: Vec<_> = report.collections.iter().map(|c| c.name).collect();
+    assert_eq!(names, ["critical_block", "critical_unblock_low", "regular_low", "regular_high", "regular"]);
+    let contacts = report.collections.iter().find(|c| c.name == "critical_unblock_low").unwrap();
+    assert_eq!((contacts.before, Some(contacts.after)), (0, version(&sim)), "rebuilt from version 0");
+    assert_eq!(directory(&session), address_book(&sim), "the rebuilt directory is still the address book");
+    assert_eq!(session.snapshot().state, roster_core::ConnectionState::Connected, "the full sync kept the session");
+
+    // Offline: refused, and says why.
+    session.shutdown().await;
+    sim.shutdown().await;
+    let offline = common::start_session_at(&dir, "ws://127.0.0.1:9/ws/chat").await;
+    let err = offline.sync_app_state(&[Scope::Pins], false).await.unwrap_err();
+    assert!(matches!(err, SyncError::NotConnected), "{err:?}");
+    assert!(err.to_string().contains("not connected"), "{err}");
     offline.shutdown().await;
 }

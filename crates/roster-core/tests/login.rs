@@ -67,10 +67,8 @@ async fn pairs_reconnects_from_store_logs_out_and_is_refused_after() {
 
     // The unlinked device's keys are refused by the server.
     let stale = start_session(&backup, &sim).await;
-    let refused = wait(&stale, "the stale device to be refused", |s| {
-        matches!(s.state, ConnectionState::LoggedOut { .. })
-    })
-    .await;
+    let refused =
+        wait(&stale, "the stale device to be refused", |s| matches!(s.state, ConnectionState::LoggedOut { .. })).await;
     let ConnectionState::LoggedOut { reason } = refused.state else { unreachable!() };
     assert!(reason.contains("unlinked"), "{reason}");
     stale.shutdown().await;

@@ -25,7 +25,8 @@ async fn abouts_and_pictures_follow_privacy() {
     let session = pair(&temp_dir("profiles"), &sim).await;
     let world = sim.world_json();
 
-    let open = person(&world, |p| p["about_visible"] == true && p["picture_visible"] == true && !p["picture_id"].is_null());
+    let open =
+        person(&world, |p| p["about_visible"] == true && p["picture_visible"] == true && !p["picture_id"].is_null());
     let phone = open["phone"].as_str().unwrap();
     let details = session.contact_details(phone).await.unwrap();
     assert_eq!(details.contact.about_state, "shown");
@@ -35,7 +36,8 @@ async fn abouts_and_pictures_follow_privacy() {
     let thumb = decode_data_url(details.picture.as_deref().expect("a thumbnail"));
     assert_eq!((thumb.width(), thumb.height()), (96, 96));
 
-    let private = person(&world, |p| p["about_visible"] == false && p["picture_visible"] == false && !p["picture_id"].is_null());
+    let private =
+        person(&world, |p| p["about_visible"] == false && p["picture_visible"] == false && !p["picture_id"].is_null());
     let details = session.contact_details(private["phone"].as_str().unwrap()).await.unwrap();
     assert_eq!(details.contact.about_state, "hidden");
     assert_eq!(details.contact.about, None);
@@ -80,4 +82,47 @@ async fn an_expired_picture_url_is_asked_for_again() {
     assert_eq!(sim.world_json()["expired_picture_hits"], 1, "the stale URL was tried once and refused");
     session.shutdown().await;
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_avatars_are_fetched_once_then_served_from_the_cache() {
+    let sim = Simulator::start(SimConfig { seed: 33, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("avatars");
+    let session = pair(&dir, &sim).await;
+    let world = sim.world_json();
+    let open = person(&world, |p| p["picture_visible"] == true && !p["picture_id"].is_null());
+    let private = person(&world, |p| p["picture_visible"] == false && !p["picture_id"].is_null());
+    let bare = person(&world, |p| p["picture_id"].is_null());
+    let phones: Vec<&str> = [&open, &private, &bare].iter().map(|p| p["phone"].as_str().unwrap()).collect();
+
+    // Asked for all at once, as a scrolled list does.
+    let (a, b, c) = tokio::join!(session.avatar(phones[0]), session.avatar(phones[1]), session.avatar(phones[2]));
+    let avatars = [a.unwrap(), b.unwrap(), c.unwrap()];
+    assert_eq!(avatars[0].picture_state, "shown");
+    assert_eq!(decode_data_url(avatars[0].picture.as_deref().unwrap()).width(), 96);
+    assert_eq!((avatars[1].picture_state.as_str(), &avatars[1].picture), ("hidden", &None));
+    assert_eq!((avatars[2].picture_state.as_str(), &avatars[2].picture), ("none", &None));
+
+    // Scrolling back: all three answered from the cache, no server round trip.
+    let (usync, pictures) = (sim.iq_count("usync"), sim.iq_count("w:profile:picture"));
+    for (phone, first) in phones.iter().zip(&avatars) {
+        assert_eq!(&session.avatar(phone).await.unwrap(), first, "{phone} from the cache");
+    }
+    assert_eq!((sim.iq_count("usync"), sim.iq_count("w:profile:picture")), (usync, pictures));
+
+    // The contact changes their picture: the next ask fetches the new one.
+    let version = session.snapshot().directory_version;
+    sim.contact_set_picture(phones[0]).unwrap();
+    wait(&session, "the picture push", |s| s.directory_version > version).await;
+    let changed = session.avatar(phones[0]).await.unwrap();
+    assert_eq!(changed.picture_state, "shown");
+    assert_ne!(changed.picture, avatars[0].picture, "the new picture, not the cached one");
+
+    // Offline, the cache still answers.
+    session.shutdown().await;
+    sim.shutdown().await;
+    let offline = common::start_session_at(&dir, "ws://127.0.0.1:9/ws/chat").await;
+    assert_eq!(offline.avatar(phones[0]).await.unwrap(), changed);
+    assert_eq!(offline.avatar(phones[1]).await.unwrap().picture_state, "hidden");
+    offline.shutdown().await;
 }

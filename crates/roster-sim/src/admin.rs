@@ -47,9 +47,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn chat(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade
-        .max_message_size(32 << 20)
-        .on_upgrade(move |socket| crate::connection::serve(state.shared, socket))
+    upgrade.max_message_size(32 << 20).on_upgrade(move |socket| crate::connection::serve(state.shared, socket))
 }
 
 /// A profile picture, while its URL has not expired (403 after, like the CDN).
@@ -124,7 +122,9 @@ async fn remove_device(State(state): State<AppState>, body: Bytes) -> Response {
     } else {
         match text.parse::<u16>() {
             Ok(d) => Some(d),
-            Err(_) => return (StatusCode::BAD_REQUEST, "body must be empty (all devices) or a device id").into_response(),
+            Err(_) => {
+                return (StatusCode::BAD_REQUEST, "body must be empty (all devices) or a device id").into_response();
+            }
         }
     };
     axum::Json(json!({ "removed": md::remove_devices(&state.shared, device) })).into_response()
@@ -143,8 +143,9 @@ async fn set_block(state: AppState, body: Bytes, block: bool) -> Response {
     };
     let mut world = state.shared.world();
     match phone_actions::set_blocked(&mut world, &target, block) {
-        Ok(lid) => axum::Json(json!({ "lid": lid, "blocked": block, "count": world.account.blocklist.len() }))
-            .into_response(),
+        Ok(lid) => {
+            axum::Json(json!({ "lid": lid, "blocked": block, "count": world.account.blocklist.len() })).into_response()
+        }
         Err(e) => action_error(e),
     }
 }
@@ -179,13 +180,20 @@ async fn set_picture(State(state): State<AppState>, Path(who): Path<String>, bod
     }
 }
 
-async fn rename(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+/// `?notify=false` loses the `server_sync` push (the devices see it at their next sync).
+async fn rename(
+    State(state): State<AppState>,
+    Path(who): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let notify = query.get("notify").is_none_or(|v| v != "false");
     let name = match body_text(&body) {
         Ok(t) => t,
         Err(r) => return r,
     };
     let id = state.shared.next_id();
-    match phone_actions::rename(&mut state.shared.world(), &who, &name, id) {
+    match phone_actions::rename(&mut state.shared.world(), &who, &name, id, notify) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => action_error(e),
     }

@@ -44,12 +44,7 @@ impl Collections {
     /// Patches newer than `version`, with their versions.
     pub fn patches_after(&self, name: &str, version: u64) -> Vec<(u64, Vec<u8>)> {
         let Some(c) = self.map.get(name) else { return Vec::new() };
-        c.patches
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (i as u64 + 1, p.clone()))
-            .filter(|(v, _)| *v > version)
-            .collect()
+        c.patches.iter().enumerate().map(|(i, p)| (i as u64 + 1, p.clone())).filter(|(v, _)| *v > version).collect()
     }
 
     pub fn set_push_name(&mut self, key_id: &[u8], key: &[u8; 32], name: &str, rng: &mut rand::rngs::StdRng) {
@@ -148,7 +143,5 @@ impl Collections {
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

@@ -44,8 +44,7 @@ impl ServerIdentity {
         }
         .encode_to_vec();
         let inter_sig = root.private_key.calculate_signature(&inter_details, rng).expect("sign");
-        let leaf_sig =
-            intermediate.private_key.calculate_signature(&leaf_details, rng).expect("sign");
+        let leaf_sig = intermediate.private_key.calculate_signature(&leaf_details, rng).expect("sign");
         let cert_chain = wa::CertChain {
             leaf: buffa::MessageField::some(wa::cert_chain::NoiseCertificate {
                 details: Some(leaf_details),
@@ -86,9 +85,8 @@ pub fn verify_chain(chain: &[u8], root: &[u8; 32], server_static: &[u8]) -> Resu
     let leaf = chain.leaf.into_option().ok_or(CertError::Missing("leaf"))?;
     let inter_bytes = inter.details.ok_or(CertError::Missing("intermediate details"))?;
     let leaf_bytes = leaf.details.ok_or(CertError::Missing("leaf details"))?;
-    let decode = |b: &[u8]| {
-        noise_certificate::Details::decode_from_slice(b).map_err(|e| CertError::Decode(e.to_string()))
-    };
+    let decode =
+        |b: &[u8]| noise_certificate::Details::decode_from_slice(b).map_err(|e| CertError::Decode(e.to_string()));
     let inter_details = decode(&inter_bytes)?;
     let leaf_details = decode(&leaf_bytes)?;
     let verify = |key: &[u8], msg: &[u8], sig: Option<Vec<u8>>, what| {

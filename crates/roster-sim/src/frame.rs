@@ -91,19 +91,14 @@ impl Transport {
 
     /// Encrypts and frames raw plaintext (used to inject malformed frames).
     pub fn seal_raw(&mut self, plain: &[u8]) -> Result<Vec<u8>, FrameError> {
-        let sealed = self
-            .write
-            .encrypt_with_counter(self.write_counter, plain)
-            .map_err(|_| FrameError::Decrypt)?;
+        let sealed = self.write.encrypt_with_counter(self.write_counter, plain).map_err(|_| FrameError::Decrypt)?;
         self.write_counter = self.write_counter.wrapping_add(1);
         frame(&sealed)
     }
 
     /// Decrypts one frame and decodes the node in it.
     pub fn open(&mut self, mut sealed: BytesMut) -> Result<Node, FrameError> {
-        self.read
-            .decrypt_in_place_with_counter(self.read_counter, &mut sealed)
-            .map_err(|_| FrameError::Decrypt)?;
+        self.read.decrypt_in_place_with_counter(self.read_counter, &mut sealed).map_err(|_| FrameError::Decrypt)?;
         self.read_counter = self.read_counter.wrapping_add(1);
         let body = wacore_binary::util::unpack(&sealed).map_err(|e| FrameError::Node(e.to_string()))?;
         let node = unmarshal_ref(&body).map_err(|e| FrameError::Node(e.to_string()))?;

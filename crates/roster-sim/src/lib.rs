@@ -14,8 +14,8 @@ pub mod connection;
 pub mod frame;
 pub mod handlers;
 pub mod nodes;
-pub mod people;
 pub mod noise;
+pub mod people;
 pub mod phone;
 pub mod phone_actions;
 pub mod pictures;
@@ -51,7 +51,14 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), seed: 1, auto_scan: None, state_path: None, contacts: 300, picture_ttl: Duration::from_secs(3600) }
+        SimConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 1,
+            auto_scan: None,
+            state_path: None,
+            contacts: 300,
+            picture_ttl: Duration::from_secs(3600),
+        }
     }
 }
 
@@ -143,6 +150,12 @@ impl SimHandle {
         self.shared.picture_url_epoch.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// A contact sets a new profile picture (linked devices are told); returns its id.
+    pub fn contact_set_picture(&self, target: &str) -> Result<Option<u64>, phone_actions::ActionError> {
+        let id = self.shared.next_id();
+        phone_actions::set_picture(&mut self.shared.world(), target, false, id)
+    }
+
     /// A contact changes their about text (pushed to linked devices when visible).
     pub fn contact_set_about(&self, target: &str, text: &str) -> Result<(), phone_actions::ActionError> {
         let id = self.shared.next_id();
@@ -152,7 +165,18 @@ impl SimHandle {
     /// The phone saves `name` for someone in its address book; linked devices sync it.
     pub fn phone_rename(&self, target: &str, name: &str) -> Result<(), phone_actions::ActionError> {
         let id = self.shared.next_id();
-        phone_actions::rename(&mut self.shared.world(), target, name, id)
+        phone_actions::rename(&mut self.shared.world(), target, name, id, true)
+    }
+
+    /// How many IQs of namespace `xmlns` (`usync`, `w:profile:picture`...) clients sent.
+    pub fn iq_count(&self, xmlns: &str) -> u64 {
+        self.shared.iq_count(xmlns)
+    }
+
+    /// A rename whose `server_sync` push never reaches the linked devices.
+    pub fn phone_rename_unannounced(&self, target: &str, name: &str) -> Result<(), phone_actions::ActionError> {
+        let id = self.shared.next_id();
+        phone_actions::rename(&mut self.shared.world(), target, name, id, false)
     }
 
     /// The phone blocks (or unblocks) someone by number or JID; linked devices are told.

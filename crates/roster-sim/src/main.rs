@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use roster_sim::{SimConfig, Simulator};
 
-const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE] [--contacts N]";
+const USAGE: &str =
+    "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE] [--contacts N]";
 
 fn parse_args() -> Result<SimConfig, String> {
     let mut config = SimConfig::default();

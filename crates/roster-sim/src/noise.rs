@@ -35,10 +35,8 @@ pub enum ClientHello {
 pub fn parse_client_hello(frame: &[u8]) -> Result<ClientHello, NoiseError> {
     let msg = HandshakeMessage::decode_from_slice(frame).map_err(|e| NoiseError::Decode(e.to_string()))?;
     let hello = msg.client_hello.into_option().ok_or(NoiseError::Missing("clientHello"))?;
-    let ephemeral: [u8; 32] = hello
-        .ephemeral
-        .and_then(|e| e.try_into().ok())
-        .ok_or(NoiseError::Missing("a 32-byte ephemeral key"))?;
+    let ephemeral: [u8; 32] =
+        hello.ephemeral.and_then(|e| e.try_into().ok()).ok_or(NoiseError::Missing("a 32-byte ephemeral key"))?;
     Ok(match (hello.r#static, hello.payload) {
         (Some(encrypted_static), Some(encrypted_payload)) => {
             ClientHello::Ik { ephemeral, encrypted_static, encrypted_payload }
@@ -89,11 +87,8 @@ impl XxResponder {
         let fin = msg.client_finish.into_option().ok_or(NoiseError::Missing("clientFinish"))?;
         let static_ct = fin.r#static.ok_or(NoiseError::Missing("client static"))?;
         let payload_ct = fin.payload.ok_or(NoiseError::Missing("client payload"))?;
-        let client_static: [u8; 32] = self
-            .h
-            .decrypt(&static_ct)?
-            .try_into()
-            .map_err(|_| NoiseError::Missing("a 32-byte client static key"))?;
+        let client_static: [u8; 32] =
+            self.h.decrypt(&static_ct)?.try_into().map_err(|_| NoiseError::Missing("a 32-byte client static key"))?;
         self.h.mix_shared_secret(self.ephemeral.private_key.serialize(), &client_static)?;
         let payload = self.h.decrypt(&payload_ct)?;
         finish(self.h, client_static, &payload)
@@ -113,10 +108,8 @@ pub fn ik_accept(
     h.authenticate(client_ephemeral);
     let s_priv = server.static_key.private_key.serialize();
     h.mix_shared_secret(s_priv, client_ephemeral)?;
-    let client_static: [u8; 32] = h
-        .decrypt(encrypted_static)?
-        .try_into()
-        .map_err(|_| NoiseError::Missing("a 32-byte client static key"))?;
+    let client_static: [u8; 32] =
+        h.decrypt(encrypted_static)?.try_into().map_err(|_| NoiseError::Missing("a 32-byte client static key"))?;
     h.mix_shared_secret(s_priv, &client_static)?;
     let payload = h.decrypt(encrypted_payload)?;
     let ephemeral = KeyPair::generate(rng);

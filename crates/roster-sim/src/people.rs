@@ -69,12 +69,12 @@ pub struct People {
 }
 
 const FIRST: &[&str] = &[
-    "Ana", "Bruno", "Carla", "Diego", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca",
-    "Maya", "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sami", "Tariq", "Uma", "Vera", "Wen", "Yara", "Zoe",
+    "Ana", "Bruno", "Carla", "Diego", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca", "Maya",
+    "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sami", "Tariq", "Uma", "Vera", "Wen", "Yara", "Zoe",
 ];
 const LAST: &[&str] = &[
-    "Silva", "Okafor", "Müller", "Rossi", "Nakamura", "García", "Kowalski", "Haddad", "Larsen", "Moreau",
-    "Singh", "Costa", "Novak", "Petrov", "Ahmed", "Berg",
+    "Silva", "Okafor", "Müller", "Rossi", "Nakamura", "García", "Kowalski", "Haddad", "Larsen", "Moreau", "Singh",
+    "Costa", "Novak", "Petrov", "Ahmed", "Berg",
 ];
 const ABOUTS: &[&str] = &[
     "Hey there! I am using WhatsApp.",
@@ -125,7 +125,8 @@ impl People {
                 push_name: format!("{first} {}", &last[..1]),
                 about: ABOUTS[rng.random_range(0..ABOUTS.len())].to_owned(),
                 about_set_at: 1_700_000_000 + rng.random_range(0..60_000_000u64),
-                picture_id: (rng.random_range(0..10) != 0).then(|| 1_000_000_000 + rng.random_range(0..1_000_000_000u64)),
+                picture_id: (rng.random_range(0..10) != 0)
+                    .then(|| 1_000_000_000 + rng.random_range(0..1_000_000_000u64)),
                 about_visibility: visibility(&mut rng),
                 picture_visibility: visibility(&mut rng),
                 has_owner_saved: rng.random_range(0..2) == 0,

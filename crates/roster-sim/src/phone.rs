@@ -11,9 +11,9 @@ use buffa::Message;
 use hmac::{KeyInit, Mac};
 use thiserror::Error;
 use wacore_libsignal::protocol::{
-    Direction, IdentityChange, IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle,
-    ProtocolAddress, PublicKey, SessionRecord, SessionStore, SignalProtocolError, SignedPreKeyId,
-    UsePQRatchet, message_encrypt, process_prekey_bundle,
+    Direction, IdentityChange, IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle, ProtocolAddress,
+    PublicKey, SessionRecord, SessionStore, SignalProtocolError, SignedPreKeyId, UsePQRatchet, message_encrypt,
+    process_prekey_bundle,
 };
 use waproto::whatsapp::{self as wa, ADVEncryptionType};
 
@@ -151,7 +151,11 @@ impl SessionStore for SessionMap {
     async fn has_session(&self, address: &ProtocolAddress) -> Result<bool, SignalProtocolError> {
         Ok(self.0.contains_key(&address.to_string()))
     }
-    async fn store_session(&mut self, address: &ProtocolAddress, record: SessionRecord) -> Result<(), SignalProtocolError> {
+    async fn store_session(
+        &mut self,
+        address: &ProtocolAddress,
+        record: SessionRecord,
+    ) -> Result<(), SignalProtocolError> {
         self.0.insert(address.to_string(), record);
         Ok(())
     }
@@ -165,14 +169,23 @@ impl IdentityKeyStore for PhoneIdentity {
     async fn get_local_registration_id(&self) -> Result<u32, SignalProtocolError> {
         Ok(1)
     }
-    async fn save_identity(&mut self, address: &ProtocolAddress, identity: &IdentityKey) -> Result<IdentityChange, SignalProtocolError> {
+    async fn save_identity(
+        &mut self,
+        address: &ProtocolAddress,
+        identity: &IdentityKey,
+    ) -> Result<IdentityChange, SignalProtocolError> {
         let previous = self.known.insert(address.to_string(), *identity);
         Ok(match previous {
             Some(p) if p != *identity => IdentityChange::ReplacedExisting,
             _ => IdentityChange::NewOrUnchanged,
         })
     }
-    async fn is_trusted_identity(&self, _: &ProtocolAddress, _: &IdentityKey, _: Direction) -> Result<bool, SignalProtocolError> {
+    async fn is_trusted_identity(
+        &self,
+        _: &ProtocolAddress,
+        _: &IdentityKey,
+        _: Direction,
+    ) -> Result<bool, SignalProtocolError> {
         Ok(true)
     }
     async fn get_identity(&self, address: &ProtocolAddress) -> Result<Option<IdentityKey>, SignalProtocolError> {
@@ -207,7 +220,8 @@ impl PhoneSignal {
             IdentityKey::new(djb(&registration.identity)?),
         )?;
         self.sessions.0.remove(&address.to_string());
-        process_prekey_bundle(&address, &mut self.sessions, &mut identity_store, &bundle, rng, UsePQRatchet::No).await?;
+        process_prekey_bundle(&address, &mut self.sessions, &mut identity_store, &bundle, rng, UsePQRatchet::No)
+            .await?;
         let message = message_encrypt(plaintext, &address, &mut self.sessions, &mut identity_store).await?;
         Ok(message.serialize().to_vec())
     }
@@ -216,8 +230,8 @@ impl PhoneSignal {
 /// The padded `Message` carrying the app-state key share.
 pub fn key_share_plaintext(account: &Account, device_indexes: Vec<u32>, now_ms: i64) -> Vec<u8> {
     use wa::message::{
-        AppStateSyncKey, AppStateSyncKeyData, AppStateSyncKeyFingerprint, AppStateSyncKeyId,
-        AppStateSyncKeyShare, ProtocolMessage, protocol_message,
+        AppStateSyncKey, AppStateSyncKeyData, AppStateSyncKeyFingerprint, AppStateSyncKeyId, AppStateSyncKeyShare,
+        ProtocolMessage, protocol_message,
     };
     let key = AppStateSyncKey {
         key_id: buffa::MessageField::some(AppStateSyncKeyId { key_id: Some(account.app_state_key_id.clone()) }),

@@ -78,7 +78,11 @@ pub fn set_picture(world: &mut World, target: &str, remove: bool, id: u64) -> Re
 
 /// Renames (or saves) a person in the phone's address book: a new app-state
 /// patch, announced with `server_sync`.
-pub fn rename(world: &mut World, target: &str, name: &str, id: u64) -> Result<(), ActionError> {
+///
+/// With `notify` false the `server_sync` push is lost on the way, as
+/// happens to a device that was offline: linked devices only see the
+/// rename at their next sync.
+pub fn rename(world: &mut World, target: &str, name: &str, id: u64, notify: bool) -> Result<(), ActionError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(ActionError::EmptyName);
@@ -88,11 +92,12 @@ pub fn rename(world: &mut World, target: &str, name: &str, id: u64) -> Result<()
     let World { account, rng, .. } = world;
     let person = account.people.by_phone(&phone).expect("resolved");
     account.collections.save_contacts(&account.app_state_key_id, &account.app_state_key, [person], rng);
+    if !notify {
+        return Ok(());
+    }
     let version = account.collections.version(CRITICAL_UNBLOCK_LOW);
-    let collection = NodeBuilder::new("collection")
-        .attr("name", CRITICAL_UNBLOCK_LOW)
-        .attr("version", version.to_string())
-        .build();
+    let collection =
+        NodeBuilder::new("collection").attr("name", CRITICAL_UNBLOCK_LOW).attr("version", version.to_string()).build();
     broadcast(world, notification("server_sync", SERVER.to_owned(), id, vec![collection]));
     Ok(())
 }

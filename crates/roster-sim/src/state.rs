@@ -114,19 +114,15 @@ pub struct WorldView {
     pub pending_refs: usize,
 }
 
-const FIRST_NAMES: &[&str] = &[
-    "Ana", "Bruno", "Carla", "Diego", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca",
-];
+const FIRST_NAMES: &[&str] =
+    &["Ana", "Bruno", "Carla", "Diego", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca"];
 
 impl World {
     pub fn new(seed: u64, contacts: usize, state_path: Option<std::path::PathBuf>) -> World {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5157_4f52_4c44);
         let phone = format!("1555{:07}", rng.random_range(0..10_000_000u32));
         let lid = format!("{}", 100_000_000_000_000u64 + rng.random_range(0..900_000_000_000_000u64));
-        let push_name = format!(
-            "{} (sandbox)",
-            FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())]
-        );
+        let push_name = format!("{} (sandbox)", FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())]);
         let identity = KeyPair::generate(&mut rng);
         let mut app_state_key = [0u8; 32];
         rng.fill(&mut app_state_key[..]);
@@ -245,6 +241,8 @@ pub struct Shared {
     pub picture_url_epoch: AtomicU64,
     /// Picture downloads refused because their URL had expired.
     pub expired_picture_hits: AtomicU64,
+    /// Client IQs received, by namespace (what tests count to prove caching).
+    pub iq_counts: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     base_url: std::sync::OnceLock<String>,
 }
 
@@ -265,6 +263,7 @@ impl Shared {
             picture_ttl,
             picture_url_epoch: AtomicU64::new(0),
             expired_picture_hits: AtomicU64::new(0),
+            iq_counts: Default::default(),
             base_url: std::sync::OnceLock::new(),
         }))
     }
@@ -282,6 +281,14 @@ impl Shared {
         self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    pub fn count_iq(&self, xmlns: &str) {
+        *self.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).entry(xmlns.to_owned()).or_default() += 1;
+    }
+
+    pub fn iq_count(&self, xmlns: &str) -> u64 {
+        self.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).get(xmlns).copied().unwrap_or(0)
+    }
+
     /// A fresh stanza or connection id.
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
@@ -294,11 +301,8 @@ pub fn world_json(shared: &Shared) -> serde_json::Value {
     let world = &*shared.world();
     let account = &world.account;
     let phone_of_lid = |lid: &str| account.people.by_lid(lid).map(|p| p.phone.clone());
-    let blocklist: Vec<_> = account
-        .blocklist
-        .iter()
-        .map(|(lid, t)| json!({ "lid": lid, "phone": phone_of_lid(lid), "t": t }))
-        .collect();
+    let blocklist: Vec<_> =
+        account.blocklist.iter().map(|(lid, t)| json!({ "lid": lid, "phone": phone_of_lid(lid), "t": t })).collect();
     let people: Vec<_> = account
         .people
         .list
@@ -311,6 +315,11 @@ pub fn world_json(shared: &Shared) -> serde_json::Value {
             })
         })
         .collect();
+    let collections: serde_json::Map<_, _> =
+        ["critical_block", "critical_unblock_low", "regular_low", "regular_high", "regular"]
+            .iter()
+            .map(|name| (name.to_string(), json!(account.collections.version(name))))
+            .collect();
     json!({
         "account": world.view(),
         "people": people,
@@ -318,5 +327,7 @@ pub fn world_json(shared: &Shared) -> serde_json::Value {
         "blocklist": blocklist,
         "blocklist_dhash": crate::handlers::blocklist::dhash(world),
         "expired_picture_hits": shared.expired_picture_hits.load(Ordering::Relaxed),
+        "collections": collections,
+        "iq_counts": shared.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
     })
 }

@@ -57,4 +57,3 @@ pub async fn pair(dir: &Path, sim: &SimHandle) -> Arc<Session> {
     wait(&session, "connected", |s| s.state == ConnectionState::Connected).await;
     session
 }
-

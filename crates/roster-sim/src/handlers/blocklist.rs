@@ -64,9 +64,10 @@ pub fn dhash(world: &World) -> String {
 }
 
 fn list(world: &World) -> Node {
-    let items = world.account.blocklist.iter().map(|(lid, t)| {
-        NodeBuilder::new("item").attr("jid", format!("{lid}@lid")).attr("t", t.to_string()).build()
-    });
+    let items =
+        world.account.blocklist.iter().map(|(lid, t)| {
+            NodeBuilder::new("item").attr("jid", format!("{lid}@lid")).attr("t", t.to_string()).build()
+        });
     NodeBuilder::new("list").attr("dhash", dhash(world)).children(items).build()
 }
 

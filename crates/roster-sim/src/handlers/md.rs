@@ -14,10 +14,8 @@ use crate::state::{Device, Push, Scanned, Shared};
 pub fn scan(shared: &Shared, qr: &str) -> Result<String, ScanError> {
     let scanned = phone::parse_qr(qr)?;
     let mut world = shared.world();
-    let pending = world
-        .pending
-        .get(&scanned.pairing_ref)
-        .ok_or_else(|| ScanError::UnknownRef(scanned.pairing_ref.clone()))?;
+    let pending =
+        world.pending.get(&scanned.pairing_ref).ok_or_else(|| ScanError::UnknownRef(scanned.pairing_ref.clone()))?;
     if pending.registration.noise_key != scanned.noise_key {
         return Err(ScanError::NoiseMismatch);
     }
@@ -71,8 +69,7 @@ pub fn on_client_reply(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         warn!(code = ?attr(error, "code"), text = ?attr(error, "text"), "client refused a server IQ");
         return Vec::new();
     }
-    let Some(signed) = child(iq, "pair-device-sign").and_then(|s| child(s, "device-identity")).and_then(bytes)
-    else {
+    let Some(signed) = child(iq, "pair-device-sign").and_then(|s| child(s, "device-identity")).and_then(bytes) else {
         return Vec::new();
     };
     let mut world = ctx.shared.world();
@@ -118,13 +115,8 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
 /// connections are told and closed. Returns the removed device ids.
 pub fn remove_devices(shared: &Shared, device: Option<u16>) -> Vec<u16> {
     let mut world = shared.world();
-    let removed: Vec<u16> = world
-        .account
-        .devices
-        .keys()
-        .copied()
-        .filter(|d| device.is_none_or(|wanted| wanted == *d))
-        .collect();
+    let removed: Vec<u16> =
+        world.account.devices.keys().copied().filter(|d| device.is_none_or(|wanted| wanted == *d)).collect();
     for id in &removed {
         world.account.devices.remove(id);
         for conn in world.connections_of(*id) {

@@ -8,8 +8,8 @@ pub mod md;
 pub mod passive;
 pub mod picture;
 pub mod privacy;
-pub mod receipt;
 pub mod props;
+pub mod receipt;
 pub mod session;
 pub mod usync;
 
@@ -60,6 +60,7 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         // Replies to the server's own IQs (pair-device, pings) and the pairing signature.
         return md::on_client_reply(ctx, iq);
     }
+    ctx.shared.count_iq(&xmlns);
     match xmlns.as_str() {
         "md" => md::handle(ctx, iq),
         "passive" => passive::handle(iq),

@@ -7,8 +7,6 @@ use super::Outcome;
 use crate::nodes::iq_result;
 
 pub fn handle(iq: &Node) -> Vec<Outcome> {
-    let offline = NodeBuilder::new("ib")
-        .children([NodeBuilder::new("offline").attr("count", "0").build()])
-        .build();
+    let offline = NodeBuilder::new("ib").children([NodeBuilder::new("offline").attr("count", "0").build()]).build();
     vec![Outcome::Send(iq_result(iq, Vec::new())), Outcome::Send(offline)]
 }

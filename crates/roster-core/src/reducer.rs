@@ -1,0 +1,223 @@
+//! Applies the client's events, in arrival order, to the published
+//! [`SessionSnapshot`] and to the app's store.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+use tracing::{Instrument, info, info_span, warn};
+use whatsapp_rust::prelude::*;
+use whatsapp_rust::wacore::types::events::ConnectFailureReason;
+
+use crate::blocklist;
+use crate::session::{Account, ConnectionState, Qr, SessionSnapshot, mask_phone};
+use crate::store::{SavedContact, Store};
+
+pub(crate) struct Forward(pub(crate) mpsc::UnboundedSender<Arc<Event>>);
+
+impl EventHandler for Forward {
+    fn handle_event(&self, event: Arc<Event>) {
+        let _ = self.0.send(event);
+    }
+}
+
+/// Applies client events, in arrival order, to the published snapshot and the store.
+pub(crate) struct Reducer {
+    pub(crate) state: watch::Sender<SessionSnapshot>,
+    pub(crate) client: Arc<Client>,
+    pub(crate) store: Arc<Store>,
+}
+
+impl Reducer {
+    /// Refetches the blocklist in the background and publishes the count.
+    fn refresh_blocklist(&self) {
+        let (state, client, store) = (self.state.clone(), self.client.clone(), self.store.clone());
+        tokio::spawn(
+            async move {
+                match blocklist::refresh(&client, &store).await {
+                    Ok(count) => {
+                        state.send_modify(|s| {
+                            s.blocked_count = Some(count);
+                            s.directory_version += 1;
+                        });
+                    }
+                    Err(e) => warn!("cannot refresh the blocklist: {e}"),
+                }
+            }
+            .instrument(info_span!("session.refresh_blocklist")),
+        );
+    }
+
+    /// Saves a burst of address-book entries in one transaction.
+    fn save_contacts(&self, contacts: &[SavedContact]) {
+        match self.store.save_address_book(contacts) {
+            Ok(()) => {
+                let count = self.store.contact_count().unwrap_or_default();
+                info!(saved = contacts.len(), total = count, "address book updated");
+                self.state.send_modify(|s| {
+                    s.contact_count = count;
+                    s.directory_version += 1;
+                });
+            }
+            Err(e) => warn!("cannot save {} contacts: {e}", contacts.len()),
+        }
+    }
+
+    pub(crate) async fn run(self, mut events: mpsc::UnboundedReceiver<Arc<Event>>) {
+        /// Events taken in one go; contact updates among them share one transaction.
+        const BURST: usize = 2_000;
+        while let Some(first) = events.recv().await {
+            let mut burst = vec![first];
+            while burst.len() < BURST {
+                match events.try_recv() {
+                    Ok(event) => burst.push(event),
+                    Err(_) => break,
+                }
+            }
+            let mut contacts = Vec::new();
+            for event in burst {
+                match &*event {
+                    Event::ContactUpdate(update) => contacts.push(saved_contact(update)),
+                    _ => self.apply(&event),
+                }
+            }
+            if !contacts.is_empty() {
+                self.save_contacts(&contacts);
+            }
+        }
+    }
+
+    fn apply(&self, event: &Event) {
+        let (state, client) = (&self.state, &self.client);
+        let update: Option<Box<dyn FnOnce(&mut SessionSnapshot)>> = match event {
+            Event::PairingQrCode(qr) => {
+                info!(valid_for = ?qr.timeout, "new pairing QR code");
+                let svg = crate::qr::render_svg(&qr.code).unwrap_or_default();
+                let code = qr.code.clone();
+                Some(Box::new(move |s| {
+                    s.state = ConnectionState::WaitingForScan;
+                    s.qr = Some(Qr { code, svg });
+                }))
+            }
+            Event::PairingQrCodesExhausted(_) => {
+                info!("pairing QR codes ran out");
+                Some(Box::new(|s| {
+                    s.state = ConnectionState::QrExpired;
+                    s.qr = None;
+                }))
+            }
+            Event::PairSuccess(_) => {
+                info!("paired; logging in");
+                Some(Box::new(|s| {
+                    s.state = ConnectionState::Connecting;
+                    s.qr = None;
+                }))
+            }
+            Event::PairError(e) => {
+                warn!(error = ?e, "pairing failed");
+                None
+            }
+            Event::RawNode(node) => {
+                if blocklist::is_blocklist_push(node.get()) {
+                    info!("the blocklist changed on another device");
+                    self.refresh_blocklist();
+                }
+                None
+            }
+            Event::UserAboutUpdate(about) => {
+                let set_at = about.timestamp.timestamp().max(0) as u64;
+                if let Err(e) = self.store.save_about(&about.jid.user, &about.status, set_at) {
+                    warn!("cannot save an about change: {e}");
+                }
+                Some(Box::new(|s| s.directory_version += 1))
+            }
+            Event::PictureUpdate(picture) => {
+                if let Err(e) = self.store.picture_changed(&picture.jid.user) {
+                    warn!("cannot record a picture change: {e}");
+                }
+                Some(Box::new(|s| s.directory_version += 1))
+            }
+            Event::Connected(_) => {
+                self.refresh_blocklist();
+                let account = account_of(&client);
+                info!(phone = ?account.as_ref().map(|a| mask_phone(&a.phone)), "connected");
+                Some(Box::new(move |s| {
+                    s.state = ConnectionState::Connected;
+                    s.qr = None;
+                    if account.is_some() {
+                        s.account = account;
+                    }
+                }))
+            }
+            Event::SelfPushNameUpdated(_) => {
+                let account = account_of(&client);
+                Some(Box::new(move |s| {
+                    if account.is_some() {
+                        s.account = account;
+                    }
+                }))
+            }
+            Event::Disconnected(d) => {
+                info!(reason = ?d.reason, "disconnected; the client reconnects");
+                Some(Box::new(|s| {
+                    if !matches!(s.state, ConnectionState::LoggedOut { .. }) {
+                        s.state = ConnectionState::Reconnecting;
+                    }
+                }))
+            }
+            Event::LoggedOut(l) => {
+                let reason = logout_reason(&l.reason, l.on_connect);
+                warn!(%reason, "logged out");
+                Some(Box::new(move |s| {
+                    s.state = ConnectionState::LoggedOut { reason };
+                    s.qr = None;
+                }))
+            }
+            Event::StreamReplaced(_) => {
+                warn!("another session replaced this one");
+                Some(Box::new(|s| {
+                    s.state = ConnectionState::LoggedOut {
+                        reason:
+                            "another WhatsApp Web session for this device took over; this window stopped reconnecting"
+                                .into(),
+                    };
+                }))
+            }
+            _ => None,
+        };
+        if let Some(update) = update {
+            state.send_if_modified(|snapshot| {
+                let before = snapshot.clone();
+                update(snapshot);
+                *snapshot != before
+            });
+        }
+    }
+}
+
+fn saved_contact(update: &whatsapp_rust::wacore::types::events::ContactUpdate) -> SavedContact {
+    let lid = update.action.lid_jid.as_deref().and_then(|j| j.split('@').next()).map(str::to_owned);
+    let name = update.action.full_name.clone().or_else(|| update.action.first_name.clone());
+    SavedContact { phone: update.jid.user.to_string(), lid, name }
+}
+
+fn logout_reason(reason: &ConnectFailureReason, on_connect: bool) -> String {
+    match reason {
+        ConnectFailureReason::LoggedOut if on_connect => {
+            "this device was unlinked from the account (the server refused its login)".into()
+        }
+        ConnectFailureReason::LoggedOut => "this device was unlinked from the account".into(),
+        ConnectFailureReason::TempBanned => "the account is temporarily banned".into(),
+        ConnectFailureReason::AccountLocked => "the account is locked".into(),
+        ConnectFailureReason::ClientOutdated => "this client version is no longer accepted".into(),
+        other => format!("the server ended the session ({other:?})"),
+    }
+}
+
+pub(crate) fn account_of(client: &Client) -> Option<Account> {
+    let pn = client.pn()?;
+    Some(Account {
+        phone: format!("+{}", pn.user),
+        jid: Jid::new(pn.user.as_str(), Server::Pn).to_string(),
+        push_name: client.push_name(),
+    })
+}
