@@ -2,14 +2,24 @@
 //! for the app's own commands: each one is denied unless a capability in
 //! `capabilities/` allows it (`allow-<command>`).
 
-const COMMANDS: &[&str] = &["session_snapshot", "logout", "refresh_qr"];
+const COMMANDS: &[&str] = &[
+    "session_snapshot",
+    "logout",
+    "refresh_qr",
+    "contacts",
+    "contact_details",
+    "avatar",
+    "set_blocked",
+    "settings",
+    "set_default_country",
+    "sync_app_state",
+];
 
 fn main() {
     // `ui/` is embedded at compile time; rebuild when any of it changes.
     println!("cargo:rerun-if-changed=../ui");
     tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
     )
     .expect("tauri-build failed");
 }

@@ -3,7 +3,14 @@
 //
 // Snapshot (from roster_core::SessionSnapshot):
 //   { state: { kind, reason? }, qr: { code, svg } | null,
-//     account: { phone, jid, push_name } | null }
+//     account: { phone, jid, push_name } | null,
+//     blocked_count: number | null, contact_count, directory_version }
+
+import { available, invoke, listen } from './ipc.js';
+import { capitalize, formatPhone, initial } from './format.js';
+import { ContactList } from './contacts.js';
+import { Detail } from './detail.js';
+import { Tools } from './tools.js';
 
 const STATE_EVENT = 'session://state';
 
@@ -36,11 +43,18 @@ const ui = {
   qrWaiting: $('qr-waiting'),
   qrWaitingText: $('qr-waiting-text'),
   refreshQr: $('refresh-qr'),
-  account: $('account'),
+  workspace: $('workspace'),
+  accountChip: $('account-chip'),
   accountInitial: $('account-initial'),
   accountName: $('account-name'),
   accountPhone: $('account-phone'),
   accountJid: $('account-jid'),
+  blockedPill: $('blocked-pill'),
+  blockedCount: $('blocked-count'),
+  offlineNote: $('offline-note'),
+  tabs: [$('tab-contacts'), $('tab-settings')],
+  search: $('search'),
+  filters: [$('filter-all'), $('filter-blocked')],
   logout: $('logout'),
   loggedOut: $('logged-out'),
   loggedOutReason: $('logged-out-reason'),
@@ -77,13 +91,16 @@ function render(snapshot) {
   const showAccount = kind === 'connected' || (account && (kind === 'connecting' || kind === 'reconnecting'));
   const showLoggedOut = kind === 'logged_out';
   const showLogin = !showAccount && !showLoggedOut;
-  ui.account.hidden = !showAccount;
+  ui.workspace.hidden = !showAccount;
+  ui.accountChip.hidden = !showAccount;
   ui.loggedOut.hidden = !showLoggedOut;
   ui.login.hidden = !showLogin;
+  ui.body.classList.toggle('wide', showAccount);
 
   renderQr(kind, snapshot.qr);
   if (showLogin) renderLoginNote(kind);
   if (showAccount) renderAccount(account, kind);
+  renderDirectory(snapshot, showAccount);
   if (showLoggedOut) ui.loggedOutReason.textContent = capitalize(snapshot.state.reason);
   ui.refreshQr.disabled = busy;
   ui.relink.disabled = busy;
@@ -130,21 +147,31 @@ function renderLoginNote(kind) {
 function renderAccount(account, kind) {
   const name = account?.push_name?.trim() || 'WhatsApp account';
   ui.accountName.textContent = name;
-  ui.accountInitial.textContent = [...name][0]?.toUpperCase() ?? '?';
+  ui.accountInitial.textContent = initial(name);
   ui.accountPhone.textContent = account ? formatPhone(account.phone) : '';
   ui.accountJid.textContent = account?.jid ?? '';
   ui.logout.disabled = busy || kind !== 'connected';
 }
 
-/// "+15550001234" → "+1 555 000 1234" for North American numbers; other
-/// numbers are shown as given (E.164), which is unambiguous everywhere.
-function formatPhone(phone) {
-  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
-  return m ? `+1 ${m[1]} ${m[2]} ${m[3]}` : phone;
-}
+// The directory: the header count, the list and what may be done offline.
+let directoryVersion = null;
 
-function capitalize(text) {
-  return text ? text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.') : '';
+function renderDirectory(snapshot, shown) {
+  const connected = snapshot.state.kind === 'connected';
+  ui.blockedPill.hidden = !shown;
+  const count = snapshot.blocked_count;
+  ui.blockedCount.textContent = count === null || count === undefined ? '—' : String(count);
+  ui.blockedPill.dataset.count = ui.blockedCount.textContent;
+  ui.offlineNote.hidden = !shown || connected;
+  list.setConnected(connected);
+  tools.setConnected(connected);
+  if (!shown) return;
+  if (directoryVersion === null) tools.loadSettings();
+  if (snapshot.directory_version !== directoryVersion) {
+    directoryVersion = snapshot.directory_version;
+    list.reload();
+  }
+  detail.draw();
 }
 
 function showError(message) {
@@ -163,7 +190,7 @@ async function command(name, button) {
   button.disabled = true;
   clearError();
   try {
-    await window.__TAURI__.core.invoke(name);
+    await invoke(name);
   } catch (e) {
     showError(e);
   } finally {
@@ -173,7 +200,28 @@ async function command(name, button) {
   }
 }
 
+function showTab(tab) {
+  for (const t of ui.tabs) {
+    const selected = t === tab;
+    t.setAttribute('aria-selected', String(selected));
+    document.getElementById(t.getAttribute('aria-controls')).hidden = !selected;
+  }
+}
+
 function wire() {
+  for (const tab of ui.tabs) tab.addEventListener('click', () => showTab(tab));
+  // `input` as the operator types; `change` and `search` when the box is
+  // cleared at once (its × button, Escape, or a script).
+  for (const type of ['input', 'change', 'search']) {
+    ui.search.addEventListener(type, () => list.search(ui.search.value.trim()));
+  }
+  for (const button of ui.filters) {
+    button.addEventListener('click', () => {
+      for (const b of ui.filters) b.setAttribute('aria-pressed', String(b === button));
+      list.setFilter(button === ui.filters[1] ? 'blocked' : 'all');
+    });
+  }
+
   ui.errorDismiss.addEventListener('click', clearError);
   ui.refreshQr.addEventListener('click', () => command('refresh_qr', ui.refreshQr));
   // After an unlink the stored device is dead: `logout` forgets it and starts
@@ -192,10 +240,21 @@ function wire() {
   });
 }
 
+const list = new ContactList({
+  scroller: $('contact-list'),
+  rows: $('contact-rows'),
+  empty: $('list-empty'),
+  count: $('list-count'),
+  onSelect: (row) => detail.show(row),
+  onChange: () => detail.refresh(),
+  onError: showError,
+});
+const detail = new Detail(list);
+const tools = new Tools({ onBlocked: () => list.reload() });
+
 async function start() {
   wire();
-  const tauri = window.__TAURI__;
-  if (!tauri) {
+  if (!available()) {
     showError('This page only works inside the Roster app.');
     return;
   }
@@ -204,11 +263,11 @@ async function start() {
   // only used if no event came first.
   let sawEvent = false;
   try {
-    await tauri.event.listen(STATE_EVENT, (event) => {
+    await listen(STATE_EVENT, (event) => {
       sawEvent = true;
       render(event.payload);
     });
-    const snapshot = await tauri.core.invoke('session_snapshot');
+    const snapshot = await invoke('session_snapshot');
     if (!sawEvent) render(snapshot);
   } catch (e) {
     showError(`Cannot reach the app: ${e}`);

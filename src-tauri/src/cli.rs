@@ -37,10 +37,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     let mut parsed = Args::default();
     let mut args = args.into_iter();
     while let Some(raw) = args.next() {
-        let arg = raw
-            .to_str()
-            .ok_or_else(|| format!("argument {raw:?} is not valid UTF-8\n\n{USAGE}"))?
-            .to_owned();
+        let arg = raw.to_str().ok_or_else(|| format!("argument {raw:?} is not valid UTF-8\n\n{USAGE}"))?.to_owned();
         let (name, inline) = match arg.split_once('=') {
             Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
             _ => (arg.clone(), None),
@@ -101,10 +98,7 @@ mod tests {
             server: Some("ws://127.0.0.1:1/ws/chat".into()),
             data_dir: Some("/tmp/x".into()),
         });
-        assert_eq!(
-            run(&["--sandbox", "--server", "ws://127.0.0.1:1/ws/chat", "--data-dir", "/tmp/x"]),
-            Ok(expected)
-        );
+        assert_eq!(run(&["--sandbox", "--server", "ws://127.0.0.1:1/ws/chat", "--data-dir", "/tmp/x"]), Ok(expected));
         let expected = Command::Run(Args {
             sandbox: false,
             server: Some("ws://127.0.0.1:1/ws/chat?a=b".into()),

@@ -1,15 +1,26 @@
-//! The window's commands: thin calls into the session. Errors become the
-//! operator-facing sentence the core wrote for them, logged once here.
+//! The window's commands: thin calls into the session. Each checks the
+//! size and shape of what the webview sent before the core sees it; errors
+//! become the operator-facing sentence the core wrote for them, logged once
+//! here.
 
+use std::fmt::Display;
 use std::sync::Arc;
 
-use roster_core::{Session, SessionError, SessionSnapshot};
+use roster_core::store::{ContactPage, ListFilter};
+use roster_core::{Avatar, BlockOutcome, ContactDetails, Scope, Session, SessionSnapshot, Settings, SyncReport};
 use tauri::State;
 
 /// What the commands reach through `tauri::State`.
 pub struct AppState {
     pub session: Arc<Session>,
 }
+
+/// The longest search query the list accepts.
+const MAX_QUERY: usize = 200;
+/// The most rows one page of the list may ask for.
+const MAX_PAGE: usize = 500;
+/// The longest "block a number" input (a LID JID is ~25 characters).
+const MAX_TARGET: usize = 100;
 
 /// The current state; the window asks once at start, then follows the
 /// `session://state` events.
@@ -32,7 +43,83 @@ pub async fn refresh_qr(state: State<'_, AppState>) -> Result<(), String> {
     state.session.refresh_qr().await.map_err(|e| report("get a new code", e))
 }
 
-fn report(action: &str, error: SessionError) -> String {
+/// A page of the contact list (or the blocklist), filtered by `query`.
+#[tauri::command]
+pub fn contacts(
+    state: State<'_, AppState>,
+    query: String,
+    filter: ListFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<ContactPage, String> {
+    if query.chars().count() > MAX_QUERY {
+        return Err(format!("the search is too long (at most {MAX_QUERY} characters)"));
+    }
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(format!("a page holds 1 to {MAX_PAGE} rows, not {limit}"));
+    }
+    state.session.contacts(&query, filter, offset, limit).map_err(|e| report("list the contacts", e))
+}
+
+/// A contact's about and picture, fetched now when connected.
+#[tauri::command]
+pub async fn contact_details(state: State<'_, AppState>, phone: String) -> Result<ContactDetails, String> {
+    let phone = checked_phone(&phone)?;
+    state.session.contact_details(&phone).await.map_err(|e| report("load the contact", e))
+}
+
+/// A list row's picture (cached, or fetched with bounded concurrency).
+#[tauri::command]
+pub async fn avatar(state: State<'_, AppState>, phone: String) -> Result<Avatar, String> {
+    let phone = checked_phone(&phone)?;
+    state.session.avatar(&phone).await.map_err(|e| report("load a picture", e))
+}
+
+/// Blocks or unblocks a number, PN JID or LID JID; the answer carries the
+/// server's new count.
+#[tauri::command]
+pub async fn set_blocked(state: State<'_, AppState>, target: String, block: bool) -> Result<BlockOutcome, String> {
+    if target.chars().count() > MAX_TARGET {
+        return Err(format!("that is too long for a number or JID (at most {MAX_TARGET} characters)"));
+    }
+    tracing::info!(block, "operator asked to {}", if block { "block" } else { "unblock" });
+    state.session.set_blocked(&target, block).await.map_err(|e| report(if block { "block" } else { "unblock" }, e))
+}
+
+#[tauri::command]
+pub fn settings(state: State<'_, AppState>) -> Result<Settings, String> {
+    state.session.settings().map_err(|e| report("read the settings", e))
+}
+
+/// Sets the default country (a two-letter code; empty clears it).
+#[tauri::command]
+pub fn set_default_country(state: State<'_, AppState>, code: String) -> Result<Settings, String> {
+    if code.chars().count() > 8 {
+        return Err("a country is its two-letter code, such as BR, US or DE".into());
+    }
+    state.session.set_default_country(&code).map_err(|e| report("set the default country", e))
+}
+
+/// Re-syncs the chosen app-state scopes (the defaults when none).
+#[tauri::command]
+pub async fn sync_app_state(state: State<'_, AppState>, scopes: Vec<Scope>, full: bool) -> Result<SyncReport, String> {
+    if scopes.len() > Scope::ALL.len() {
+        return Err("too many scopes".into());
+    }
+    tracing::info!(?scopes, full, "operator asked for an app-state sync");
+    state.session.sync_app_state(&scopes, full).await.map_err(|e| report("sync", e))
+}
+
+/// A phone number as the list hands it back: E.164 digits.
+fn checked_phone(phone: &str) -> Result<String, String> {
+    if (7..=15).contains(&phone.len()) && phone.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(phone.to_owned())
+    } else {
+        Err("a contact is named by its number's digits (7 to 15)".into())
+    }
+}
+
+fn report(action: &str, error: impl Display) -> String {
     tracing::warn!(%error, "could not {action}");
     error.to_string()
 }

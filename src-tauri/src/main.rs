@@ -194,14 +194,21 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::session_snapshot,
             commands::logout,
             commands::refresh_qr,
+            commands::contacts,
+            commands::contact_details,
+            commands::avatar,
+            commands::set_blocked,
+            commands::settings,
+            commands::set_default_country,
+            commands::sync_app_state,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a
             // sandbox or a test run leaves the real profile alone.
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title(if sandbox { "Roster (sandbox)" } else { "Roster" })
-                .inner_size(960.0, 680.0)
-                .min_inner_size(560.0, 520.0)
+                .inner_size(1180.0, 780.0)
+                .min_inner_size(640.0, 560.0)
                 .center()
                 .data_directory(webview_dir)
                 .build()?;
@@ -236,8 +243,7 @@ async fn quit_on_signal(app: AppHandle) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-        else {
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
             warn!("cannot listen for termination signals");
             return;
         };

@@ -11,13 +11,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use roster_sim::{SimConfig, Simulator};
 use serde_json::json;
 use support::webdriver::Session;
-use support::{TauriDriver, screenshot_dir, wait_until};
+use support::{Shots, TauriDriver, app_args, read_logs, wait_until};
 
 const APP: &str = env!("CARGO_BIN_EXE_roster");
 /// First QR, pairing and login each take well under this on a slow machine.
@@ -54,34 +54,6 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-struct Shots {
-    dir: PathBuf,
-}
-
-impl Shots {
-    fn take(&self, session: &Session, name: &str) {
-        session.settle().unwrap_or_else(|e| panic!("wait for the page to paint before {name}: {e}"));
-        let png = session.screenshot().unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-        assert!(png.starts_with(b"\x89PNG"), "screenshot {name} is not a PNG");
-        let path = self.dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        eprintln!("screenshot: {}", path.display());
-    }
-}
-
-/// Everything the app logged to its data directory.
-fn read_logs(dir: &Path) -> String {
-    let mut text = String::new();
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
-        text += &std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-    }
-    text
-}
-
-fn app_args(ws_url: &str, data_dir: &Path) -> Vec<String> {
-    vec!["--server".into(), ws_url.into(), "--data-dir".into(), data_dir.display().to_string()]
-}
-
 #[test]
 fn qr_login_then_restart_without_qr() {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
@@ -97,16 +69,10 @@ fn qr_login_then_restart_without_qr() {
     let ws_url = sim.ws_url();
     let scan_url = format!("{}/admin/mock-phone/scan-qr", sim.http_url());
 
-    let data_dir = tempfile::Builder::new()
-        .prefix("gui-login-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .expect("temp data dir");
-    let shots = Shots { dir: screenshot_dir() };
-    let driver = TauriDriver::start(
-        Path::new(APP),
-        data_dir.path(),
-        shots.dir.join("tauri-driver.log"),
-    );
+    let data_dir =
+        tempfile::Builder::new().prefix("gui-login-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp data dir");
+    let shots = Shots::new("login");
+    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver.log"));
     let args = app_args(&ws_url, data_dir.path());
 
     // 1. First start: no device stored, so the window shows a QR code.

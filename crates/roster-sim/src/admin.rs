@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/contacts/{who}/about", post(set_about))
         .route("/admin/contacts/{who}/picture", post(set_picture))
         .route("/admin/contacts/{who}/rename", post(rename))
+        .route("/admin/faults/iq", post(arm_iq_fault))
         .with_state(state)
 }
 
@@ -177,6 +178,20 @@ async fn set_picture(State(state): State<AppState>, Path(who): Path<String>, bod
     match phone_actions::set_picture(&mut state.shared.world(), &who, remove, id) {
         Ok(picture_id) => axum::Json(json!({ "picture_id": picture_id })).into_response(),
         Err(e) => action_error(e),
+    }
+}
+
+/// `{"xmlns": "blocklist", "code": 500, "text": "internal-server-error"}`:
+/// the next IQ of that namespace answers the error.
+async fn arm_iq_fault(State(state): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<crate::faults::IqFault>(&body) {
+        Ok(fault) => {
+            state.shared.faults.arm(fault);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            (StatusCode::BAD_REQUEST, format!("expected {{\"xmlns\", \"code\", \"text\"?}}: {e}")).into_response()
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod appstate;
 pub mod cert;
 pub mod connection;
+pub mod faults;
 pub mod frame;
 pub mod handlers;
 pub mod nodes;
@@ -166,6 +167,11 @@ impl SimHandle {
     pub fn phone_rename(&self, target: &str, name: &str) -> Result<(), phone_actions::ActionError> {
         let id = self.shared.next_id();
         phone_actions::rename(&mut self.shared.world(), target, name, id, true)
+    }
+
+    /// The next IQ of `fault.xmlns` answers `fault.code` instead of being handled.
+    pub fn fail_next_iq(&self, fault: faults::IqFault) {
+        self.shared.faults.arm(fault);
     }
 
     /// How many IQs of namespace `xmlns` (`usync`, `w:profile:picture`...) clients sent.

@@ -241,6 +241,8 @@ pub struct Shared {
     pub picture_url_epoch: AtomicU64,
     /// Picture downloads refused because their URL had expired.
     pub expired_picture_hits: AtomicU64,
+    /// Error replies armed by tests (`POST /admin/faults/iq`).
+    pub faults: crate::faults::Faults,
     /// Client IQs received, by namespace (what tests count to prove caching).
     pub iq_counts: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     base_url: std::sync::OnceLock<String>,
@@ -263,6 +265,7 @@ impl Shared {
             picture_ttl,
             picture_url_epoch: AtomicU64::new(0),
             expired_picture_hits: AtomicU64::new(0),
+            faults: Default::default(),
             iq_counts: Default::default(),
             base_url: std::sync::OnceLock::new(),
         }))

@@ -1,5 +1,7 @@
 //! Harness for the GUI tests: `tauri-driver` as a child process, polling
 //! with deadlines, screenshots, and making sure no app process outlives a test.
+// Each test binary uses its own share of these helpers.
+#![allow(dead_code)]
 
 pub mod webdriver;
 
@@ -22,13 +24,44 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Saves numbered screenshots as `target/gui-screenshots/<test>-<name>.png`.
+pub struct Shots {
+    pub dir: PathBuf,
+    test: &'static str,
+}
+
+impl Shots {
+    pub fn new(test: &'static str) -> Shots {
+        Shots { dir: screenshot_dir(), test }
+    }
+
+    pub fn take(&self, session: &webdriver::Session, name: &str) {
+        session.settle().unwrap_or_else(|e| panic!("wait for the page to paint before {name}: {e}"));
+        let png = session.screenshot().unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        assert!(png.starts_with(b"\x89PNG"), "screenshot {name} is not a PNG");
+        let path = self.dir.join(format!("{}-{name}.png", self.test));
+        fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        eprintln!("screenshot: {}", path.display());
+    }
+}
+
+/// Everything the app logged to its data directory.
+pub fn read_logs(dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+        text += &fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+    }
+    text
+}
+
+/// The app's command line against a simulator at `ws_url`.
+pub fn app_args(ws_url: &str, data_dir: &Path) -> Vec<String> {
+    vec!["--server".into(), ws_url.into(), "--data-dir".into(), data_dir.display().to_string()]
+}
+
 /// Polls `probe` every 100 ms until it yields a value, or panics with
 /// `what` and the last thing seen once `deadline` has passed.
-pub fn wait_until<T>(
-    deadline: Duration,
-    what: &str,
-    mut probe: impl FnMut() -> Result<Option<T>, String>,
-) -> T {
+pub fn wait_until<T>(deadline: Duration, what: &str, mut probe: impl FnMut() -> Result<Option<T>, String>) -> T {
     let start = Instant::now();
     let mut last = String::from("nothing yet");
     loop {
@@ -46,10 +79,7 @@ pub fn wait_until<T>(
 
 /// A free TCP port on loopback (bound, then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind an ephemeral port").port()
 }
 
 fn find_program(env_var: &str, name: &str, fallbacks: &[PathBuf]) -> Option<PathBuf> {

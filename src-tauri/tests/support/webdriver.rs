@@ -64,12 +64,7 @@ impl Client {
         };
         let mut response = response.map_err(transport)?;
         let status = response.status();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(256 << 20)
-            .read_to_string()
-            .map_err(transport)?;
+        let text = response.body_mut().with_config().limit(256 << 20).read_to_string().map_err(transport)?;
         let parsed: Value = serde_json::from_str(&text).map_err(|e| WdError {
             error: "invalid response".into(),
             message: format!("HTTP {status} from {method} {path}: {e}: {text:.300}"),
@@ -155,6 +150,29 @@ impl Session {
             Err(e) if e.error == "stale element reference" => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Clicks the first element matching `css` as a user would (the driver
+    /// scrolls it into view and refuses if something covers it).
+    pub fn click(&self, css: &str) -> WdResult<()> {
+        let Element(id) = self.require(css)?;
+        self.cmd("POST", &format!("/element/{id}/click"), Some(&json!({}))).map(drop)
+    }
+
+    /// Types `text` into the first element matching `css`, key by key.
+    pub fn type_text(&self, css: &str, text: &str) -> WdResult<()> {
+        let Element(id) = self.require(css)?;
+        self.cmd("POST", &format!("/element/{id}/value"), Some(&json!({ "text": text }))).map(drop)
+    }
+
+    /// Empties the input matching `css`.
+    pub fn clear(&self, css: &str) -> WdResult<()> {
+        let Element(id) = self.require(css)?;
+        self.cmd("POST", &format!("/element/{id}/clear"), Some(&json!({}))).map(drop)
+    }
+
+    fn require(&self, css: &str) -> WdResult<Element> {
+        self.find(css)?.ok_or_else(|| WdError { error: "no such element".into(), message: css.to_owned() })
     }
 
     /// Runs `script` (a function body) in the page and returns its result.

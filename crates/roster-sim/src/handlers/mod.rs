@@ -18,7 +18,7 @@ use std::sync::Arc;
 use tracing::debug;
 use wacore_binary::Node;
 
-use crate::nodes::{attr, iq_result};
+use crate::nodes::{attr, iq_error, iq_result};
 use crate::state::{ConnId, Shared};
 
 /// What one connection knows about itself.
@@ -61,6 +61,10 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         return md::on_client_reply(ctx, iq);
     }
     ctx.shared.count_iq(&xmlns);
+    if let Some(fault) = ctx.shared.faults.take(&xmlns) {
+        debug!(%xmlns, code = fault.code, "answering an armed fault");
+        return send(iq_error(iq, fault.code, &fault.text));
+    }
     match xmlns.as_str() {
         "md" => md::handle(ctx, iq),
         "passive" => passive::handle(iq),

@@ -1,0 +1,334 @@
+// The contact list: virtualised (only the rows in view exist in the DOM),
+// paged from the app's index, with lazily loaded pictures and optimistic
+// block toggles that roll back when the server refuses.
+
+import { invoke } from './ipc.js';
+import { displayName, formatPhone, initial } from './format.js';
+
+const ROW_HEIGHT = 56;
+const PAGE_SIZE = 100;
+/// Rows drawn beyond each edge of the view, so fast scrolling shows no gaps.
+const OVERSCAN = 8;
+/// Pictures asked for at once (the app bounds its own fetches too).
+const PICTURE_REQUESTS = 4;
+/// Typing pauses this long before the list searches.
+const SEARCH_DELAY_MS = 120;
+
+/// How the app names a row's person when blocking: the number, else the LID.
+export const targetOf = (row) => (row.phone ? `+${row.phone}` : `${row.lid}@lid`);
+export const keyOf = (row) => row.phone || `${row.lid}@lid`;
+
+export class ContactList {
+  /// `onSelect(row)`: the operator picked a row. `onChange()`: rows or their
+  /// block state changed (the detail panel re-reads its row). `onError(text)`.
+  constructor({ scroller, rows, empty, count, onSelect, onChange, onError }) {
+    Object.assign(this, { scroller, rowsEl: rows, emptyEl: empty, countEl: count, onSelect, onChange, onError });
+    this.query = '';
+    this.filter = 'all';
+    this.total = 0;
+    this.loaded = false;
+    this.generation = 0;
+    this.pages = new Map();
+    /// The previous generation's pages, shown until their replacements arrive.
+    this.fallback = new Map();
+    this.loading = new Set();
+    this.selected = null;
+    this.selectedIndex = -1;
+    this.connected = false;
+    /// key → { blocked, pending }: what the operator asked, until the list catches up.
+    this.overrides = new Map();
+    /// phone → { picture, picture_state } | 'loading'
+    this.avatars = new Map();
+    this.avatarQueue = [];
+    this.avatarsInFlight = 0;
+    this.frame = 0;
+    this.searchTimer = 0;
+
+    scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
+    new ResizeObserver(() => this.schedule()).observe(scroller);
+    rows.addEventListener('click', (event) => this.onClick(event));
+    scroller.addEventListener('keydown', (event) => this.onKey(event));
+  }
+
+  setConnected(connected) {
+    if (connected === this.connected) return;
+    this.connected = connected;
+    // Pictures that could not be fetched offline are worth asking again.
+    if (connected) {
+      for (const [phone, avatar] of this.avatars) {
+        if (avatar !== 'loading' && avatar.picture_state === 'unknown') this.avatars.delete(phone);
+      }
+    }
+    this.schedule();
+  }
+
+  search(query) {
+    clearTimeout(this.searchTimer);
+    this.searchTimer = setTimeout(() => {
+      if (query === this.query) return;
+      this.query = query;
+      this.scroller.scrollTop = 0;
+      this.reload({ keepRows: false });
+    }, SEARCH_DELAY_MS);
+  }
+
+  setFilter(filter) {
+    if (filter === this.filter) return;
+    this.filter = filter;
+    this.scroller.scrollTop = 0;
+    this.reload({ keepRows: false });
+  }
+
+  /// Fetches the rows in view again (the directory or blocklist changed).
+  /// With `keepRows`, the old rows stay on screen until the new ones arrive.
+  reload({ keepRows = true } = {}) {
+    this.generation += 1;
+    this.fallback = keepRows ? this.pages : new Map();
+    this.pages = new Map();
+    this.loading.clear();
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  row(index) {
+    const page = Math.floor(index / PAGE_SIZE);
+    const rows = this.pages.get(page) ?? this.fallback.get(page);
+    return rows?.[index - page * PAGE_SIZE];
+  }
+
+  /// The row with this key among the loaded ones.
+  find(key) {
+    for (const rows of [...this.pages.values(), ...this.fallback.values()]) {
+      const row = rows.find((r) => keyOf(r) === key);
+      if (row) return row;
+    }
+    return null;
+  }
+
+  blockedState(row) {
+    const override = this.overrides.get(keyOf(row));
+    return override ? override : { blocked: row.blocked, pending: false };
+  }
+
+  visibleRange() {
+    const first = Math.max(0, Math.floor(this.scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const shown = Math.ceil(this.scroller.clientHeight / ROW_HEIGHT) + 2 * OVERSCAN;
+    const last = Math.min(this.loaded ? this.total : PAGE_SIZE, first + shown) - 1;
+    return [first, last];
+  }
+
+  draw() {
+    const [first, last] = this.visibleRange();
+    for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(Math.max(first, last) / PAGE_SIZE); page++) {
+      this.load(page);
+    }
+    this.rowsEl.style.height = `${this.total * ROW_HEIGHT}px`;
+    const fragment = document.createDocumentFragment();
+    for (let i = first; i <= last; i++) {
+      const row = this.row(i);
+      if (row) fragment.append(this.rowElement(row, i));
+    }
+    this.rowsEl.replaceChildren(fragment);
+    this.drawCount();
+  }
+
+  drawCount() {
+    if (!this.loaded) {
+      this.countEl.textContent = '';
+      this.emptyEl.hidden = true;
+      return;
+    }
+    const noun = this.filter === 'blocked' ? 'blocked' : this.total === 1 ? 'contact' : 'contacts';
+    this.countEl.textContent = this.query ? `${this.total} found` : `${this.total} ${noun}`;
+    this.emptyEl.hidden = this.total > 0;
+    this.emptyEl.textContent = this.query
+      ? `Nobody matches “${this.query}”.`
+      : this.filter === 'blocked'
+        ? 'This account has blocked nobody.'
+        : 'No contacts yet. They appear as the phone sends its address book.';
+  }
+
+  async load(page) {
+    if (this.pages.has(page) || this.loading.has(page)) return;
+    const generation = this.generation;
+    this.loading.add(page);
+    try {
+      const result = await invoke('contacts', {
+        query: this.query,
+        filter: this.filter,
+        offset: page * PAGE_SIZE,
+        limit: PAGE_SIZE,
+      });
+      if (generation !== this.generation) return;
+      this.pages.set(page, result.rows);
+      this.fallback.delete(page);
+      this.total = result.total;
+      this.loaded = true;
+      // Settled toggles are now in the list itself.
+      for (const [key, override] of this.overrides) if (!override.pending) this.overrides.delete(key);
+      this.schedule();
+      this.onChange();
+    } catch (error) {
+      if (generation === this.generation) this.onError(`Cannot load the contact list: ${error}`);
+    } finally {
+      if (generation === this.generation) this.loading.delete(page);
+    }
+  }
+
+  rowElement(row, index) {
+    const key = keyOf(row);
+    const { blocked, pending } = this.blockedState(row);
+    const el = document.createElement('div');
+    el.className = 'row';
+    el.role = 'option';
+    el.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+    el.dataset.key = key;
+    el.dataset.index = String(index);
+    el.dataset.phone = row.phone;
+    el.dataset.blocked = String(blocked);
+    el.setAttribute('aria-selected', String(this.selected === key));
+
+    el.append(this.avatarElement(row));
+
+    const text = document.createElement('span');
+    text.className = 'row-text';
+    const name = document.createElement('span');
+    name.className = 'row-name';
+    name.textContent = displayName(row);
+    const sub = document.createElement('span');
+    sub.className = 'row-sub';
+    const parts = [row.phone ? formatPhone(row.phone) : `${row.lid}@lid`];
+    if (row.push_name && row.name && row.push_name !== row.name) parts.push(`~${row.push_name}`);
+    if (!row.in_address_book) parts.push('not in the address book');
+    sub.textContent = parts.join(' · ');
+    text.append(name, sub);
+    el.append(text);
+
+    const toggle = document.createElement('button');
+    toggle.type = 'button';
+    toggle.className = `toggle${blocked ? ' on' : ''}`;
+    toggle.dataset.action = 'toggle';
+    toggle.setAttribute('aria-pressed', String(blocked));
+    toggle.textContent = pending ? (blocked ? 'Blocking…' : 'Unblocking…') : blocked ? 'Unblock' : 'Block';
+    toggle.disabled = pending || !this.connected;
+    toggle.title = this.connected ? '' : 'Not connected';
+    el.append(toggle);
+    return el;
+  }
+
+  avatarElement(row) {
+    const el = document.createElement('span');
+    el.className = 'avatar small';
+    el.setAttribute('aria-hidden', 'true');
+    let avatar = row.phone ? this.avatars.get(row.phone) : undefined;
+    if (row.phone && avatar === undefined) {
+      this.avatars.set(row.phone, 'loading');
+      this.avatarQueue.push(row.phone);
+      this.pumpAvatars();
+      avatar = 'loading';
+    }
+    // Someone known only by LID has no number to ask a picture for.
+    const state = !row.phone ? 'none' : avatar && avatar !== 'loading' ? avatar.picture_state : row.picture_state;
+    el.dataset.picture = state;
+    if (avatar && avatar !== 'loading' && avatar.picture) {
+      const img = document.createElement('img');
+      img.src = avatar.picture;
+      img.alt = '';
+      el.append(img);
+    } else if (state === 'hidden' || state === 'none') {
+      el.title = state === 'hidden' ? 'Picture hidden by their privacy settings' : 'No profile picture';
+    } else {
+      el.textContent = initial(displayName(row));
+    }
+    return el;
+  }
+
+  /// Asks for queued pictures, a few at a time; rows scrolled away by the
+  /// time their turn comes are skipped (and asked again if they return).
+  pumpAvatars() {
+    while (this.avatarsInFlight < PICTURE_REQUESTS && this.avatarQueue.length > 0) {
+      const phone = this.avatarQueue.shift();
+      if (!this.rowsEl.querySelector(`[data-phone="${phone}"]`) && this.avatarQueue.length > 0) {
+        this.avatars.delete(phone);
+        continue;
+      }
+      this.avatarsInFlight += 1;
+      invoke('avatar', { phone })
+        .then((avatar) => this.avatars.set(phone, avatar))
+        .catch(() => this.avatars.set(phone, { picture: null, picture_state: 'unknown' }))
+        .finally(() => {
+          this.avatarsInFlight -= 1;
+          this.pumpAvatars();
+          this.schedule();
+        });
+    }
+  }
+
+  /// A picture changed (the detail panel fetched it): show it in the row too.
+  setAvatar(phone, avatar) {
+    this.avatars.set(phone, avatar);
+    this.schedule();
+  }
+
+  onClick(event) {
+    const rowEl = event.target.closest('.row');
+    if (!rowEl) return;
+    const row = this.find(rowEl.dataset.key);
+    if (!row) return;
+    if (event.target.closest('[data-action="toggle"]')) {
+      this.toggle(row);
+    } else {
+      this.select(row, Number(rowEl.dataset.index));
+    }
+  }
+
+  onKey(event) {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    event.preventDefault();
+    const index = Math.max(0, Math.min(this.total - 1, this.selectedIndex + (event.key === 'ArrowDown' ? 1 : -1)));
+    const next = this.row(index);
+    if (!next) return;
+    this.select(next, index);
+    const top = index * ROW_HEIGHT;
+    if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.scroller.scrollTop + this.scroller.clientHeight) {
+      this.scroller.scrollTop = top + ROW_HEIGHT - this.scroller.clientHeight;
+    }
+  }
+
+  select(row, index) {
+    this.selected = keyOf(row);
+    this.selectedIndex = index;
+    this.schedule();
+    this.onSelect(row);
+  }
+
+  /// Blocks or unblocks at once in the window, then asks the server; a
+  /// refusal puts the row back and says why.
+  async toggle(row) {
+    const key = keyOf(row);
+    const { blocked, pending } = this.blockedState(row);
+    if (pending || !this.connected) return;
+    const block = !blocked;
+    this.overrides.set(key, { blocked: block, pending: true });
+    this.schedule();
+    this.onChange();
+    try {
+      await invoke('set_blocked', { target: targetOf(row), block });
+      this.overrides.set(key, { blocked: block, pending: false });
+      this.reload();
+    } catch (error) {
+      this.overrides.delete(key);
+      this.onError(`Could not ${block ? 'block' : 'unblock'} ${displayName(row)}: ${error}`);
+    }
+    this.schedule();
+    this.onChange();
+  }
+}

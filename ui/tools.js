@@ -1,0 +1,139 @@
+// The forms: block or unblock a typed number, the default country, and the
+// app-state sync. Each keeps what the operator typed when the app refuses it.
+
+import { invoke } from './ipc.js';
+import { formatPhone } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+
+function say(el, text, tone) {
+  el.textContent = text;
+  el.dataset.tone = tone;
+}
+
+/// Disables a form's buttons while its command runs.
+async function busy(form, work) {
+  const buttons = [...form.querySelectorAll('button')];
+  for (const b of buttons) b.disabled = true;
+  form.dataset.busy = 'true';
+  try {
+    return await work();
+  } finally {
+    delete form.dataset.busy;
+    for (const b of buttons) b.disabled = false;
+    form.dispatchEvent(new Event('roster:idle'));
+  }
+}
+
+export class Tools {
+  constructor({ onBlocked }) {
+    this.connected = false;
+    this.onBlocked = onBlocked;
+    this.block = { form: $('block-form'), input: $('block-input'), message: $('block-message') };
+    this.country = { form: $('country-form'), input: $('country-input'), message: $('country-message') };
+    this.sync = { form: $('sync-form'), full: $('sync-full'), report: $('sync-report') };
+
+    this.block.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.blockTyped(event.submitter?.value !== 'unblock');
+    });
+    this.country.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.saveCountry();
+    });
+    this.sync.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.runSync();
+    });
+    for (const form of [this.block.form, this.sync.form]) {
+      form.addEventListener('roster:idle', () => this.setConnected(this.connected, true));
+    }
+  }
+
+  setConnected(connected, force = false) {
+    if (connected === this.connected && !force) return;
+    this.connected = connected;
+    for (const form of [this.block.form, this.sync.form]) {
+      if (form.dataset.busy) continue;
+      for (const b of form.querySelectorAll('button')) {
+        b.disabled = !connected;
+        b.title = connected ? '' : 'Not connected';
+      }
+    }
+  }
+
+  async loadSettings() {
+    try {
+      this.showCountry(await invoke('settings'));
+    } catch (error) {
+      say(this.country.message, `Cannot read the settings: ${error}`, 'error');
+    }
+  }
+
+  showCountry(settings) {
+    const country = settings.default_country;
+    this.country.input.value = country ? country.code : '';
+    say(
+      this.country.message,
+      country ? `Numbers without a country code are read as ${country.code} (+${country.calling_code}).` : 'No default country: type numbers with + and their country code.',
+      'info',
+    );
+  }
+
+  async saveCountry() {
+    const { form, input, message } = this.country;
+    await busy(form, async () => {
+      try {
+        this.showCountry(await invoke('set_default_country', { code: input.value }));
+      } catch (error) {
+        say(message, String(error), 'error');
+      }
+    });
+  }
+
+  async blockTyped(block) {
+    const { form, input, message } = this.block;
+    const typed = input.value.trim();
+    if (!typed) {
+      say(message, 'Type a phone number, a phone JID (…@s.whatsapp.net) or a LID (…@lid).', 'error');
+      input.focus();
+      return;
+    }
+    say(message, block ? 'Blocking…' : 'Unblocking…', 'info');
+    await busy(form, async () => {
+      try {
+        const outcome = await invoke('set_blocked', { target: typed, block });
+        const who = outcome.phone ? formatPhone(outcome.phone) : `${outcome.lid}@lid`;
+        say(message, `${block ? 'Blocked' : 'Unblocked'} ${who}. This account now blocks ${outcome.count}.`, 'ok');
+        input.value = '';
+        this.onBlocked();
+      } catch (error) {
+        say(message, String(error), 'error');
+        input.select();
+      }
+    });
+  }
+
+  async runSync() {
+    const { form, full, report } = this.sync;
+    const scopes = [...form.querySelectorAll('input[name="scope"]:checked')].map((c) => c.value);
+    say(report, 'Syncing…', 'info');
+    await busy(form, async () => {
+      try {
+        const result = await invoke('sync_app_state', { scopes, full: full.checked });
+        say(report, describeSync(result), 'ok');
+      } catch (error) {
+        say(report, String(error), 'error');
+      }
+    });
+  }
+}
+
+function describeSync(report) {
+  const lines = report.collections.map((c) => {
+    const changes = c.after - c.before;
+    return `${c.name}: version ${c.before} → ${c.after} (${changes} ${changes === 1 ? 'change' : 'changes'})`;
+  });
+  const kind = report.full ? 'rebuilt from scratch' : 'brought up to date';
+  return `Synced ${report.scopes.join(', ')}, ${kind}. ${lines.join('; ')}.`;
+}
