@@ -5,8 +5,10 @@
 
 pub mod appsync;
 pub mod blocklist;
+pub mod checks;
 pub mod datadir;
 pub mod endpoint;
+pub mod import;
 pub mod numbers;
 pub mod pictures;
 pub mod profile;
@@ -17,8 +19,10 @@ pub mod store;
 
 pub use appsync::{Scope, SyncError, SyncReport};
 pub use blocklist::{BlockError, BlockOutcome};
+pub use checks::{CheckError, CheckProgress, CheckRow, JobState};
 pub use datadir::{DataDir, DataDirError};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
+pub use import::{ImportError, Preview};
 pub use numbers::{Country, CountryError, Target, TargetError, parse_country, parse_target};
 pub use session::{
     Account, Avatar, ConnectionState, ContactDetails, DetailsError, PICTURE_MAX_AGE, Qr, Session, SessionConfig,

@@ -98,8 +98,10 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<String,
         return Err(TargetError::NotANumber(owned()));
     }
     let digits: String = input.chars().filter(char::is_ascii_digit).collect();
-    let international = input.trim_start().starts_with('+') || digits.starts_with("00");
-    let digits = if input.trim_start().starts_with('+') { digits } else { digits.trim_start_matches("00").to_owned() };
+    // "+55…", "(+55) …" and "0055…" all carry their country code.
+    let plus = input.trim_start_matches(|c: char| c == '(' || c.is_whitespace()).starts_with('+');
+    let international = plus || digits.starts_with("00");
+    let digits = if plus { digits } else { digits.trim_start_matches("00").to_owned() };
     if digits.len() < 7 {
         return Err(TargetError::TooShort(owned()));
     }
@@ -137,7 +139,7 @@ mod tests {
     #[test]
     fn common_phone_formats() {
         let br = Some("BR");
-        for typed in ["+55 (11) 99999-9999", "5511999999999", "+55 11 99999 9999", "0055 11 99999.9999"] {
+        for typed in ["+55 (11) 99999-9999", "5511999999999", "+55 11 99999 9999", "0055 11 99999.9999", "(+55) 11 99999-9999"] {
             assert_eq!(parse_target(typed, br), Ok(Target::Phone("5511999999999".into())), "{typed}");
         }
         // National format with the trunk prefix, read with the default country.

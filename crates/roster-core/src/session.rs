@@ -10,7 +10,7 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::{Instrument, info, info_span};
+use tracing::{Instrument, info, info_span, warn};
 use whatsapp_rust::bot::BotHandle;
 use whatsapp_rust::http::UreqHttpClient;
 use whatsapp_rust::prelude::*;
@@ -19,8 +19,10 @@ use whatsapp_rust::wacore::store::device::DevicePropsOverride;
 
 use crate::appsync::{self, Scope, SyncError, SyncReport};
 use crate::blocklist::{self, BlockError, BlockOutcome};
+use crate::checks::{self, CheckError, CheckProgress, CheckRow, JobState};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
+use crate::import::{self, Preview};
 use crate::numbers::{Country, CountryError, parse_country, parse_target};
 use crate::pictures::{self, PictureError};
 use crate::profile::{self, ProfileError};
@@ -69,6 +71,8 @@ pub struct SessionSnapshot {
     pub contact_count: usize,
     /// Bumped whenever the directory changes, so the list knows to reload.
     pub directory_version: u64,
+    /// The latest number-check job, while there is one.
+    pub check: Option<CheckProgress>,
 }
 
 pub struct SessionConfig {
@@ -84,6 +88,8 @@ pub struct SessionConfig {
 /// The default for [`SessionConfig::picture_max_age`]: a day, as the seed APIs advise.
 pub const PICTURE_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// How long quitting waits for a number-check batch in flight.
+const RUNNER_GRACE: Duration = Duration::from_secs(10);
 /// Pictures fetched at once for the list; more wait their turn.
 const PICTURE_FETCHES: usize = 4;
 /// The setting key of the default country.
@@ -159,6 +165,11 @@ pub struct Session {
     running: Mutex<Option<Running>>,
     store: Arc<Store>,
     picture_slots: tokio::sync::Semaphore,
+    /// The current connection's client, for the check runner.
+    client: watch::Sender<Option<Arc<Client>>>,
+    /// Wakes the check runner after an operator intent.
+    check_wake: Arc<tokio::sync::Notify>,
+    check_runner: std::sync::Mutex<Option<(JoinHandle<()>, watch::Sender<bool>)>>,
 }
 
 impl Session {
@@ -173,6 +184,7 @@ impl Session {
             blocked_count: Some(store.blocked_count()?),
             contact_count: store.contact_count()?,
             directory_version: 0,
+            check: store.latest_check_progress()?,
         });
         let session = Arc::new(Session {
             config,
@@ -180,7 +192,11 @@ impl Session {
             running: Mutex::new(None),
             store,
             picture_slots: tokio::sync::Semaphore::new(PICTURE_FETCHES),
+            client: watch::channel(None).0,
+            check_wake: Arc::new(tokio::sync::Notify::new()),
+            check_runner: std::sync::Mutex::new(None),
         });
+        session.start_check_runner();
         let running = session.launch().await?;
         *session.running.lock().await = Some(running);
         Ok(session)
@@ -397,6 +413,67 @@ impl Session {
         Ok(Settings { default_country: country })
     }
 
+    /// Normalises a pasted or loaded list (no network): what each line is.
+    pub fn preview_numbers(&self, text: &str) -> Result<Preview, CheckError> {
+        let country = self.store.setting(DEFAULT_COUNTRY)?;
+        Ok(import::normalise(text, country.as_deref())?)
+    }
+
+    /// Starts checking a list: saved as a job at once (with what is already
+    /// known answered), then worked through in the background at `rate`
+    /// numbers a minute, also across restarts.
+    pub fn start_check(&self, text: &str, rate: u32) -> Result<CheckProgress, CheckError> {
+        let rate = checks::checked_rate(rate)?;
+        let preview = self.preview_numbers(text)?;
+        let job = self.store.create_check_job(&preview, rate)?;
+        info!(job, lines = preview.lines.len(), to_check = preview.to_check().count(), rate, "number check started");
+        self.check_wake.notify_one();
+        self.check_progress(job)
+    }
+
+    pub fn check_progress(&self, job: i64) -> Result<CheckProgress, CheckError> {
+        let progress = self.store.check_progress(job)?.ok_or(CheckError::NoJob(job))?;
+        self.publish(|s| s.check = Some(progress.clone()));
+        Ok(progress)
+    }
+
+    /// Lines of a job with their answers, in input order.
+    pub fn check_rows(&self, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, CheckError> {
+        Ok(self.store.check_rows(job, offset, limit)?)
+    }
+
+    /// Pauses, resumes or cancels a job (`Running` resumes).
+    pub fn set_check_state(&self, job: i64, state: JobState) -> Result<CheckProgress, CheckError> {
+        checks::set_state(&self.store, job, state)?;
+        info!(job, state = ?state, "number check {}", match state {
+            JobState::Running => "resumed",
+            JobState::Paused => "paused",
+            _ => "cancelled",
+        });
+        self.check_wake.notify_one();
+        self.check_progress(job)
+    }
+
+    /// Changes a job's pace (numbers a minute).
+    pub fn set_check_rate(&self, job: i64, rate: u32) -> Result<CheckProgress, CheckError> {
+        checks::set_rate(&self.store, job, rate)?;
+        self.check_wake.notify_one();
+        self.check_progress(job)
+    }
+
+    fn start_check_runner(&self) {
+        let (stop, stopped) = watch::channel(false);
+        let runner = checks::Runner {
+            store: self.store.clone(),
+            state: self.state.clone(),
+            client: self.client.subscribe(),
+            wake: self.check_wake.clone(),
+            stop: stopped,
+        };
+        let task = tokio::spawn(runner.run());
+        *self.check_runner.lock().unwrap_or_else(|p| p.into_inner()) = Some((task, stop));
+    }
+
     /// The blocklist as last fetched (usable offline).
     pub fn blocklist(&self) -> Result<Vec<BlockedEntry>, StoreError> {
         self.store.blocklist()
@@ -417,8 +494,19 @@ impl Session {
         Ok(())
     }
 
-    /// Disconnects and stops the client, flushing its state to disk.
+    /// Disconnects and stops the client, flushing its state to disk. A
+    /// number check in flight is finished (and saved) first.
     pub async fn shutdown(&self) {
+        let runner = self.check_runner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((task, stop)) = runner {
+            let _ = stop.send(true);
+            let abort = task.abort_handle();
+            if tokio::time::timeout(RUNNER_GRACE, task).await.is_err() {
+                warn!("the number check did not stop within {RUNNER_GRACE:?}; its last batch will be asked again");
+                abort.abort();
+            }
+        }
+        self.client.send_replace(None);
         if let Some(current) = self.running.lock().await.take() {
             current.stop().await;
         }
@@ -463,6 +551,7 @@ impl Session {
             } else {
                 info!("no stored device; waiting for a QR scan");
             }
+            self.client.send_replace(Some(client.clone()));
             let raw_nodes = client.acquire_raw_node_forwarding();
             let reducer = Reducer { state: self.state.clone(), client, store: self.store.clone() };
             let events = tokio::spawn(reducer.run(events_rx));

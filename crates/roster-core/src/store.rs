@@ -66,6 +66,8 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     ALTER TABLE contact ADD COLUMN profile_at INTEGER;",
+    // 5: number checks: jobs, their lines, and answers reused for a while.
+    crate::checks::MIGRATION,
 ];
 
 /// An address-book entry from the phone.
@@ -154,7 +156,7 @@ impl Store {
         Ok(())
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 

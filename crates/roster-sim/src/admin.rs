@@ -44,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/contacts/{who}/picture", post(set_picture))
         .route("/admin/contacts/{who}/rename", post(rename))
         .route("/admin/faults/iq", post(arm_iq_fault))
+        .route("/admin/limits/usync", get(usync_limit).post(set_usync_limit))
+        .route("/admin/checks", get(check_log))
         .with_state(state)
 }
 
@@ -193,6 +195,29 @@ async fn arm_iq_fault(State(state): State<AppState>, body: Bytes) -> Response {
             (StatusCode::BAD_REQUEST, format!("expected {{\"xmlns\", \"code\", \"text\"?}}: {e}")).into_response()
         }
     }
+}
+
+async fn usync_limit(State(state): State<AppState>) -> Response {
+    axum::Json(state.shared.limits.get()).into_response()
+}
+
+/// `{"max_users": 600, "window": 60, "backoff_secs": 60}` sets the limit; `null` lifts it.
+async fn set_usync_limit(State(state): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Option<crate::limits::UsyncLimit>>(&body) {
+        Ok(limit) => {
+            state.shared.limits.set(limit);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            (StatusCode::BAD_REQUEST, format!("expected {{\"max_users\", \"window\", \"backoff_secs\"}} or null: {e}"))
+                .into_response()
+        }
+    }
+}
+
+/// Every number check received: `[{"at_ms", "users", "refused"}]`.
+async fn check_log(State(state): State<AppState>) -> Response {
+    axum::Json(state.shared.limits.log()).into_response()
 }
 
 /// `?notify=false` loses the `server_sync` push (the devices see it at their next sync).

@@ -14,6 +14,7 @@ pub mod connection;
 pub mod faults;
 pub mod frame;
 pub mod handlers;
+pub mod limits;
 pub mod nodes;
 pub mod noise;
 pub mod people;
@@ -48,6 +49,8 @@ pub struct SimConfig {
     pub contacts: usize,
     /// How long a profile picture URL stays valid.
     pub picture_ttl: Duration,
+    /// The server's rate limit on number checks, if any.
+    pub usync_limit: Option<limits::UsyncLimit>,
 }
 
 impl Default for SimConfig {
@@ -59,6 +62,7 @@ impl Default for SimConfig {
             state_path: None,
             contacts: 300,
             picture_ttl: Duration::from_secs(3600),
+            usync_limit: None,
         }
     }
 }
@@ -81,6 +85,7 @@ impl Simulator {
             config.listen.ip()
         );
         let shared = Shared::new(config.seed, config.contacts, config.picture_ttl, config.state_path.clone())?;
+        shared.limits.set(config.usync_limit);
         let auto_scan = Arc::new(AutoScan { delay: config.auto_scan, latest: Arc::new(Mutex::new(None)) });
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
@@ -172,6 +177,16 @@ impl SimHandle {
     /// The next IQ of `fault.xmlns` answers `fault.code` instead of being handled.
     pub fn fail_next_iq(&self, fault: faults::IqFault) {
         self.shared.faults.arm(fault);
+    }
+
+    /// Rate-limits number checks (`None` lifts the limit).
+    pub fn set_usync_limit(&self, limit: Option<limits::UsyncLimit>) {
+        self.shared.limits.set(limit);
+    }
+
+    /// Every number check the server received, in order.
+    pub fn check_log(&self) -> Vec<limits::CheckCall> {
+        self.shared.limits.log()
     }
 
     /// How many IQs of namespace `xmlns` (`usync`, `w:profile:picture`...) clients sent.

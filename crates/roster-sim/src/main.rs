@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use roster_sim::{SimConfig, Simulator};
 
-const USAGE: &str =
-    "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE] [--contacts N]";
+const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE] [--contacts N] [--usync-rate N/min]";
 
 fn parse_args() -> Result<SimConfig, String> {
     let mut config = SimConfig::default();
@@ -36,6 +35,17 @@ fn parse_args() -> Result<SimConfig, String> {
                     .ok()
                     .filter(|n| *n <= 200_000)
                     .ok_or(format!("--contacts: '{v}' is not a whole number up to 200000"))?;
+            }
+            "--usync-rate" => {
+                let v = value("--usync-rate")?;
+                let n = v
+                    .strip_suffix("/min")
+                    .unwrap_or(&v)
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(format!("--usync-rate: '{v}' is not a number of checks per minute, such as 600/min"))?;
+                config.usync_limit = Some(roster_sim::limits::UsyncLimit::per_minute(n));
             }
             "--state" => config.state_path = Some(value("--state")?.into()),
             "-h" | "--help" => return Err(USAGE.to_owned()),

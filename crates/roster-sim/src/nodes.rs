@@ -46,11 +46,20 @@ pub fn iq_result(iq: &Node, children: Vec<Node>) -> Node {
 
 /// `<iq type="error" …><error code text/></iq>`
 pub fn iq_error(iq: &Node, code: u16, text: &str) -> Node {
+    iq_error_backoff(iq, code, text, None)
+}
+
+/// An error reply that tells the client how many seconds to wait (`backoff`).
+pub fn iq_error_backoff(iq: &Node, code: u16, text: &str, backoff: Option<u32>) -> Node {
+    let mut error = NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text);
+    if let Some(secs) = backoff {
+        error = error.attr("backoff", secs.to_string());
+    }
     NodeBuilder::new("iq")
         .attr("type", "error")
         .attr("from", SERVER)
         .attr("id", attr(iq, "id").unwrap_or_default())
-        .children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text).build()])
+        .children([error.build()])
         .build()
 }
 

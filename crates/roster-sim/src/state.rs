@@ -241,6 +241,8 @@ pub struct Shared {
     pub picture_url_epoch: AtomicU64,
     /// Picture downloads refused because their URL had expired.
     pub expired_picture_hits: AtomicU64,
+    /// The number-check rate limit and log.
+    pub limits: crate::limits::Limits,
     /// Error replies armed by tests (`POST /admin/faults/iq`).
     pub faults: crate::faults::Faults,
     /// Client IQs received, by namespace (what tests count to prove caching).
@@ -265,6 +267,7 @@ impl Shared {
             picture_ttl,
             picture_url_epoch: AtomicU64::new(0),
             expired_picture_hits: AtomicU64::new(0),
+            limits: Default::default(),
             faults: Default::default(),
             iq_counts: Default::default(),
             base_url: std::sync::OnceLock::new(),

@@ -8,7 +8,7 @@ use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{attr, child, children, iq_result, text};
+use crate::nodes::{attr, child, children, iq_error_backoff, iq_result, text};
 use crate::people::Person;
 use crate::state::World;
 
@@ -20,6 +20,21 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         .and_then(|q| q.children())
         .map(|c| c.iter().map(|n| n.tag.to_string()).collect())
         .unwrap_or_default();
+    // Existence checks: `contact` for numbers, `lid` + `business` for LIDs
+    // (profile and device queries ask for neither).
+    if protocols.contains("contact") || protocols.contains("business") {
+        let asked: Vec<String> = child(query, "list")
+            .into_iter()
+            .flat_map(|l| children(l, "user"))
+            .filter_map(|u| match asked(u)? {
+                Asked::Pn(n) => Some(n),
+                Asked::Lid(l) => Some(format!("{l}@lid")),
+            })
+            .collect();
+        if let Err(backoff) = ctx.shared.limits.admit(asked) {
+            return send(iq_error_backoff(iq, 429, "rate-overlimit", Some(backoff)));
+        }
+    }
     let world = ctx.shared.world();
     let users: Vec<Node> = child(query, "list")
         .into_iter()
@@ -93,7 +108,9 @@ fn answer(world: &World, protocols: &HashSet<String>, user: &Node) -> Option<Nod
         }
         Asked::Lid(_) => node = node.attr("jid", person.lid_jid()).attr("pn_jid", person.pn_jid()),
     }
-    if protocols.contains("contact") {
+    // Existence checks: `contact` for numbers, `lid` + `business` for LIDs
+    // (profile and device queries ask for neither).
+    if protocols.contains("contact") || protocols.contains("business") {
         kids.push(NodeBuilder::new("contact").attr("type", "in").build());
     }
     if protocols.contains("status") {

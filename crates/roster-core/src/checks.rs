@@ -1,0 +1,646 @@
+//! Checking lists of numbers on WhatsApp, safely: a job persisted in
+//! SQLite, paced at a rate the operator sets, stopping when the server says
+//! `429 rate-overlimit` and waiting the backoff it asks for, retrying other
+//! errors a few times, and resuming after a restart where it stopped.
+//!
+//! Invariants:
+//! - a line is answered in the same transaction that records the answer, so
+//!   a crash loses nothing; only the one batch in flight at the moment of a
+//!   crash is asked again (the server cannot tell us what it answered);
+//! - invalid and duplicate lines never reach the server;
+//! - numbers known locally (checked within [`RECENT`], or in the directory
+//!   with their LID) are answered at once, with where the answer came from;
+//! - batches are spaced so that no window of time sees more numbers than
+//!   the rate allows (plus one batch).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+use tracing::{Instrument, debug, info, info_span, warn};
+use whatsapp_rust::prelude::*;
+use whatsapp_rust::request::IqError;
+use whatsapp_rust::{Client, ContactError};
+
+use crate::import::{ImportError, Parsed, Preview};
+use crate::session::{ConnectionState, SessionSnapshot};
+use crate::store::{Store, StoreError};
+
+/// An answer younger than this is reused instead of asking again.
+pub const RECENT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The pace a new job starts at: conservative, as accounts that check
+/// thousands of numbers at once get restricted.
+pub const DEFAULT_RATE: u32 = 120;
+/// The fastest pace the operator may choose (numbers per minute).
+pub const MAX_RATE: u32 = 60_000;
+/// The most numbers in one query.
+const MAX_BATCH: usize = 50;
+/// How often an error other than rate-limiting is retried before the batch
+/// is marked failed.
+const RETRIES: u32 = 3;
+/// The wait after a 429 that names no backoff.
+const DEFAULT_BACKOFF: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("the rate must be between 1 and {MAX_RATE} numbers a minute, not {0}")]
+    Rate(u32),
+    #[error("there is no check job {0}")]
+    NoJob(i64),
+    #[error("job {id} is {state}; it cannot be {action}")]
+    State { id: i64, state: String, action: &'static str },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for CheckError {
+    fn from(e: rusqlite::Error) -> Self {
+        CheckError::Store(e.into())
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Running,
+    Paused,
+    Cancelled,
+    Done,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Paused => "paused",
+            JobState::Cancelled => "cancelled",
+            JobState::Done => "done",
+        }
+    }
+
+    fn parse(s: &str) -> JobState {
+        match s {
+            "running" => JobState::Running,
+            "paused" => JobState::Paused,
+            "cancelled" => JobState::Cancelled,
+            _ => JobState::Done,
+        }
+    }
+}
+
+/// Where a job stands, as the progress bar shows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct CheckProgress {
+    pub job: i64,
+    pub state: JobState,
+    /// Non-blank lines in the list.
+    pub lines: usize,
+    /// Lines that needed an answer (numbers and LIDs, each once).
+    pub to_check: usize,
+    /// Of those, answered so far (by the server or locally).
+    pub checked: usize,
+    pub on_whatsapp: usize,
+    pub not_on_whatsapp: usize,
+    /// Answered from what Roster already knew.
+    pub known: usize,
+    /// Gave up after retries.
+    pub failed: usize,
+    pub invalid: usize,
+    pub duplicates: usize,
+    pub rate_per_min: u32,
+    /// Unix time until which the server asked us to wait.
+    pub backoff_until: Option<u64>,
+    /// Seconds left at the current pace.
+    pub eta_secs: Option<u64>,
+}
+
+/// One line of a job with its answer.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct CheckRow {
+    pub line: i64,
+    pub input: String,
+    /// `number`, `lid`, `duplicate` or `invalid`.
+    pub kind: String,
+    /// E.164 digits or LID (number/lid), the reason (invalid), the first line (duplicate).
+    pub value: Option<String>,
+    /// `pending`, `done`, `failed` or `skipped`.
+    pub state: String,
+    pub on_whatsapp: Option<bool>,
+    pub phone: Option<String>,
+    pub lid: Option<String>,
+    pub name: Option<String>,
+    /// `server`, `recent check` or `directory`.
+    pub source: Option<String>,
+    pub checked_at: Option<u64>,
+    pub error: Option<String>,
+}
+
+pub(crate) const MIGRATION: &str = "
+    CREATE TABLE number_check (
+        phone       TEXT PRIMARY KEY,
+        on_whatsapp INTEGER NOT NULL,
+        lid         TEXT,
+        checked_at  INTEGER NOT NULL
+    );
+    CREATE TABLE check_job (
+        id           INTEGER PRIMARY KEY,
+        created_at   INTEGER NOT NULL,
+        state        TEXT NOT NULL,
+        rate_per_min INTEGER NOT NULL
+    );
+    CREATE TABLE check_item (
+        job_id      INTEGER NOT NULL REFERENCES check_job(id) ON DELETE CASCADE,
+        line        INTEGER NOT NULL,
+        input       TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        value       TEXT,
+        state       TEXT NOT NULL,
+        on_whatsapp INTEGER,
+        phone       TEXT,
+        lid         TEXT,
+        name        TEXT,
+        source      TEXT,
+        checked_at  INTEGER,
+        error       TEXT,
+        PRIMARY KEY (job_id, line)
+    );
+    CREATE INDEX check_item_state ON check_item(job_id, state, line);
+    CREATE INDEX number_check_lid ON number_check(lid);";
+
+/// A line as the runner sends it.
+struct Pending {
+    line: i64,
+    kind: String,
+    value: String,
+}
+
+/// What the server said about one number or LID.
+struct Answer {
+    on_whatsapp: bool,
+    phone: Option<String>,
+    lid: Option<String>,
+}
+
+impl Store {
+    /// Creates a job from a normalised list in one transaction, answering at
+    /// once what is already known.
+    pub(crate) fn create_check_job(&self, preview: &Preview, rate: u32) -> Result<i64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO check_job (created_at, state, rate_per_min) VALUES (unixepoch(), 'running', ?1)",
+            [rate],
+        )?;
+        let job = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO check_item (job_id, line, input, kind, value, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for line in &preview.lines {
+                let (kind, value, state) = match &line.parsed {
+                    Parsed::Number { e164 } => ("number", e164.clone(), "pending"),
+                    Parsed::Lid { lid } => ("lid", lid.clone(), "pending"),
+                    Parsed::Duplicate { of_line } => ("duplicate", of_line.to_string(), "skipped"),
+                    Parsed::Invalid { reason } => ("invalid", reason.clone(), "skipped"),
+                };
+                insert.execute(params![job, line.line as i64, line.input, kind, value, state])?;
+            }
+            // Known numbers: a recent check, else the directory's LID↔PN pair.
+            tx.execute(
+                "UPDATE check_item SET state = 'done', source = 'recent check',
+                    on_whatsapp = (SELECT n.on_whatsapp FROM number_check n WHERE n.phone = check_item.value),
+                    lid = (SELECT n.lid FROM number_check n WHERE n.phone = check_item.value),
+                    phone = value,
+                    checked_at = (SELECT n.checked_at FROM number_check n WHERE n.phone = check_item.value)
+                 WHERE job_id = ?1 AND kind = 'number' AND state = 'pending'
+                   AND value IN (SELECT phone FROM number_check WHERE checked_at > unixepoch() - ?2)",
+                params![job, RECENT.as_secs() as i64],
+            )?;
+            tx.execute(
+                "UPDATE check_item SET state = 'done', source = 'recent check', on_whatsapp = 1, lid = value,
+                    phone = (SELECT n.phone FROM number_check n WHERE n.lid = check_item.value),
+                    checked_at = (SELECT n.checked_at FROM number_check n WHERE n.lid = check_item.value)
+                 WHERE job_id = ?1 AND kind = 'lid' AND state = 'pending'
+                   AND value IN (SELECT lid FROM number_check WHERE on_whatsapp = 1 AND checked_at > unixepoch() - ?2)",
+                params![job, RECENT.as_secs() as i64],
+            )?;
+            tx.execute(
+                "UPDATE check_item SET state = 'done', source = 'directory', on_whatsapp = 1,
+                    phone = (SELECT c.phone FROM contact c WHERE (check_item.kind = 'number' AND c.phone = check_item.value)
+                                OR (check_item.kind = 'lid' AND c.lid = check_item.value)),
+                    lid = (SELECT c.lid FROM contact c WHERE (check_item.kind = 'number' AND c.phone = check_item.value)
+                                OR (check_item.kind = 'lid' AND c.lid = check_item.value)),
+                    checked_at = (SELECT c.updated_at FROM contact c WHERE (check_item.kind = 'number' AND c.phone = check_item.value)
+                                OR (check_item.kind = 'lid' AND c.lid = check_item.value))
+                 WHERE job_id = ?1 AND state = 'pending' AND EXISTS (
+                    SELECT 1 FROM contact c WHERE c.lid IS NOT NULL AND c.phone IS NOT NULL
+                      AND ((check_item.kind = 'number' AND c.phone = check_item.value)
+                        OR (check_item.kind = 'lid' AND c.lid = check_item.value)))",
+                [job],
+            )?;
+            fill_names(&tx, job)?;
+        }
+        tx.commit()?;
+        Ok(job)
+    }
+
+    fn next_pending(&self, job: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT line, kind, value FROM check_item WHERE job_id = ?1 AND state = 'pending' ORDER BY line LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![job, limit as i64], |r| {
+                Ok(Pending { line: r.get(0)?, kind: r.get(1)?, value: r.get(2)? })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Records the server's answers for a batch, durably, in one transaction.
+    fn save_answers(&self, job: i64, batch: &[Pending], answers: &HashMap<String, Answer>) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for item in batch {
+            let key = if item.kind == "lid" { format!("{}@lid", item.value) } else { item.value.clone() };
+            let answer = answers.get(&key);
+            let on = answer.is_some_and(|a| a.on_whatsapp);
+            let phone =
+                answer.and_then(|a| a.phone.clone()).or_else(|| (item.kind == "number").then(|| item.value.clone()));
+            let lid = answer.and_then(|a| a.lid.clone()).or_else(|| (item.kind == "lid").then(|| item.value.clone()));
+            tx.execute(
+                "UPDATE check_item SET state = 'done', source = 'server', on_whatsapp = ?3, phone = ?4, lid = ?5,
+                    checked_at = unixepoch(), error = NULL
+                 WHERE job_id = ?1 AND line = ?2",
+                params![job, item.line, on, phone, if on { lid } else { None }],
+            )?;
+            if let Some(phone) = &phone {
+                tx.execute(
+                    "INSERT INTO number_check (phone, on_whatsapp, lid, checked_at) VALUES (?1, ?2, ?3, unixepoch())
+                     ON CONFLICT(phone) DO UPDATE SET on_whatsapp = excluded.on_whatsapp, lid = excluded.lid,
+                        checked_at = excluded.checked_at",
+                    params![phone, on, answer.and_then(|a| a.lid.clone())],
+                )?;
+            }
+        }
+        fill_names(&tx, job)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn fail_batch(&self, job: i64, batch: &[Pending], error: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for item in batch {
+            tx.execute(
+                "UPDATE check_item SET state = 'failed', error = ?3 WHERE job_id = ?1 AND line = ?2",
+                params![job, item.line, error],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn set_job_state(&self, job: i64, state: JobState) -> Result<(), StoreError> {
+        self.conn().execute("UPDATE check_job SET state = ?2 WHERE id = ?1", params![job, state.as_str()])?;
+        Ok(())
+    }
+
+    fn job(&self, job: i64) -> Result<Option<(JobState, u32)>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT state, rate_per_min FROM check_job WHERE id = ?1", [job], |r| {
+                Ok((JobState::parse(&r.get::<_, String>(0)?), r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// The job the runner should work on: the oldest one running.
+    fn running_job(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM check_job WHERE state = 'running' ORDER BY id LIMIT 1", [], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The newest job's progress (finished or not), shown from the start.
+    pub(crate) fn latest_check_progress(&self) -> Result<Option<CheckProgress>, StoreError> {
+        let latest: Option<i64> = self.conn().query_row("SELECT max(id) FROM check_job", [], |r| r.get(0))?;
+        match latest {
+            Some(job) => self.progress(job, None),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn check_progress(&self, job: i64) -> Result<Option<CheckProgress>, StoreError> {
+        self.progress(job, None)
+    }
+
+    fn progress(&self, job: i64, backoff_until: Option<u64>) -> Result<Option<CheckProgress>, StoreError> {
+        let Some((state, rate)) = self.job(job)? else { return Ok(None) };
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT count(*),
+                    sum(kind IN ('number', 'lid')),
+                    sum(kind IN ('number', 'lid') AND state = 'done'),
+                    sum(state = 'done' AND on_whatsapp = 1),
+                    sum(state = 'done' AND on_whatsapp = 0),
+                    sum(state = 'done' AND source <> 'server'),
+                    sum(state = 'failed'),
+                    sum(kind = 'invalid'),
+                    sum(kind = 'duplicate'),
+                    sum(state = 'pending')
+             FROM check_item WHERE job_id = ?1",
+        )?;
+        let n = |v: Option<i64>| v.unwrap_or(0).max(0) as usize;
+        let p = stmt.query_row([job], |r| {
+            let pending = n(r.get(9)?);
+            Ok(CheckProgress {
+                job,
+                state,
+                lines: n(r.get(0)?),
+                to_check: n(r.get(1)?),
+                checked: n(r.get(2)?),
+                on_whatsapp: n(r.get(3)?),
+                not_on_whatsapp: n(r.get(4)?),
+                known: n(r.get(5)?),
+                failed: n(r.get(6)?),
+                invalid: n(r.get(7)?),
+                duplicates: n(r.get(8)?),
+                rate_per_min: rate,
+                backoff_until,
+                eta_secs: (state == JobState::Running && pending > 0)
+                    .then(|| (pending as u64 * 60).div_ceil(u64::from(rate.max(1)))),
+            })
+        })?;
+        Ok(Some(p))
+    }
+
+    pub(crate) fn check_rows(&self, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT line, input, kind, value, state, on_whatsapp, phone, lid, name, source, checked_at, error
+             FROM check_item WHERE job_id = ?1 ORDER BY line LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![job, limit as i64, offset as i64], |r| {
+                Ok(CheckRow {
+                    line: r.get(0)?,
+                    input: r.get(1)?,
+                    kind: r.get(2)?,
+                    value: r.get(3)?,
+                    state: r.get(4)?,
+                    on_whatsapp: r.get(5)?,
+                    phone: r.get(6)?,
+                    lid: r.get(7)?,
+                    name: r.get(8)?,
+                    source: r.get(9)?,
+                    checked_at: r.get::<_, Option<i64>>(10)?.map(|t| t.max(0) as u64),
+                    error: r.get(11)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// Names from the directory for the registered lines of a job.
+fn fill_names(tx: &rusqlite::Transaction<'_>, job: i64) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE check_item SET name = (SELECT coalesce(c.saved_name, c.push_name) FROM contact c WHERE c.phone = check_item.phone)
+         WHERE job_id = ?1 AND state = 'done' AND on_whatsapp = 1 AND name IS NULL",
+        [job],
+    )
+}
+
+/// The background worker that works through running jobs.
+pub(crate) struct Runner {
+    pub(crate) store: Arc<Store>,
+    pub(crate) state: watch::Sender<SessionSnapshot>,
+    /// The client of the current connection.
+    pub(crate) client: watch::Receiver<Option<Arc<Client>>>,
+    pub(crate) wake: Arc<Notify>,
+    /// Set when the session stops: the runner finishes the batch in flight
+    /// (so its answers are saved, not asked again) and returns.
+    pub(crate) stop: watch::Receiver<bool>,
+}
+
+impl Runner {
+    pub(crate) async fn run(mut self) {
+        while !*self.stop.borrow() {
+            let job = match self.store.running_job() {
+                Ok(Some(job)) => job,
+                Ok(None) => {
+                    self.idle().await;
+                    continue;
+                }
+                Err(e) => {
+                    warn!("cannot read the check jobs: {e}");
+                    self.idle().await;
+                    continue;
+                }
+            };
+            let span = info_span!("checks.job", job);
+            self.work(job).instrument(span).await;
+        }
+    }
+
+    /// Works on `job` until it is done, paused or cancelled.
+    async fn work(&mut self, job: i64) {
+        let mut last_sent: Option<(Instant, usize)> = None;
+        let mut retries = 0u32;
+        let mut backoff_until: Option<u64> = None;
+        while !*self.stop.borrow() {
+            let Ok(Some((state, rate))) = self.store.job(job) else { return };
+            if state != JobState::Running {
+                self.publish(Some(job), None);
+                return;
+            }
+            let batch_size = (rate as usize / 60).clamp(1, MAX_BATCH);
+            let batch = match self.store.next_pending(job, batch_size) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    warn!("cannot read job {job}: {e}");
+                    return;
+                }
+            };
+            if batch.is_empty() {
+                let _ = self.store.set_job_state(job, JobState::Done);
+                info!("check job done");
+                self.publish(Some(job), None);
+                return;
+            }
+            self.publish(Some(job), backoff_until);
+            // Pace: the previous batch's share of the rate must have passed.
+            if let Some((at, n)) = last_sent {
+                let gap = Duration::from_secs_f64(n as f64 * 60.0 / f64::from(rate));
+                if self.sleep_until(at + gap).await {
+                    continue; // paused, cancelled or the rate changed: look again
+                }
+            }
+            let Some(client) = self.connected().await else { return };
+            let sent = Instant::now();
+            last_sent = Some((sent, batch.len()));
+            match check(&client, &batch).await {
+                Ok(answers) => {
+                    retries = 0;
+                    backoff_until = None;
+                    if let Err(e) = self.store.save_answers(job, &batch, &answers) {
+                        warn!("cannot save answers: {e}");
+                        return;
+                    }
+                    debug!(n = batch.len(), "batch checked");
+                }
+                Err(CheckFailure::RateLimited(backoff)) => {
+                    let wait = backoff.unwrap_or(DEFAULT_BACKOFF);
+                    warn!(?wait, "the server asked to slow down (429 rate-overlimit); waiting");
+                    backoff_until = Some(unix_now() + wait.as_secs());
+                    self.publish(Some(job), backoff_until);
+                    self.sleep_until(sent + wait).await;
+                }
+                Err(CheckFailure::Disconnected) => {
+                    info!("connection lost during a check; it resumes once connected");
+                }
+                Err(CheckFailure::Other(error)) => {
+                    retries += 1;
+                    if retries > RETRIES {
+                        warn!(%error, "giving up on a batch after {RETRIES} retries");
+                        let _ = self.store.fail_batch(job, &batch, &error);
+                        retries = 0;
+                    } else {
+                        let wait = Duration::from_secs(1 << retries);
+                        warn!(%error, ?wait, "a check failed; retrying");
+                        self.sleep_until(Instant::now() + wait).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for an operator intent or the session's stop.
+    async fn idle(&mut self) {
+        tokio::select! {
+            _ = self.wake.notified() => {}
+            _ = self.stop.changed() => {}
+        }
+    }
+
+    /// Sleeps until `when`; true if woken early (pause, cancel, new rate, stop).
+    async fn sleep_until(&mut self, when: Instant) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep_until(when) => false,
+            _ = self.wake.notified() => true,
+            _ = self.stop.changed() => true,
+        }
+    }
+
+    /// Waits for a connected client; `None` when the session stops.
+    async fn connected(&mut self) -> Option<Arc<Client>> {
+        let mut snapshots = self.state.subscribe();
+        loop {
+            if *self.stop.borrow() {
+                return None;
+            }
+            let connected = snapshots.borrow_and_update().state == ConnectionState::Connected;
+            if connected && let Some(client) = self.client.borrow_and_update().clone() {
+                return Some(client);
+            }
+            tokio::select! {
+                _ = snapshots.changed() => {}
+                _ = self.client.changed() => {}
+                _ = self.stop.changed() => {}
+            }
+        }
+    }
+
+    fn publish(&self, job: Option<i64>, backoff_until: Option<u64>) {
+        let Some(job) = job else { return };
+        match self.store.progress(job, backoff_until) {
+            Ok(progress) => {
+                self.state.send_if_modified(|s| {
+                    let changed = s.check != progress;
+                    s.check = progress;
+                    changed
+                });
+            }
+            Err(e) => warn!("cannot read job {job}'s progress: {e}"),
+        }
+    }
+}
+
+enum CheckFailure {
+    RateLimited(Option<Duration>),
+    Disconnected,
+    Other(String),
+}
+
+/// Asks the server about one batch; answers keyed by E.164 digits or `LID@lid`.
+async fn check(client: &Client, batch: &[Pending]) -> Result<HashMap<String, Answer>, CheckFailure> {
+    let jids: Vec<Jid> = batch
+        .iter()
+        .map(|p| if p.kind == "lid" { Jid::lid(p.value.as_str()) } else { Jid::pn(p.value.as_str()) })
+        .collect();
+    let results = client.contacts().is_on_whatsapp(&jids).await.map_err(|e| match e {
+        ContactError::Iq(IqError::ServerError { code: 429, backoff, .. }) => {
+            CheckFailure::RateLimited(backoff.map(|s| Duration::from_secs(u64::from(s))))
+        }
+        ContactError::Iq(IqError::NotConnected | IqError::Disconnected(_) | IqError::InternalChannelClosed) => {
+            CheckFailure::Disconnected
+        }
+        other => CheckFailure::Other(other.to_string()),
+    })?;
+    let mut answers = HashMap::new();
+    for r in results {
+        let (key, phone, lid) = if r.jid.is_lid() {
+            (format!("{}@lid", r.jid.user), r.pn_jid.map(|p| p.user.to_string()), Some(r.jid.user.to_string()))
+        } else {
+            (r.jid.user.to_string(), Some(r.jid.user.to_string()), r.lid.map(|l| l.user.to_string()))
+        };
+        answers.insert(key, Answer { on_whatsapp: r.is_registered, phone, lid });
+    }
+    Ok(answers)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Checks a rate the operator chose.
+pub(crate) fn checked_rate(rate: u32) -> Result<u32, CheckError> {
+    if (1..=MAX_RATE).contains(&rate) { Ok(rate) } else { Err(CheckError::Rate(rate)) }
+}
+
+/// Operator intents on a job, applied to the store; the runner follows.
+pub(crate) fn set_state(store: &Store, job: i64, to: JobState) -> Result<(), CheckError> {
+    let (state, _) = store.job(job)?.ok_or(CheckError::NoJob(job))?;
+    let allowed = match to {
+        JobState::Paused => state == JobState::Running,
+        JobState::Running => state == JobState::Paused,
+        JobState::Cancelled => matches!(state, JobState::Running | JobState::Paused),
+        JobState::Done => false,
+    };
+    if !allowed {
+        let action = match to {
+            JobState::Paused => "paused",
+            JobState::Running => "resumed",
+            _ => "cancelled",
+        };
+        return Err(CheckError::State { id: job, state: state.as_str().into(), action });
+    }
+    store.set_job_state(job, to)?;
+    Ok(())
+}
+
+pub(crate) fn set_rate(store: &Store, job: i64, rate: u32) -> Result<(), CheckError> {
+    let rate = checked_rate(rate)?;
+    store.job(job)?.ok_or(CheckError::NoJob(job))?;
+    store.conn().execute("UPDATE check_job SET rate_per_min = ?2 WHERE id = ?1", params![job, rate])?;
+    Ok(())
+}

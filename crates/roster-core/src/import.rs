@@ -1,0 +1,167 @@
+//! Pasted or loaded lists of numbers: each line normalised before anything
+//! reaches the network, so the operator sees what will be checked.
+//!
+//! A line is a phone number in any common format (read with the default
+//! country when it has no country code), a PN JID (taken as its number) or
+//! a LID JID (taken as is). Blank lines are skipped; the first line holding
+//! a number wins, later ones are "duplicate of line N".
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::numbers::{Target, parse_target};
+
+/// The most a pasted or loaded list may weigh.
+pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
+/// The most lines a list may have.
+pub const MAX_LINES: usize = 200_000;
+/// A line longer than this cannot be a number or a JID.
+const MAX_LINE_CHARS: usize = 64;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ImportError {
+    #[error("the list is {size} bytes; at most {max} (8 MiB) can be checked at once — split it", max = MAX_INPUT_BYTES)]
+    TooLarge { size: usize },
+    #[error("the list has {lines} lines; at most {max} can be checked at once — split it", max = MAX_LINES)]
+    TooManyLines { lines: usize },
+    #[error("the list has no numbers in it")]
+    Empty,
+}
+
+/// What a line turned out to be.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Parsed {
+    /// A phone number, as E.164 digits.
+    Number {
+        e164: String,
+    },
+    /// A LID user.
+    Lid {
+        lid: String,
+    },
+    /// The same number or LID as an earlier line.
+    Duplicate {
+        of_line: usize,
+    },
+    Invalid {
+        reason: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based, as an editor counts.
+    pub line: usize,
+    pub input: String,
+    pub parsed: Parsed,
+}
+
+/// The whole list, normalised.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Preview {
+    pub lines: Vec<Line>,
+    pub numbers: usize,
+    pub lids: usize,
+    pub duplicates: usize,
+    pub invalid: usize,
+}
+
+impl Preview {
+    /// The lines that need an answer (numbers and LIDs, each once).
+    pub fn to_check(&self) -> impl Iterator<Item = &Line> {
+        self.lines.iter().filter(|l| matches!(l.parsed, Parsed::Number { .. } | Parsed::Lid { .. }))
+    }
+}
+
+/// Normalises every line of `text`.
+pub fn normalise(text: &str, default_country: Option<&str>) -> Result<Preview, ImportError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(ImportError::TooLarge { size: text.len() });
+    }
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    let mut preview = Preview { lines: Vec::new(), numbers: 0, lids: 0, duplicates: 0, invalid: 0 };
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        if line > MAX_LINES {
+            return Err(ImportError::TooManyLines { lines: text.lines().count() });
+        }
+        let input = raw.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+        if input.is_empty() {
+            continue;
+        }
+        let parsed = if input.chars().count() > MAX_LINE_CHARS {
+            Parsed::Invalid {
+                reason: format!("too long to be a number or a JID ({} characters)", input.chars().count()),
+            }
+        } else {
+            match parse_target(input, default_country) {
+                Ok(target) => {
+                    let key = match &target {
+                        Target::Phone(d) => d.clone(),
+                        Target::Lid(l) => format!("{l}@lid"),
+                    };
+                    match first_seen.get(&key) {
+                        Some(&of_line) => Parsed::Duplicate { of_line },
+                        None => {
+                            first_seen.insert(key, line);
+                            match target {
+                                Target::Phone(e164) => Parsed::Number { e164 },
+                                Target::Lid(lid) => Parsed::Lid { lid },
+                            }
+                        }
+                    }
+                }
+                Err(e) => Parsed::Invalid { reason: e.to_string() },
+            }
+        };
+        match &parsed {
+            Parsed::Number { .. } => preview.numbers += 1,
+            Parsed::Lid { .. } => preview.lids += 1,
+            Parsed::Duplicate { .. } => preview.duplicates += 1,
+            Parsed::Invalid { .. } => preview.invalid += 1,
+        }
+        preview.lines.push(Line { line, input: input.to_owned(), parsed });
+    }
+    if preview.lines.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    Ok(preview)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_normalised_deduplicated_and_explained() {
+        let text = "+55 (11) 99999-9999\n\n5511999999999\n011 98888-7777\n  \"+1 555 010 0001\" \n\
+                    120363@g.us\nabc\n123456789012345@lid\n5511999999999@s.whatsapp.net\n12";
+        let p = normalise(text, Some("BR")).unwrap();
+        let kinds: Vec<_> = p.lines.iter().map(|l| (l.line, l.parsed.clone())).collect();
+        assert_eq!(kinds[0], (1, Parsed::Number { e164: "5511999999999".into() }));
+        assert_eq!(kinds[1], (3, Parsed::Duplicate { of_line: 1 }), "blank line 2 skipped, numbering kept");
+        assert_eq!(kinds[2], (4, Parsed::Number { e164: "5511988887777".into() }), "national, read as BR");
+        assert_eq!(kinds[3], (5, Parsed::Number { e164: "15550100001".into() }), "quotes from a spreadsheet");
+        assert!(matches!(&kinds[4].1, Parsed::Invalid { reason } if reason.contains("group")));
+        assert!(matches!(&kinds[5].1, Parsed::Invalid { reason } if reason.contains("not a phone number")));
+        assert_eq!(kinds[6].1, Parsed::Lid { lid: "123456789012345".into() });
+        assert_eq!(kinds[7].1, Parsed::Duplicate { of_line: 1 }, "a PN JID is its number");
+        assert!(matches!(&kinds[8].1, Parsed::Invalid { reason } if reason.contains("too short")));
+        assert_eq!((p.numbers, p.lids, p.duplicates, p.invalid), (3, 1, 2, 3));
+        assert_eq!(p.to_check().count(), 4);
+    }
+
+    #[test]
+    fn limits_are_stated() {
+        assert_eq!(normalise("\n \n", None), Err(ImportError::Empty));
+        let big = "1".repeat(MAX_INPUT_BYTES + 1);
+        assert!(normalise(&big, None).unwrap_err().to_string().contains("8 MiB"));
+        let many = "+15550100001\n".repeat(MAX_LINES + 1);
+        assert!(matches!(normalise(&many, None), Err(ImportError::TooManyLines { .. })));
+        let long = normalise(&"9".repeat(100), None).unwrap();
+        assert!(matches!(&long.lines[0].parsed, Parsed::Invalid { reason } if reason.contains("too long")));
+    }
+}
