@@ -13,6 +13,12 @@ const COMMANDS: &[&str] = &[
     "settings",
     "set_default_country",
     "sync_app_state",
+    "preview_numbers",
+    "start_check",
+    "check_rows",
+    "set_check_state",
+    "set_check_rate",
+    "export_check",
 ];
 
 fn main() {

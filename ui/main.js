@@ -11,6 +11,7 @@ import { capitalize, formatPhone, initial } from './format.js';
 import { ContactList } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
+import { ImportPanel } from './import.js';
 
 const STATE_EVENT = 'session://state';
 
@@ -52,7 +53,7 @@ const ui = {
   blockedPill: $('blocked-pill'),
   blockedCount: $('blocked-count'),
   offlineNote: $('offline-note'),
-  tabs: [$('tab-contacts'), $('tab-settings')],
+  tabs: [$('tab-contacts'), $('tab-import'), $('tab-settings')],
   search: $('search'),
   filters: [$('filter-all'), $('filter-blocked')],
   logout: $('logout'),
@@ -165,6 +166,7 @@ function renderDirectory(snapshot, shown) {
   ui.offlineNote.hidden = !shown || connected;
   list.setConnected(connected);
   tools.setConnected(connected);
+  importPanel.render(snapshot.check, connected);
   if (!shown) return;
   if (directoryVersion === null) tools.loadSettings();
   if (snapshot.directory_version !== directoryVersion) {
@@ -251,6 +253,7 @@ const list = new ContactList({
 });
 const detail = new Detail(list);
 const tools = new Tools({ onBlocked: () => list.reload() });
+const importPanel = new ImportPanel();
 
 async function start() {
   wire();

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub const USAGE: &str = "\
-usage: roster [--sandbox] [--server ws://127.0.0.1:PORT/ws/chat] [--data-dir DIR]
+usage: roster [--sandbox] [--server ws://127.0.0.1:PORT/ws/chat] [--data-dir DIR] [--export-dir DIR]
 
   --sandbox        run against the built-in simulated WhatsApp server and phone
                    (sandbox builds only; the phone scans the QR code by itself)
@@ -15,6 +15,7 @@ usage: roster [--sandbox] [--server ws://127.0.0.1:PORT/ws/chat] [--data-dir DIR
                    build accepts loopback servers only
   --data-dir DIR   where the session and the logs live (default: the platform's
                    data directory, roster/ or roster-sandbox/ with --sandbox)
+  --export-dir DIR where exported CSV files are written (default: Downloads)
   -h, --help       print this help
   -V, --version    print the version";
 
@@ -23,6 +24,7 @@ pub struct Args {
     pub sandbox: bool,
     pub server: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub export_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -66,6 +68,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 }
                 if parsed.data_dir.replace(PathBuf::from(v)).is_some() {
                     return Err(format!("--data-dir given twice\n\n{USAGE}"));
+                }
+            }
+            "--export-dir" => {
+                let v = value("--export-dir")?;
+                if v.is_empty() {
+                    return Err(format!("--export-dir needs a directory\n\n{USAGE}"));
+                }
+                if parsed.export_dir.replace(PathBuf::from(v)).is_some() {
+                    return Err(format!("--export-dir given twice\n\n{USAGE}"));
                 }
             }
             // WebKitWebDriver (GUI tests) may start the browser binary with

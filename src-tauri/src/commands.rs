@@ -6,14 +6,26 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
+use std::path::PathBuf;
+
+use roster_core::import::MAX_INPUT_BYTES;
 use roster_core::store::{ContactPage, ListFilter};
-use roster_core::{Avatar, BlockOutcome, ContactDetails, Scope, Session, SessionSnapshot, Settings, SyncReport};
+use roster_core::{
+    Avatar, BlockOutcome, CheckProgress, CheckRow, ContactDetails, JobState, Preview, Scope, Session, SessionSnapshot,
+    Settings, SyncReport,
+};
 use tauri::State;
 
 /// What the commands reach through `tauri::State`.
 pub struct AppState {
     pub session: Arc<Session>,
+    /// Where exported CSV files are written.
+    pub export_dir: PathBuf,
 }
+
+/// Lines of a preview sent to the window (the counts cover all of them;
+/// every line's answer is in the job's results once it runs).
+const PREVIEW_LINES: usize = 1_000;
 
 /// The longest search query the list accepts.
 const MAX_QUERY: usize = 200;
@@ -108,6 +120,71 @@ pub async fn sync_app_state(state: State<'_, AppState>, scopes: Vec<Scope>, full
     }
     tracing::info!(?scopes, full, "operator asked for an app-state sync");
     state.session.sync_app_state(&scopes, full).await.map_err(|e| report("sync", e))
+}
+
+/// Normalises a pasted or loaded list, without any network call.
+#[tauri::command]
+pub fn preview_numbers(state: State<'_, AppState>, text: String, column: Option<usize>) -> Result<Preview, String> {
+    checked_list(&text)?;
+    let mut preview = state.session.preview_numbers(&text, column).map_err(|e| report("read the list", e))?;
+    preview.lines.truncate(PREVIEW_LINES);
+    Ok(preview)
+}
+
+/// Starts checking a list at `rate` numbers a minute.
+#[tauri::command]
+pub fn start_check(
+    state: State<'_, AppState>,
+    text: String,
+    column: Option<usize>,
+    rate: u32,
+) -> Result<CheckProgress, String> {
+    checked_list(&text)?;
+    tracing::info!(bytes = text.len(), rate, "operator started a number check");
+    state.session.start_check(&text, column, rate).map_err(|e| report("start the check", e))
+}
+
+#[tauri::command]
+pub fn check_rows(state: State<'_, AppState>, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, String> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(format!("a page holds 1 to {MAX_PAGE} rows, not {limit}"));
+    }
+    state.session.check_rows(job, offset, limit).map_err(|e| report("read the results", e))
+}
+
+/// Pauses (`paused`), resumes (`running`) or cancels (`cancelled`) a job.
+#[tauri::command]
+pub fn set_check_state(state: State<'_, AppState>, job: i64, to: JobState) -> Result<CheckProgress, String> {
+    tracing::info!(job, ?to, "operator changed a number check");
+    state.session.set_check_state(job, to).map_err(|e| report("change the check", e))
+}
+
+#[tauri::command]
+pub fn set_check_rate(state: State<'_, AppState>, job: i64, rate: u32) -> Result<CheckProgress, String> {
+    state.session.set_check_rate(job, rate).map_err(|e| report("change the pace", e))
+}
+
+/// Writes a job's results as CSV into the export directory; returns the path.
+#[tauri::command]
+pub fn export_check(state: State<'_, AppState>, job: i64) -> Result<String, String> {
+    let csv = state.session.export_check_csv(job).map_err(|e| report("export the results", e))?;
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let path = state.export_dir.join(format!("roster-check-{job}-{stamp}.csv"));
+    let write = std::fs::create_dir_all(&state.export_dir).and_then(|()| std::fs::write(&path, csv));
+    write.map_err(|e| report("export the results", format!("cannot write {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "results exported");
+    Ok(path.display().to_string())
+}
+
+fn checked_list(text: &str) -> Result<(), String> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(format!(
+            "the list is {} bytes; at most {} (8 MiB) can be checked at once — split it",
+            text.len(),
+            MAX_INPUT_BYTES
+        ));
+    }
+    Ok(())
 }
 
 /// A phone number as the list hands it back: E.164 digits.

@@ -40,6 +40,8 @@ struct Plan {
     sandbox: bool,
     server: Option<ServerUrl>,
     data_dir: DataDir,
+    /// Where exported CSV files go.
+    export_dir: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -104,7 +106,8 @@ fn plan(args: cli::Args) -> Result<Plan, String> {
         None => default_data_dir(args.sandbox)?,
     };
     let data_dir = DataDir::open(&dir).map_err(|e| e.to_string())?;
-    Ok(Plan { sandbox: args.sandbox, server, data_dir })
+    let export_dir = args.export_dir.or_else(dirs::download_dir).unwrap_or_else(|| data_dir.path().join("exports"));
+    Ok(Plan { sandbox: args.sandbox, server, data_dir, export_dir })
 }
 
 /// `~/.local/share/roster` (or the platform's equivalent); the sandbox keeps
@@ -184,12 +187,13 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
     tauri::async_runtime::set(runtime.handle().clone());
 
     let sandbox = plan.sandbox;
+    let export_dir = plan.export_dir.clone();
     let webview_dir = plan.data_dir.path().join("webview");
     let backend = runtime.block_on(Backend::start(plan))?;
     let session = backend.session.clone();
 
     let app = tauri::Builder::default()
-        .manage(AppState { session: session.clone() })
+        .manage(AppState { session: session.clone(), export_dir })
         .invoke_handler(tauri::generate_handler![
             commands::session_snapshot,
             commands::logout,
@@ -201,6 +205,12 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::settings,
             commands::set_default_country,
             commands::sync_app_state,
+            commands::preview_numbers,
+            commands::start_check,
+            commands::check_rows,
+            commands::set_check_state,
+            commands::set_check_rate,
+            commands::export_check,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a

@@ -46,6 +46,21 @@ const RETRIES: u32 = 3;
 /// The wait after a 429 that names no backoff.
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(60);
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("Silva, Ana"), "\"Silva, Ana\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell("+55 11 99999-9999"), "+55 11 99999-9999", "numbers stay as typed");
+        assert_eq!(csv_cell("-cmd"), "'-cmd");
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum CheckError {
     #[error(transparent)]
@@ -409,6 +424,68 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+}
+
+/// A job's lines as CSV (RFC 4180), in input order, for spreadsheets.
+pub fn to_csv(rows: &[CheckRow]) -> String {
+    let mut out = String::from("line,input,e164,on_whatsapp,pn_jid,lid,name,status,source,checked_at,note\r\n");
+    for r in rows {
+        let on = match r.on_whatsapp {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        let status = match (r.kind.as_str(), r.state.as_str()) {
+            ("invalid", _) => "invalid",
+            ("duplicate", _) => "duplicate",
+            (_, state) => state,
+        };
+        let note = match r.kind.as_str() {
+            "invalid" => r.value.clone().unwrap_or_default(),
+            "duplicate" => format!("duplicate of line {}", r.value.as_deref().unwrap_or("?")),
+            _ => r.error.clone().unwrap_or_default(),
+        };
+        let e164 = match r.kind.as_str() {
+            "number" | "lid" => r.phone.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let pn_jid = if r.on_whatsapp == Some(true) && !e164.is_empty() {
+            format!("{e164}@s.whatsapp.net")
+        } else {
+            String::new()
+        };
+        let lid = r.lid.as_ref().map(|l| format!("{l}@lid")).unwrap_or_default();
+        let cells = [
+            r.line.to_string(),
+            r.input.clone(),
+            e164,
+            on.to_owned(),
+            pn_jid,
+            lid,
+            r.name.clone().unwrap_or_default(),
+            status.to_owned(),
+            r.source.clone().unwrap_or_default(),
+            r.checked_at.map(|t| t.to_string()).unwrap_or_default(),
+            note,
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes a cell when needed, and defuses text a spreadsheet would run as a
+/// formula (`=…`, `@…`, or `+`/`-` not followed by a digit).
+fn csv_cell(cell: &str) -> String {
+    let mut chars = cell.chars();
+    let formula = match chars.next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !chars.next().is_some_and(|c| c.is_ascii_digit() || c == ' ' || c == '('),
+        _ => false,
+    };
+    let cell = if formula { format!("'{cell}") } else { cell.to_owned() };
+    if cell.contains([',', '"', '\n', '\r']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell }
 }
 
 /// Names from the directory for the registered lines of a job.

@@ -67,6 +67,8 @@ pub struct Preview {
     pub lids: usize,
     pub duplicates: usize,
     pub invalid: usize,
+    /// Set when the list was read as CSV.
+    pub csv: Option<CsvColumns>,
 }
 
 impl Preview {
@@ -76,18 +78,103 @@ impl Preview {
     }
 }
 
-/// Normalises every line of `text`.
-pub fn normalise(text: &str, default_country: Option<&str>) -> Result<Preview, ImportError> {
+/// A CSV file's shape: which column holds the numbers.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct CsvColumns {
+    /// The header row's names, or "column N" when the file has none.
+    pub headers: Vec<String>,
+    /// The column read (0-based): the one given, else the one where most
+    /// cells are numbers or JIDs.
+    pub column: usize,
+    pub has_header: bool,
+}
+
+/// Normalises every line of `text`. A CSV (comma, semicolon or tab
+/// separated) is read from one column: `column` when given, else detected.
+pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize>) -> Result<Preview, ImportError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(ImportError::TooLarge { size: text.len() });
     }
-    let mut first_seen: HashMap<String, usize> = HashMap::new();
-    let mut preview = Preview { lines: Vec::new(), numbers: 0, lids: 0, duplicates: 0, invalid: 0 };
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        if line > MAX_LINES {
-            return Err(ImportError::TooManyLines { lines: text.lines().count() });
+    let lines = text.lines().count();
+    if lines > MAX_LINES {
+        return Err(ImportError::TooManyLines { lines });
+    }
+    let mut preview = Preview { lines: Vec::new(), numbers: 0, lids: 0, duplicates: 0, invalid: 0, csv: None };
+    match csv_delimiter(text) {
+        Some(delimiter) => {
+            let rows: Vec<(usize, Vec<String>)> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, l)| (i + 1, split_csv(l, delimiter)))
+                .collect();
+            let csv = csv_columns(&rows, default_country, column);
+            let skip = usize::from(csv.has_header);
+            let cells =
+                rows.iter().skip(skip).map(|(line, cells)| (*line, cells.get(csv.column).map_or("", String::as_str)));
+            add_lines(&mut preview, cells, default_country);
+            preview.csv = Some(csv);
         }
+        None => add_lines(&mut preview, text.lines().enumerate().map(|(i, l)| (i + 1, l)), default_country),
+    }
+    if preview.lines.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    Ok(preview)
+}
+
+/// A CSV when the first line splits into cells and is not a number itself.
+fn csv_delimiter(text: &str) -> Option<char> {
+    let first = text.lines().find(|l| !l.trim().is_empty())?;
+    [',', ';', '\t'].into_iter().find(|d| first.contains(*d) && split_csv(first, *d).len() > 1)
+}
+
+/// One CSV line's cells (double quotes group, `""` escapes a quote).
+fn split_csv(line: &str, delimiter: char) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().expect("one cell").push('"');
+            }
+            '"' => quoted = !quoted,
+            c if c == delimiter && !quoted => cells.push(String::new()),
+            c => cells.last_mut().expect("one cell").push(c),
+        }
+    }
+    cells.into_iter().map(|c| c.trim().to_owned()).collect()
+}
+
+fn csv_columns(rows: &[(usize, Vec<String>)], default_country: Option<&str>, column: Option<usize>) -> CsvColumns {
+    let width = rows.iter().map(|(_, c)| c.len()).max().unwrap_or(1);
+    let is_number = |cell: &str| parse_target(cell, default_country).is_ok();
+    let has_header = rows.first().is_some_and(|(_, cells)| !cells.iter().any(|c| is_number(c)));
+    let headers = match rows.first() {
+        Some((_, cells)) if has_header => {
+            (0..width).map(|i| cells.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1))).collect()
+        }
+        _ => (0..width).map(|i| format!("column {}", i + 1)).collect(),
+    };
+    let sample = rows.iter().skip(usize::from(has_header)).take(200);
+    let column = column.filter(|c| *c < width).unwrap_or_else(|| {
+        let mut score = vec![0usize; width];
+        for (_, cells) in sample {
+            for (i, cell) in cells.iter().enumerate() {
+                score[i] += usize::from(is_number(cell));
+            }
+        }
+        // The first column with the best score.
+        (0..width).rev().max_by_key(|i| score[*i]).unwrap_or(0)
+    });
+    CsvColumns { headers, column, has_header }
+}
+
+fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a str)>, default_country: Option<&str>) {
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    for (line, raw) in lines {
         let input = raw.trim().trim_matches(|c| c == '"' || c == '\'').trim();
         if input.is_empty() {
             continue;
@@ -125,10 +212,6 @@ pub fn normalise(text: &str, default_country: Option<&str>) -> Result<Preview, I
         }
         preview.lines.push(Line { line, input: input.to_owned(), parsed });
     }
-    if preview.lines.is_empty() {
-        return Err(ImportError::Empty);
-    }
-    Ok(preview)
 }
 
 #[cfg(test)]
@@ -139,7 +222,7 @@ mod tests {
     fn lines_are_normalised_deduplicated_and_explained() {
         let text = "+55 (11) 99999-9999\n\n5511999999999\n011 98888-7777\n  \"+1 555 010 0001\" \n\
                     120363@g.us\nabc\n123456789012345@lid\n5511999999999@s.whatsapp.net\n12";
-        let p = normalise(text, Some("BR")).unwrap();
+        let p = normalise(text, Some("BR"), None).unwrap();
         let kinds: Vec<_> = p.lines.iter().map(|l| (l.line, l.parsed.clone())).collect();
         assert_eq!(kinds[0], (1, Parsed::Number { e164: "5511999999999".into() }));
         assert_eq!(kinds[1], (3, Parsed::Duplicate { of_line: 1 }), "blank line 2 skipped, numbering kept");
@@ -155,13 +238,31 @@ mod tests {
     }
 
     #[test]
+    fn csv_columns_are_detected_or_chosen() {
+        let csv = "name;phone;city\n\"Silva, Ana\";+55 11 99999-9999;São Paulo\nBruno;+1 555 010 0001;\"Austin\"\n";
+        let p = normalise(csv, None, None).unwrap();
+        let info = p.csv.clone().unwrap();
+        assert_eq!(
+            (info.headers.clone(), info.column, info.has_header),
+            (vec!["name".into(), "phone".into(), "city".into()], 1, true)
+        );
+        assert_eq!(p.lines.iter().map(|l| l.line).collect::<Vec<_>>(), [2, 3], "file line numbers, header skipped");
+        assert_eq!(p.numbers, 2);
+        let by_name = normalise(csv, None, Some(0)).unwrap();
+        assert_eq!(by_name.invalid, 2, "the operator chose the name column");
+        let bare = normalise("+5511999999999,x\n+15550100001,y", None, None).unwrap();
+        assert!(!bare.csv.unwrap().has_header);
+        assert_eq!(bare.numbers, 2);
+    }
+
+    #[test]
     fn limits_are_stated() {
-        assert_eq!(normalise("\n \n", None), Err(ImportError::Empty));
+        assert_eq!(normalise("\n \n", None, None), Err(ImportError::Empty));
         let big = "1".repeat(MAX_INPUT_BYTES + 1);
-        assert!(normalise(&big, None).unwrap_err().to_string().contains("8 MiB"));
+        assert!(normalise(&big, None, None).unwrap_err().to_string().contains("8 MiB"));
         let many = "+15550100001\n".repeat(MAX_LINES + 1);
-        assert!(matches!(normalise(&many, None), Err(ImportError::TooManyLines { .. })));
-        let long = normalise(&"9".repeat(100), None).unwrap();
+        assert!(matches!(normalise(&many, None, None), Err(ImportError::TooManyLines { .. })));
+        let long = normalise(&"9".repeat(100), None, None).unwrap();
         assert!(matches!(&long.lines[0].parsed, Parsed::Invalid { reason } if reason.contains("too long")));
     }
 }

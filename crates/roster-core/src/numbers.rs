@@ -139,7 +139,9 @@ mod tests {
     #[test]
     fn common_phone_formats() {
         let br = Some("BR");
-        for typed in ["+55 (11) 99999-9999", "5511999999999", "+55 11 99999 9999", "0055 11 99999.9999", "(+55) 11 99999-9999"] {
+        for typed in
+            ["+55 (11) 99999-9999", "5511999999999", "+55 11 99999 9999", "0055 11 99999.9999", "(+55) 11 99999-9999"]
+        {
             assert_eq!(parse_target(typed, br), Ok(Target::Phone("5511999999999".into())), "{typed}");
         }
         // National format with the trunk prefix, read with the default country.

@@ -414,17 +414,18 @@ impl Session {
     }
 
     /// Normalises a pasted or loaded list (no network): what each line is.
-    pub fn preview_numbers(&self, text: &str) -> Result<Preview, CheckError> {
+    /// A CSV is read from `column` (0-based), or the column detected.
+    pub fn preview_numbers(&self, text: &str, column: Option<usize>) -> Result<Preview, CheckError> {
         let country = self.store.setting(DEFAULT_COUNTRY)?;
-        Ok(import::normalise(text, country.as_deref())?)
+        Ok(import::normalise(text, country.as_deref(), column)?)
     }
 
     /// Starts checking a list: saved as a job at once (with what is already
     /// known answered), then worked through in the background at `rate`
     /// numbers a minute, also across restarts.
-    pub fn start_check(&self, text: &str, rate: u32) -> Result<CheckProgress, CheckError> {
+    pub fn start_check(&self, text: &str, column: Option<usize>, rate: u32) -> Result<CheckProgress, CheckError> {
         let rate = checks::checked_rate(rate)?;
-        let preview = self.preview_numbers(text)?;
+        let preview = self.preview_numbers(text, column)?;
         let job = self.store.create_check_job(&preview, rate)?;
         info!(job, lines = preview.lines.len(), to_check = preview.to_check().count(), rate, "number check started");
         self.check_wake.notify_one();
@@ -440,6 +441,12 @@ impl Session {
     /// Lines of a job with their answers, in input order.
     pub fn check_rows(&self, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, CheckError> {
         Ok(self.store.check_rows(job, offset, limit)?)
+    }
+
+    /// A job's lines and answers as CSV.
+    pub fn export_check_csv(&self, job: i64) -> Result<String, CheckError> {
+        self.store.check_progress(job)?.ok_or(CheckError::NoJob(job))?;
+        Ok(checks::to_csv(&self.store.check_rows(job, 0, usize::MAX >> 1)?))
     }
 
     /// Pauses, resumes or cancels a job (`Running` resumes).

@@ -90,11 +90,11 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert_eq!(lines.len(), 2_000);
     let text = lines.join("\n");
 
-    let preview = session.preview_numbers(&text).unwrap();
+    let preview = session.preview_numbers(&text, None).unwrap();
     assert_eq!((preview.numbers, preview.lids, preview.duplicates, preview.invalid), (1_400, 100, 250, 250));
     assert!(sim.check_log().is_empty(), "a preview asks nobody");
 
-    let started = session.start_check(&text, roster_core::checks::MAX_RATE).unwrap();
+    let started = session.start_check(&text, None, roster_core::checks::MAX_RATE).unwrap();
     assert!(started.known > 0, "address-book numbers are answered at once: {started:?}");
     let job = started.job;
     let progress = finished(&session, job).await;
@@ -145,14 +145,14 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert_eq!(unique, expected_asked, "exactly the unknown numbers and LIDs reached the server");
 
     // A second paste of the same list is answered from the recent checks.
-    let again = session.start_check(&text, 120).unwrap();
+    let again = session.start_check(&text, None, 120).unwrap();
     assert_eq!(again.checked, again.to_check, "all answered locally: {again:?}");
     assert_eq!(finished(&session, again.job).await.known, 1_500);
     assert_eq!(self::asked(&sim).len(), asked.len(), "nothing new was asked");
 
     // Bad input is refused with its reason.
-    assert!(matches!(session.start_check("\n\n", 120), Err(CheckError::Import(_))));
-    let err = session.start_check(&text, 0).unwrap_err();
+    assert!(matches!(session.start_check("\n\n", None, 120), Err(CheckError::Import(_))));
+    let err = session.start_check(&text, None, 0).unwrap_err();
     assert!(err.to_string().contains("between 1 and"), "{err}");
 
     session.shutdown().await;
@@ -184,8 +184,10 @@ async fn the_servers_rate_limit_is_honoured_and_the_pace_never_exceeded() {
     });
 
     let rate = 6_000; // numbers a minute: batches of 50, one every 0.5 s
-    let job =
-        session.start_check(&numbers.iter().map(|n| format!("+{n}")).collect::<Vec<_>>().join("\n"), rate).unwrap().job;
+    let job = session
+        .start_check(&numbers.iter().map(|n| format!("+{n}")).collect::<Vec<_>>().join("\n"), None, rate)
+        .unwrap()
+        .job;
     let progress = finished(&session, job).await;
     assert_eq!((progress.checked, progress.failed), (300, 0));
     watcher.abort();
@@ -221,7 +223,7 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     let session = pair(&dir, &sim).await;
     let numbers: Vec<String> = unregistered(&sim).into_iter().take(100).map(|n| format!("+{n}")).collect();
     let rate = 1_200; // batches of 20, one a second
-    let job = session.start_check(&numbers.join("\n"), rate).unwrap().job;
+    let job = session.start_check(&numbers.join("\n"), None, rate).unwrap().job;
     wait(&session, "a first batch", |s| s.check.as_ref().is_some_and(|c| c.checked >= 20)).await;
 
     // Quit mid-job: the batch in flight is finished and saved first.
@@ -248,7 +250,7 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     assert!(err.to_string().contains("is done"), "{err}");
 
     // A cancelled job stops where it is.
-    let job2 = session.start_check(&unregistered(&sim)[100..160].join("\n"), 600).unwrap().job;
+    let job2 = session.start_check(&unregistered(&sim)[100..160].join("\n"), None, 600).unwrap().job;
     let cancelled = session.set_check_state(job2, JobState::Cancelled).unwrap();
     assert_eq!(cancelled.state, JobState::Cancelled);
     let asked_then = asked(&sim).len();

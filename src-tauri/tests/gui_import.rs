@@ -1,0 +1,200 @@
+//! End to end through the real window: paste a list of numbers, preview it,
+//! run a paced check against the simulator, watch the progress advance,
+//! and export the answers as CSV (the file's content checked against
+//! `/admin/world`).
+//!
+//!     xvfb-run -a cargo test -p roster --features sandbox --test gui_import
+//!
+//! Screenshots land in `target/gui-screenshots/import-*.png`.
+#![cfg(feature = "sandbox")]
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use roster_sim::{SimConfig, Simulator};
+use serde_json::{Value, json};
+use support::webdriver::Session;
+use support::{Shots, TauriDriver, app_args, wait_until};
+
+const APP: &str = env!("CARGO_BIN_EXE_roster");
+const STEP: Duration = Duration::from_secs(60);
+
+const READ: &str = "
+  const $ = (id) => document.getElementById(id);
+  return {
+    state: document.body.dataset.state,
+    summary: $('import-summary').textContent,
+    counts: $('import-summary').dataset.counts || null,
+    previewRows: document.querySelectorAll('#import-lines tr').length,
+    startDisabled: $('import-start').disabled,
+    job: $('job').hidden ? null : {
+      state: $('job-state').dataset.state,
+      checked: Number($('job-text').dataset.checked),
+      max: Number($('job-progress').max),
+      text: $('job-text').textContent,
+      rows: document.querySelectorAll('#job-rows tr').length,
+      message: $('job-message').textContent,
+      path: $('job-message').dataset.path || null,
+    },
+  };";
+
+fn read(session: &Session) -> Result<Value, String> {
+    session.execute(READ, json!([])).map_err(|e| e.to_string())
+}
+
+fn until(session: &Session, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    wait_until(STEP, what, || {
+        let seen = read(session)?;
+        if done(&seen) { Ok(Some(seen)) } else { Err(seen.to_string()) }
+    })
+}
+
+/// Splits one CSV line (the export quotes cells holding commas or quotes).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().unwrap().push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
+}
+
+#[test]
+fn paste_preview_run_and_export() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime
+        .block_on(Simulator::start(SimConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            seed: 12,
+            contacts: 300,
+            auto_scan: None,
+            ..SimConfig::default()
+        }))
+        .expect("start the simulator");
+    let data_dir =
+        tempfile::Builder::new().prefix("gui-import-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let export_dir = data_dir.path().join("exports");
+    let shots = Shots::new("import");
+    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver-import.log"));
+    let mut args = app_args(&sim.ws_url(), data_dir.path());
+    args.extend(["--export-dir".to_owned(), export_dir.display().to_string()]);
+    let session = driver
+        .client
+        .new_tauri_session(Path::new(APP), &args)
+        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
+    let qr = wait_until(STEP, "a QR code", || match session.attribute("#qr", "data-qr") {
+        Ok(Some(qr)) if !qr.is_empty() => Ok(Some(qr)),
+        other => Err(format!("{other:?}")),
+    });
+    sim.scan_qr(&qr).expect("the phone scans the window's code");
+    until(&session, "connected", |s| s["state"] == "connected");
+
+    // The list: people outside the address book (so the server is asked),
+    // unregistered numbers, LIDs, duplicates and junk.
+    let world = sim.world_json();
+    let people = world["people"].as_array().unwrap();
+    let registered: HashMap<&str, &str> =
+        people.iter().map(|p| (p["phone"].as_str().unwrap(), p["lid"].as_str().unwrap())).collect();
+    let strangers: Vec<&Value> = people.iter().filter(|p| p["saved_name"].is_null()).take(20).collect();
+    let unregistered: Vec<&str> =
+        world["unregistered"].as_array().unwrap().iter().take(12).map(|v| v.as_str().unwrap()).collect();
+    let mut lines: Vec<String> = Vec::new();
+    for (i, p) in strangers.iter().enumerate() {
+        let phone = p["phone"].as_str().unwrap();
+        lines.push(if i % 2 == 0 {
+            format!("+{phone}")
+        } else {
+            format!("+{} {}-{}", &phone[..2], &phone[2..6], &phone[6..])
+        });
+    }
+    lines.extend(unregistered.iter().map(|n| format!("+{n}")));
+    lines.push(format!("{}@lid", people.last().unwrap()["lid"].as_str().unwrap()));
+    lines.extend(strangers.iter().take(4).map(|p| format!("{}@s.whatsapp.net", p["phone"].as_str().unwrap())));
+    lines.extend(["hello", "12", "120363025246125888@g.us"].map(str::to_owned));
+    session.click("#tab-import").unwrap();
+    // Typed key by key; WebDriver's Enter key (U+E007) starts each new line.
+    session.type_text("#import-text", &lines.join("\u{E007}")).unwrap();
+
+    // Preview: every line read, nothing sent.
+    let checks_before = sim.check_log().len();
+    session.click("#import-preview").unwrap();
+    let seen = until(&session, "the preview", |s| !s["counts"].is_null());
+    let counts: Value = serde_json::from_str(seen["counts"].as_str().unwrap()).unwrap();
+    assert_eq!(counts, json!({ "numbers": 32, "lids": 1, "duplicates": 4, "invalid": 3 }), "{}", seen["summary"]);
+    assert_eq!(seen["previewRows"], lines.len());
+    assert_eq!(seen["startDisabled"], false);
+    assert_eq!(sim.check_log().len(), checks_before, "a preview asks nobody");
+    shots.take(&session, "01-preview");
+
+    // Run at 600 a minute (batches of 10 a second): the bar advances.
+    session.clear("#import-rate").unwrap();
+    session.type_text("#import-rate", "600").unwrap();
+    session.click("#import-start").unwrap();
+    let mut seen_values = BTreeSet::new();
+    let mut shot = false;
+    let done = wait_until(STEP, "the check to finish", || {
+        let s = read(&session)?;
+        let job = &s["job"];
+        if job.is_null() {
+            return Err(s.to_string());
+        }
+        seen_values.insert(job["checked"].as_u64().unwrap());
+        if !shot && job["checked"].as_u64().unwrap() > 0 && job["state"] == "running" {
+            shots.take(&session, "02-running");
+            shot = true;
+        }
+        if job["state"] == "done" { Ok(Some(s)) } else { Err(s.to_string()) }
+    });
+    assert_eq!(done["job"]["checked"], 33);
+    assert_eq!(done["job"]["max"], 33);
+    let partial: Vec<_> = seen_values.iter().filter(|v| **v > 0 && **v < 33).collect();
+    assert!(partial.len() >= 2, "the progress advanced in steps: {seen_values:?}");
+    until(&session, "the results table", |s| s["job"]["rows"] == lines.len());
+    shots.take(&session, "03-done");
+
+    // Export: one row per line, each as the world says.
+    session.click("#job-export").unwrap();
+    let seen = until(&session, "the export", |s| !s["job"]["path"].is_null());
+    let path = seen["job"]["path"].as_str().unwrap();
+    assert!(Path::new(path).starts_with(&export_dir), "{path}");
+    let csv = std::fs::read_to_string(path).unwrap();
+    let mut rows = csv.lines();
+    assert_eq!(rows.next(), Some("line,input,e164,on_whatsapp,pn_jid,lid,name,status,source,checked_at,note"));
+    let rows: Vec<Vec<String>> = rows.map(csv_cells).collect();
+    assert_eq!(rows.len(), lines.len());
+    for (row, typed) in rows.iter().zip(&lines) {
+        assert_eq!(&row[1], typed, "input kept as typed");
+        match row[7].as_str() {
+            "done" => {
+                let phone = &row[2];
+                let on = registered.contains_key(phone.as_str());
+                assert_eq!(row[3], if on { "yes" } else { "no" }, "{row:?}");
+                if on {
+                    assert_eq!(row[5], format!("{}@lid", registered[phone.as_str()]), "{row:?}");
+                    assert_eq!(row[4], format!("{phone}@s.whatsapp.net"));
+                }
+            }
+            "duplicate" => assert!(row[10].starts_with("duplicate of line "), "{row:?}"),
+            "invalid" => assert!(!row[10].is_empty(), "the reason: {row:?}"),
+            other => panic!("unexpected status {other}: {row:?}"),
+        }
+    }
+    shots.take(&session, "04-exported");
+
+    driver.quit_app(Duration::from_secs(20));
+    let _ = session.end();
+    drop(driver);
+    runtime.block_on(sim.shutdown());
+}

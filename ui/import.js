@@ -1,0 +1,291 @@
+// The "Check numbers" tab: paste or load a list, preview what each line
+// reads as (no network), start a paced check, follow its progress, page
+// through the answers and export them. The job itself lives in the app:
+// closing the window loses nothing.
+
+import { invoke } from './ipc.js';
+import { formatPhone } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+/// The app refuses larger lists; say so before reading the file.
+const MAX_BYTES = 8 * 1024 * 1024;
+const PAGE = 100;
+/// Results are re-read at most this often while a job runs.
+const REFRESH_MS = 1000;
+
+function say(el, text, tone = 'info') {
+  el.textContent = text;
+  el.dataset.tone = tone;
+}
+
+function cell(text, className) {
+  const td = document.createElement('td');
+  td.textContent = text ?? '';
+  if (className) td.className = className;
+  return td;
+}
+
+function duration(seconds) {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+export class ImportPanel {
+  constructor() {
+    this.el = {
+      text: $('import-text'),
+      file: $('import-file'),
+      columnLabel: $('import-column-label'),
+      column: $('import-column'),
+      preview: $('import-preview'),
+      rate: $('import-rate'),
+      start: $('import-start'),
+      summary: $('import-summary'),
+      linesFrame: $('import-lines-frame'),
+      lines: $('import-lines'),
+      job: $('job'),
+      jobId: $('job-id'),
+      jobState: $('job-state'),
+      pause: $('job-pause'),
+      cancel: $('job-cancel'),
+      exportButton: $('job-export'),
+      progress: $('job-progress'),
+      jobText: $('job-text'),
+      backoff: $('job-backoff'),
+      message: $('job-message'),
+      rows: $('job-rows'),
+      prev: $('job-prev'),
+      next: $('job-next'),
+      page: $('job-page'),
+    };
+    this.previewed = null; // { text, column } the preview was made of
+    this.connected = false;
+    this.progress = null;
+    this.pageIndex = 0;
+    this.lastRefresh = 0;
+    this.refreshTimer = 0;
+
+    const el = this.el;
+    el.text.addEventListener('input', () => this.invalidate());
+    el.file.addEventListener('change', () => this.load());
+    el.column.addEventListener('change', () => this.preview());
+    el.preview.addEventListener('click', () => this.preview());
+    el.start.addEventListener('click', () => this.start());
+    el.pause.addEventListener('click', () => this.togglePause());
+    el.cancel.addEventListener('click', () => this.setState('cancelled'));
+    el.exportButton.addEventListener('click', () => this.exportCsv());
+    el.prev.addEventListener('click', () => this.turn(-1));
+    el.next.addEventListener('click', () => this.turn(1));
+  }
+
+  /// The text changed: the preview no longer describes it.
+  invalidate() {
+    this.previewed = null;
+    this.el.start.disabled = true;
+    this.el.columnLabel.hidden = true;
+  }
+
+  load() {
+    const file = this.el.file.files[0];
+    if (!file) return;
+    if (file.size > MAX_BYTES) {
+      say(this.el.summary, `${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; at most 8 MiB can be checked at once — split it.`, 'error');
+      return;
+    }
+    const reader = new FileReader();
+    reader.onload = () => {
+      this.el.text.value = String(reader.result);
+      this.invalidate();
+      this.preview();
+    };
+    reader.onerror = () => say(this.el.summary, `Cannot read ${file.name}: ${reader.error}`, 'error');
+    reader.readAsText(file);
+  }
+
+  async preview() {
+    const text = this.el.text.value;
+    const column = this.el.columnLabel.hidden ? null : Number(this.el.column.value);
+    say(this.el.summary, 'Reading the list…');
+    try {
+      const preview = await invoke('preview_numbers', { text, column });
+      this.previewed = { text, column: preview.csv ? preview.csv.column : null };
+      this.showPreview(preview);
+      if (preview.numbers + preview.lids === 0) this.previewed = null;
+      this.el.start.disabled = !this.connected || !this.previewed;
+    } catch (error) {
+      this.invalidate();
+      this.el.linesFrame.hidden = true;
+      say(this.el.summary, String(error), 'error');
+    }
+  }
+
+  showPreview(p) {
+    const { el } = this;
+    if (p.csv) {
+      el.column.replaceChildren(
+        ...p.csv.headers.map((name, i) => new Option(name || `column ${i + 1}`, String(i), false, i === p.csv.column)),
+      );
+      el.columnLabel.hidden = false;
+    }
+    const total = p.numbers + p.lids + p.duplicates + p.invalid;
+    const parts = [`${p.numbers} numbers`];
+    if (p.lids) parts.push(`${p.lids} LIDs`);
+    parts.push(`${p.duplicates} duplicates`, `${p.invalid} invalid`);
+    say(el.summary, `${total} lines: ${parts.join(', ')}. Only the ${p.numbers + p.lids} numbers and LIDs will be checked.`, 'ok');
+    el.summary.dataset.counts = JSON.stringify({ numbers: p.numbers, lids: p.lids, duplicates: p.duplicates, invalid: p.invalid });
+    const rows = p.lines.map((line) => {
+      const tr = document.createElement('tr');
+      tr.dataset.kind = line.parsed.kind;
+      const reads = {
+        number: () => formatPhone(line.parsed.e164),
+        lid: () => `${line.parsed.lid}@lid`,
+        duplicate: () => `duplicate of line ${line.parsed.of_line}`,
+        invalid: () => `invalid: ${line.parsed.reason}`,
+      }[line.parsed.kind]();
+      tr.append(cell(String(line.line), 'num'), cell(line.input, 'mono'), cell(reads));
+      return tr;
+    });
+    el.lines.replaceChildren(...rows);
+    el.linesFrame.hidden = rows.length === 0;
+  }
+
+  async start() {
+    if (!this.previewed) return;
+    const rate = Number(this.el.rate.value);
+    this.el.start.disabled = true;
+    try {
+      const progress = await invoke('start_check', { text: this.previewed.text, column: this.previewed.column, rate });
+      this.pageIndex = 0;
+      this.render(progress, this.connected);
+      say(this.el.message, '');
+      // The job's table now has every line with its answer; starting
+      // again takes a new preview.
+      this.previewed = null;
+      this.el.linesFrame.hidden = true;
+      this.el.job.scrollIntoView({ block: 'start' });
+    } catch (error) {
+      say(this.el.summary, String(error), 'error');
+      this.el.start.disabled = false;
+    }
+  }
+
+  async setState(to) {
+    if (!this.progress) return;
+    try {
+      this.render(await invoke('set_check_state', { job: this.progress.job, to }), this.connected);
+    } catch (error) {
+      say(this.el.message, String(error), 'error');
+    }
+  }
+
+  togglePause() {
+    this.setState(this.progress?.state === 'paused' ? 'running' : 'paused');
+  }
+
+  async exportCsv() {
+    if (!this.progress) return;
+    try {
+      const path = await invoke('export_check', { job: this.progress.job });
+      say(this.el.message, `Saved to ${path}`, 'ok');
+      this.el.message.dataset.path = path;
+    } catch (error) {
+      say(this.el.message, String(error), 'error');
+    }
+  }
+
+  turn(step) {
+    const pages = Math.max(1, Math.ceil((this.progress?.lines ?? 0) / PAGE));
+    this.pageIndex = Math.min(pages - 1, Math.max(0, this.pageIndex + step));
+    this.refreshRows(true);
+  }
+
+  /// Follows the job in the session snapshot.
+  render(progress, connected) {
+    this.connected = connected;
+    this.el.start.disabled = !connected || !this.previewed;
+    if (!progress) return;
+    const jobChanged = progress.job !== this.progress?.job;
+    this.progress = progress;
+    const { el } = this;
+    el.job.hidden = false;
+    el.jobId.textContent = `#${progress.job}`;
+    const stateText = {
+      running: connected ? 'running' : 'waiting for the connection',
+      paused: 'paused',
+      cancelled: 'cancelled',
+      done: 'done',
+    }[progress.state];
+    el.jobState.textContent = stateText;
+    el.jobState.dataset.state = progress.state;
+    el.progress.max = Math.max(1, progress.to_check);
+    el.progress.value = progress.checked;
+    const parts = [
+      `${progress.checked} of ${progress.to_check} checked`,
+      `${progress.on_whatsapp} on WhatsApp`,
+      `${progress.not_on_whatsapp} not`,
+    ];
+    if (progress.known) parts.push(`${progress.known} already known`);
+    if (progress.failed) parts.push(`${progress.failed} failed`);
+    parts.push(`${progress.invalid} invalid, ${progress.duplicates} duplicates skipped`);
+    parts.push(`${progress.rate_per_min} a minute`);
+    if (progress.eta_secs) parts.push(`about ${duration(progress.eta_secs)} left`);
+    el.jobText.textContent = parts.join(' · ');
+    el.jobText.dataset.checked = String(progress.checked);
+    const waiting = progress.backoff_until ? progress.backoff_until - Math.floor(Date.now() / 1000) : 0;
+    el.backoff.hidden = waiting <= 0;
+    el.backoff.textContent = waiting > 0 ? `WhatsApp asked to slow down; continuing in ${waiting} s.` : '';
+    const active = progress.state === 'running' || progress.state === 'paused';
+    el.pause.hidden = !active;
+    el.cancel.hidden = !active;
+    el.pause.textContent = progress.state === 'paused' ? 'Resume' : 'Pause';
+    this.refreshRows(jobChanged);
+  }
+
+  /// Re-reads the page of results, at most once a second while running.
+  refreshRows(now) {
+    clearTimeout(this.refreshTimer);
+    const wait = now ? 0 : Math.max(0, this.lastRefresh + REFRESH_MS - Date.now());
+    this.refreshTimer = setTimeout(() => this.loadRows(), wait);
+  }
+
+  async loadRows() {
+    const progress = this.progress;
+    if (!progress) return;
+    this.lastRefresh = Date.now();
+    const pages = Math.max(1, Math.ceil(progress.lines / PAGE));
+    this.el.page.textContent = `Page ${this.pageIndex + 1} of ${pages}`;
+    this.el.prev.disabled = this.pageIndex === 0;
+    this.el.next.disabled = this.pageIndex >= pages - 1;
+    try {
+      const rows = await invoke('check_rows', { job: progress.job, offset: this.pageIndex * PAGE, limit: PAGE });
+      if (progress.job !== this.progress.job) return;
+      this.el.rows.replaceChildren(...rows.map((r) => this.resultRow(r)));
+    } catch (error) {
+      say(this.el.message, `Cannot read the results: ${error}`, 'error');
+    }
+  }
+
+  resultRow(r) {
+    const tr = document.createElement('tr');
+    tr.dataset.line = String(r.line);
+    tr.dataset.state = r.state;
+    const on = r.on_whatsapp === true ? 'yes' : r.on_whatsapp === false ? 'no' : r.state === 'pending' ? '…' : '';
+    const note =
+      r.kind === 'invalid'
+        ? `invalid: ${r.value}`
+        : r.kind === 'duplicate'
+          ? `duplicate of line ${r.value}`
+          : r.error ?? (r.source && r.source !== 'server' ? `from ${r.source}` : '');
+    tr.append(
+      cell(String(r.line), 'num'),
+      cell(r.input, 'mono'),
+      cell(r.phone ? formatPhone(r.phone) : ''),
+      cell(on, `on-${on}`),
+      cell(r.lid ? `${r.lid}@lid` : '', 'mono'),
+      cell(r.name ?? ''),
+      cell(note, 'muted'),
+    );
+    return tr;
+  }
+}
