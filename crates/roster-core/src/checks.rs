@@ -43,6 +43,8 @@ const MAX_BATCH: usize = 50;
 /// How often an error other than rate-limiting is retried before the batch
 /// is marked failed.
 const RETRIES: u32 = 3;
+/// The shortest time between two progress updates of a running job.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// The wait after a 429 that names no backoff.
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -134,6 +136,10 @@ pub struct CheckProgress {
     pub backoff_until: Option<u64>,
     /// Seconds left at the current pace.
     pub eta_secs: Option<u64>,
+    /// Milliseconds this run spent waiting for the server's answers.
+    pub server_ms: u64,
+    /// Milliseconds this run spent holding back to keep the pace.
+    pub paced_ms: u64,
 }
 
 /// One line of a job with its answer.
@@ -292,7 +298,8 @@ impl Store {
             let lid = answer.and_then(|a| a.lid.clone()).or_else(|| (item.kind == "lid").then(|| item.value.clone()));
             tx.execute(
                 "UPDATE check_item SET state = 'done', source = 'server', on_whatsapp = ?3, phone = ?4, lid = ?5,
-                    checked_at = unixepoch(), error = NULL
+                    checked_at = unixepoch(), error = NULL,
+                    name = CASE WHEN ?3 THEN (SELECT coalesce(c.saved_name, c.push_name) FROM contact c WHERE c.phone = ?4) END
                  WHERE job_id = ?1 AND line = ?2",
                 params![job, item.line, on, phone, if on { lid } else { None }],
             )?;
@@ -305,7 +312,6 @@ impl Store {
                 )?;
             }
         }
-        fill_names(&tx, job)?;
         tx.commit()?;
         Ok(())
     }
@@ -393,6 +399,8 @@ impl Store {
                 backoff_until,
                 eta_secs: (state == JobState::Running && pending > 0)
                     .then(|| (pending as u64 * 60).div_ceil(u64::from(rate.max(1)))),
+                server_ms: 0,
+                paced_ms: 0,
             })
         })?;
         Ok(Some(p))
@@ -497,6 +505,12 @@ fn fill_names(tx: &rusqlite::Transaction<'_>, job: i64) -> rusqlite::Result<usiz
     )
 }
 
+#[derive(Default)]
+pub(crate) struct Timing {
+    server: Duration,
+    paced: Duration,
+}
+
 /// The background worker that works through running jobs.
 pub(crate) struct Runner {
     pub(crate) store: Arc<Store>,
@@ -507,6 +521,9 @@ pub(crate) struct Runner {
     /// Set when the session stops: the runner finishes the batch in flight
     /// (so its answers are saved, not asked again) and returns.
     pub(crate) stop: watch::Receiver<bool>,
+    /// Time spent waiting for answers, and holding back for the pace, per
+    /// job, in this run.
+    pub(crate) timing: HashMap<i64, Timing>,
 }
 
 impl Runner {
@@ -534,6 +551,7 @@ impl Runner {
         let mut last_sent: Option<(Instant, usize)> = None;
         let mut retries = 0u32;
         let mut backoff_until: Option<u64> = None;
+        let mut last_published: Option<Instant> = None;
         while !*self.stop.borrow() {
             let Ok(Some((state, rate))) = self.store.job(job) else { return };
             if state != JobState::Running {
@@ -554,18 +572,28 @@ impl Runner {
                 self.publish(Some(job), None);
                 return;
             }
-            self.publish(Some(job), backoff_until);
+            // Progress is counted over the whole job, so it is published at
+            // most a few times a second however fast the batches go.
+            if last_published.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
+                self.publish(Some(job), backoff_until);
+                last_published = Some(Instant::now());
+            }
             // Pace: the previous batch's share of the rate must have passed.
             if let Some((at, n)) = last_sent {
                 let gap = Duration::from_secs_f64(n as f64 * 60.0 / f64::from(rate));
-                if self.sleep_until(at + gap).await {
+                let held = Instant::now();
+                let woken = self.sleep_until(at + gap).await;
+                self.timing.entry(job).or_default().paced += held.elapsed();
+                if woken {
                     continue; // paused, cancelled or the rate changed: look again
                 }
             }
             let Some(client) = self.connected().await else { return };
             let sent = Instant::now();
             last_sent = Some((sent, batch.len()));
-            match check(&client, &batch).await {
+            let outcome = check(&client, &batch).await;
+            self.timing.entry(job).or_default().server += sent.elapsed();
+            match outcome {
                 Ok(answers) => {
                     retries = 0;
                     backoff_until = None;
@@ -640,7 +668,11 @@ impl Runner {
     fn publish(&self, job: Option<i64>, backoff_until: Option<u64>) {
         let Some(job) = job else { return };
         match self.store.progress(job, backoff_until) {
-            Ok(progress) => {
+            Ok(mut progress) => {
+                if let (Some(p), Some(t)) = (progress.as_mut(), self.timing.get(&job)) {
+                    p.server_ms = t.server.as_millis() as u64;
+                    p.paced_ms = t.paced.as_millis() as u64;
+                }
                 self.state.send_if_modified(|s| {
                     let changed = s.check != progress;
                     s.check = progress;

@@ -476,6 +476,7 @@ impl Session {
             client: self.client.subscribe(),
             wake: self.check_wake.clone(),
             stop: stopped,
+            timing: Default::default(),
         };
         let task = tokio::spawn(runner.run());
         *self.check_runner.lock().unwrap_or_else(|p| p.into_inner()) = Some((task, stop));
