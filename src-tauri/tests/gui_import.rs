@@ -198,3 +198,91 @@ fn paste_preview_run_and_export() {
     drop(driver);
     runtime.block_on(sim.shutdown());
 }
+
+/// SIGKILL in the middle of a check, then a restart: the job carries on by
+/// itself and completes; nothing answered before the kill is asked again
+/// (only the batch in flight at the instant of the kill may be, since its
+/// answer never reached the disk).
+#[test]
+fn a_check_killed_mid_job_resumes_after_restart() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime
+        .block_on(Simulator::start(SimConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            seed: 13,
+            contacts: 200,
+            auto_scan: None,
+            ..SimConfig::default()
+        }))
+        .expect("start the simulator");
+    let data_dir =
+        tempfile::Builder::new().prefix("gui-import-kill-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let shots = Shots::new("import-kill");
+    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver-import-kill.log"));
+    let args = app_args(&sim.ws_url(), data_dir.path());
+    let session = driver
+        .client
+        .new_tauri_session(Path::new(APP), &args)
+        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
+    let qr = wait_until(STEP, "a QR code", || match session.attribute("#qr", "data-qr") {
+        Ok(Some(qr)) if !qr.is_empty() => Ok(Some(qr)),
+        other => Err(format!("{other:?}")),
+    });
+    sim.scan_qr(&qr).expect("the phone scans the window's code");
+    until(&session, "connected", |s| s["state"] == "connected");
+
+    let numbers: Vec<String> = sim.world_json()["unregistered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(60)
+        .map(|v| format!("+{}", v.as_str().unwrap()))
+        .collect();
+    session.click("#tab-import").unwrap();
+    session.type_text("#import-text", &numbers.join("\u{E007}")).unwrap();
+    session.click("#import-preview").unwrap();
+    until(&session, "the preview", |s| s["startDisabled"] == false);
+    session.clear("#import-rate").unwrap();
+    session.type_text("#import-rate", "600").unwrap(); // 10 a second
+    session.click("#import-start").unwrap();
+    until(&session, "a third of the list checked", |s| s["job"]["checked"].as_u64().is_some_and(|c| c >= 20));
+
+    // Kill the app outright: no chance to finish the batch in flight.
+    let pids = driver.app_pids();
+    assert_eq!(pids.len(), 1, "one app process");
+    // SAFETY: plain kill(2) on the app process this test started.
+    unsafe { libc::kill(pids[0], libc::SIGKILL) };
+    driver.wait_for_app_exit(Duration::from_secs(20));
+    let _ = session.end();
+    let asked_before_kill = sim.check_log().iter().filter(|c| !c.refused).map(|c| c.users.len()).sum::<usize>();
+    assert!(asked_before_kill < 60, "killed mid-job ({asked_before_kill} asked)");
+
+    // Restart: the job is shown, resumes by itself and completes.
+    let session = driver
+        .client
+        .new_tauri_session(Path::new(APP), &args)
+        .unwrap_or_else(|e| panic!("restart the app: {e}; see {}", driver.log.display()));
+    until(&session, "the restarted app to connect", |s| s["state"] == "connected");
+    session.click("#tab-import").unwrap();
+    let done = until(&session, "the resumed job to finish", |s| s["job"]["state"] == "done");
+    assert_eq!(done["job"]["checked"], 60);
+    until(&session, "all results listed", |s| s["job"]["rows"] == 60);
+    shots.take(&session, "01-resumed-done");
+
+    let mut asked: HashMap<String, usize> = HashMap::new();
+    for call in sim.check_log().into_iter().filter(|c| !c.refused) {
+        for user in call.users {
+            *asked.entry(user).or_default() += 1;
+        }
+    }
+    assert_eq!(asked.len(), 60, "every number was asked");
+    let twice: Vec<_> = asked.iter().filter(|(_, n)| **n > 1).collect();
+    eprintln!("asked again after the kill: {} (the batch in flight, if the kill caught one)", twice.len());
+    assert!(twice.len() <= 10, "only the batch in flight may be asked again: {twice:?}");
+    assert!(twice.iter().all(|(_, n)| **n == 2));
+
+    driver.quit_app(Duration::from_secs(20));
+    let _ = session.end();
+    drop(driver);
+    runtime.block_on(sim.shutdown());
+}
