@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "set_check_state",
     "set_check_rate",
     "export_check",
+    "block_checked",
+    "undo_bulk",
 ];
 
 fn main() {

@@ -58,7 +58,19 @@ export class ImportPanel {
       prev: $('job-prev'),
       next: $('job-next'),
       page: $('job-page'),
+      blockSelected: $('job-block-selected'),
+      blockAll: $('job-block-all'),
+      undo: $('job-undo'),
+      confirm: $('confirm-bulk'),
+      confirmBody: $('confirm-bulk-body'),
+      confirmOk: $('confirm-bulk-ok'),
+      confirmCancel: $('confirm-bulk-cancel'),
     };
+    /// Lines ticked in the results, across pages.
+    this.selected = new Set();
+    /// The last bulk block, which Undo reverses.
+    this.lastBlock = null;
+    this.pendingBulk = null;
     this.previewed = null; // { text, column } the preview was made of
     this.connected = false;
     this.progress = null;
@@ -75,6 +87,16 @@ export class ImportPanel {
     el.pause.addEventListener('click', () => this.togglePause());
     el.cancel.addEventListener('click', () => this.setState('cancelled'));
     el.exportButton.addEventListener('click', () => this.exportCsv());
+    el.rows.addEventListener('change', (event) => this.tick(event.target));
+    el.blockSelected.addEventListener('click', () => this.askBlock([...this.selected].sort((a, b) => a - b)));
+    el.blockAll.addEventListener('click', () => this.askBlock(null));
+    el.undo.addEventListener('click', () => this.undo());
+    el.confirmCancel.addEventListener('click', () => el.confirm.close('cancel'));
+    el.confirmOk.addEventListener('click', () => el.confirm.close('block'));
+    el.confirm.addEventListener('close', () => {
+      if (el.confirm.returnValue === 'block') this.block(this.pendingBulk);
+      el.confirm.returnValue = '';
+    });
     el.prev.addEventListener('click', () => this.turn(-1));
     el.next.addEventListener('click', () => this.turn(1));
   }
@@ -194,6 +216,69 @@ export class ImportPanel {
     }
   }
 
+  tick(box) {
+    if (!box.matches('input[type="checkbox"][data-line]')) return;
+    const line = Number(box.dataset.line);
+    if (box.checked) this.selected.add(line);
+    else this.selected.delete(line);
+    this.drawBulkButtons();
+  }
+
+  drawBulkButtons() {
+    const { el, progress } = this;
+    const busy = Boolean(el.job.dataset.busy);
+    el.blockSelected.textContent = `Block selected (${this.selected.size})`;
+    el.blockSelected.disabled = busy || !this.connected || this.selected.size === 0;
+    el.blockAll.textContent = `Block all registered (${progress?.on_whatsapp ?? 0})`;
+    el.blockAll.disabled = busy || !this.connected || !progress?.on_whatsapp;
+    el.undo.disabled = busy || !this.connected;
+  }
+
+  /// Asks before blocking: how many, and that Undo exists.
+  askBlock(lines) {
+    const count = lines ? lines.length : this.progress?.on_whatsapp ?? 0;
+    this.pendingBulk = lines;
+    const who = lines ? `the ${count} selected line${count === 1 ? '' : 's'}` : `all ${count} numbers found on WhatsApp`;
+    this.el.confirmBody.textContent =
+      `Block ${who}? Lines not on WhatsApp are skipped. They are blocked one by one, a few a second, ` +
+      'and Undo unblocks exactly these again.';
+    this.el.confirm.showModal();
+    this.el.confirmCancel.focus();
+  }
+
+  async bulk(command, args, verb) {
+    const { el } = this;
+    el.job.dataset.busy = 'true';
+    this.drawBulkButtons();
+    say(el.message, `${verb}…`);
+    try {
+      const outcome = await invoke(command, args);
+      const failed = outcome.failed ? ` ${outcome.failed} failed (${outcome.errors.map(([who, why]) => `${who}: ${why}`).join('; ')}).` : '';
+      const done = outcome.kind === 'block' ? 'Blocked' : 'Unblocked';
+      say(el.message, `${done} ${outcome.done}.${failed} This account now blocks ${outcome.count}.`, outcome.failed ? 'error' : 'ok');
+      this.lastBlock = outcome.kind === 'block' ? outcome.action : null;
+      el.undo.hidden = this.lastBlock === null;
+      el.undo.textContent = `Undo (unblock ${outcome.done})`;
+      this.selected.clear();
+      this.refreshRows(true);
+    } catch (error) {
+      say(el.message, String(error), 'error');
+    } finally {
+      delete el.job.dataset.busy;
+      this.drawBulkButtons();
+    }
+  }
+
+  block(lines) {
+    if (!this.progress) return;
+    this.bulk('block_checked', { job: this.progress.job, lines }, 'Blocking');
+  }
+
+  undo() {
+    if (this.lastBlock === null) return;
+    this.bulk('undo_bulk', { action: this.lastBlock }, 'Unblocking');
+  }
+
   turn(step) {
     const pages = Math.max(1, Math.ceil((this.progress?.lines ?? 0) / PAGE));
     this.pageIndex = Math.min(pages - 1, Math.max(0, this.pageIndex + step));
@@ -239,6 +324,12 @@ export class ImportPanel {
     el.pause.hidden = !active;
     el.cancel.hidden = !active;
     el.pause.textContent = progress.state === 'paused' ? 'Resume' : 'Pause';
+    if (jobChanged) {
+      this.selected.clear();
+      this.lastBlock = null;
+      el.undo.hidden = true;
+    }
+    this.drawBulkButtons();
     this.refreshRows(jobChanged);
   }
 
@@ -270,6 +361,15 @@ export class ImportPanel {
     const tr = document.createElement('tr');
     tr.dataset.line = String(r.line);
     tr.dataset.state = r.state;
+    const pick = document.createElement('td');
+    if (r.on_whatsapp === true && r.lid) {
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.dataset.line = String(r.line);
+      box.checked = this.selected.has(r.line);
+      box.setAttribute('aria-label', `Select line ${r.line}`);
+      pick.append(box);
+    }
     const on = r.on_whatsapp === true ? 'yes' : r.on_whatsapp === false ? 'no' : r.state === 'pending' ? '…' : '';
     const note =
       r.kind === 'invalid'
@@ -278,6 +378,7 @@ export class ImportPanel {
           ? `duplicate of line ${r.value}`
           : r.error ?? (r.source && r.source !== 'server' ? `from ${r.source}` : '');
     tr.append(
+      pick,
       cell(String(r.line), 'num'),
       cell(r.input, 'mono'),
       cell(r.phone ? formatPhone(r.phone) : ''),

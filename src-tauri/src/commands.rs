@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use roster_core::import::MAX_INPUT_BYTES;
 use roster_core::store::{ContactPage, ListFilter};
 use roster_core::{
-    Avatar, BlockOutcome, CheckProgress, CheckRow, ContactDetails, JobState, Preview, Scope, Session, SessionSnapshot,
-    Settings, SyncReport,
+    Avatar, BlockOutcome, BulkOutcome, CheckProgress, CheckRow, ContactDetails, JobState, Preview, Scope, Session,
+    SessionSnapshot, Settings, SyncReport,
 };
 use tauri::State;
 
@@ -174,6 +174,27 @@ pub fn export_check(state: State<'_, AppState>, job: i64) -> Result<String, Stri
     write.map_err(|e| report("export the results", format!("cannot write {}: {e}", path.display())))?;
     tracing::info!(path = %path.display(), "results exported");
     Ok(path.display().to_string())
+}
+
+/// Blocks the registered numbers of a check: the `lines` given, or all.
+#[tauri::command]
+pub async fn block_checked(
+    state: State<'_, AppState>,
+    job: i64,
+    lines: Option<Vec<i64>>,
+) -> Result<BulkOutcome, String> {
+    if lines.as_ref().is_some_and(|l| l.len() > roster_core::bulk::MAX_TARGETS) {
+        return Err(format!("at most {} people can be blocked at once", roster_core::bulk::MAX_TARGETS));
+    }
+    tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator asked for a bulk block");
+    state.session.block_checked(job, lines.as_deref()).await.map_err(|e| report("block them", e))
+}
+
+/// Unblocks what a bulk block blocked.
+#[tauri::command]
+pub async fn undo_bulk(state: State<'_, AppState>, action: i64) -> Result<BulkOutcome, String> {
+    tracing::info!(action, "operator asked to undo a bulk block");
+    state.session.undo_bulk(action).await.map_err(|e| report("undo", e))
 }
 
 fn checked_list(text: &str) -> Result<(), String> {

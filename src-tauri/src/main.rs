@@ -211,6 +211,8 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::set_check_state,
             commands::set_check_rate,
             commands::export_check,
+            commands::block_checked,
+            commands::undo_bulk,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a

@@ -193,6 +193,42 @@ fn paste_preview_run_and_export() {
     }
     shots.take(&session, "04-exported");
 
+    // Block two selected registered lines (after a confirmation), then undo.
+    let blocklist = |sim: &roster_sim::SimHandle| -> BTreeSet<String> {
+        sim.world_json()["blocklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["lid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = blocklist(&sim);
+    // Two registered lines whose person is not blocked yet (rows are in line order).
+    let picked: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r[7] == "done" && r[3] == "yes" && !before.contains(r[5].trim_end_matches("@lid")))
+        .map(|(i, _)| i + 1)
+        .take(2)
+        .collect();
+    assert_eq!(picked.len(), 2);
+    for line in &picked {
+        session.click(&format!("#job-rows input[data-line='{line}']")).unwrap();
+    }
+    session.click("#job-block-selected").unwrap();
+    session.click("#confirm-bulk-ok").unwrap();
+    let seen = until(&session, "the bulk block", |s| s["job"]["message"].as_str().unwrap().starts_with("Blocked 2."));
+    shots.take(&session, "05-bulk-blocked");
+    let after = blocklist(&sim);
+    assert_eq!(after.len(), before.len() + 2, "{}", seen["job"]["message"]);
+    for line in &picked {
+        let phone = rows[line - 1][2].clone();
+        assert!(after.contains(registered[phone.as_str()]), "line {line} (+{phone}) is blocked on the server");
+    }
+    session.click("#job-undo").unwrap();
+    until(&session, "the undo", |s| s["job"]["message"].as_str().unwrap().starts_with("Unblocked 2."));
+    assert_eq!(blocklist(&sim), before, "undo restored the server's blocklist");
+
     driver.quit_app(Duration::from_secs(20));
     let _ = session.end();
     drop(driver);

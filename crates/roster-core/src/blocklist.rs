@@ -103,6 +103,21 @@ pub(crate) async fn set_blocked(
     target: &Target,
     block: bool,
 ) -> Result<BlockOutcome, BlockError> {
+    let (lid, phone) = change(client, store, target, block).await?;
+    let count = refresh(client, store).await?;
+    info!(block, count, "blocklist updated");
+    Ok(BlockOutcome { phone, lid, blocked: block, count })
+}
+
+/// Blocks or unblocks without refetching the list (bulk actions refetch
+/// once at the end); returns the LID and number. Both are idempotent on the
+/// server, so a retry after an unknown outcome is safe.
+pub(crate) async fn change(
+    client: &Client,
+    store: &Store,
+    target: &Target,
+    block: bool,
+) -> Result<(String, Option<String>), BlockError> {
     let (lid, phone) = resolve(client, store, target).await?;
     let lid_jid = Jid::lid(lid.as_str());
     if block {
@@ -110,9 +125,7 @@ pub(crate) async fn set_blocked(
     } else {
         client.blocking().unblock(&lid_jid).await?;
     }
-    let count = refresh(client, store).await?;
-    info!(block, count, "blocklist updated");
-    Ok(BlockOutcome { phone, lid, blocked: block, count })
+    Ok((lid, phone))
 }
 
 /// Fetches the server's blocklist and stores it; returns the count.

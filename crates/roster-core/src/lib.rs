@@ -5,6 +5,7 @@
 
 pub mod appsync;
 pub mod blocklist;
+pub mod bulk;
 pub mod checks;
 pub mod datadir;
 pub mod endpoint;
@@ -19,6 +20,7 @@ pub mod store;
 
 pub use appsync::{Scope, SyncError, SyncReport};
 pub use blocklist::{BlockError, BlockOutcome};
+pub use bulk::{BulkError, BulkOutcome};
 pub use checks::{CheckError, CheckProgress, CheckRow, JobState};
 pub use datadir::{DataDir, DataDirError};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};

@@ -19,6 +19,7 @@ use whatsapp_rust::wacore::store::device::DevicePropsOverride;
 
 use crate::appsync::{self, Scope, SyncError, SyncReport};
 use crate::blocklist::{self, BlockError, BlockOutcome};
+use crate::bulk::{self, BulkError, BulkOutcome};
 use crate::checks::{self, CheckError, CheckProgress, CheckRow, JobState};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
@@ -170,6 +171,8 @@ pub struct Session {
     /// Wakes the check runner after an operator intent.
     check_wake: Arc<tokio::sync::Notify>,
     check_runner: std::sync::Mutex<Option<(JoinHandle<()>, watch::Sender<bool>)>>,
+    /// One bulk action at a time.
+    bulk: Mutex<()>,
 }
 
 impl Session {
@@ -195,8 +198,10 @@ impl Session {
             client: watch::channel(None).0,
             check_wake: Arc::new(tokio::sync::Notify::new()),
             check_runner: std::sync::Mutex::new(None),
+            bulk: Mutex::new(()),
         });
         session.start_check_runner();
+        session.resume_bulk_on_connect();
         let running = session.launch().await?;
         *session.running.lock().await = Some(running);
         Ok(session)
@@ -466,6 +471,73 @@ impl Session {
         checks::set_rate(&self.store, job, rate)?;
         self.check_wake.notify_one();
         self.check_progress(job)
+    }
+
+    /// Blocks the registered numbers of a check (`lines`, or all of them),
+    /// paced; the action is saved first and resumes if interrupted.
+    pub async fn block_checked(&self, job: i64, lines: Option<&[i64]>) -> Result<BulkOutcome, BulkError> {
+        let span = info_span!("session.block_checked", job);
+        async {
+            let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
+            let _one = self.bulk.lock().await;
+            let action = self.store.plan_block(job, lines)?;
+            self.run_bulk(&client, action).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Unblocks what a bulk block blocked.
+    pub async fn undo_bulk(&self, action: i64) -> Result<BulkOutcome, BulkError> {
+        let span = info_span!("session.undo_bulk", action);
+        async {
+            let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
+            let _one = self.bulk.lock().await;
+            let undo = self.store.plan_undo(action)?;
+            self.run_bulk(&client, undo).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn run_bulk(&self, client: &Client, action: i64) -> Result<BulkOutcome, BulkError> {
+        let outcome = bulk::run(client, &self.store, action).await?;
+        self.publish(|s| {
+            s.blocked_count = Some(outcome.count);
+            s.directory_version += 1;
+        });
+        Ok(outcome)
+    }
+
+    /// Each time the session connects, finishes bulk actions an earlier run
+    /// left half done.
+    fn resume_bulk_on_connect(self: &Arc<Self>) {
+        let session = Arc::downgrade(self);
+        let mut snapshots = self.subscribe();
+        tokio::spawn(async move {
+            loop {
+                if snapshots.wait_for(|s| s.state == ConnectionState::Connected).await.is_err() {
+                    return;
+                }
+                let Some(session) = session.upgrade() else { return };
+                if let (Some(client), Ok(actions)) =
+                    (session.connected_client().await, session.store.unfinished_bulk_actions())
+                {
+                    let _one = session.bulk.lock().await;
+                    for action in actions {
+                        info!(action, "resuming an interrupted bulk action");
+                        if let Err(e) = session.run_bulk(&client, action).await {
+                            warn!("cannot finish bulk action {action}: {e}");
+                            break;
+                        }
+                    }
+                }
+                drop(session);
+                if snapshots.wait_for(|s| s.state != ConnectionState::Connected).await.is_err() {
+                    return;
+                }
+            }
+        });
     }
 
     fn start_check_runner(&self) {

@@ -68,6 +68,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE contact ADD COLUMN profile_at INTEGER;",
     // 5: number checks: jobs, their lines, and answers reused for a while.
     crate::checks::MIGRATION,
+    // 6: bulk blocks (and their undo) from a number check.
+    crate::bulk::MIGRATION,
 ];
 
 /// An address-book entry from the phone.

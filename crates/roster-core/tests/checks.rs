@@ -260,3 +260,47 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     session.shutdown().await;
     sim.shutdown().await;
 }
+
+fn blocklist(sim: &SimHandle) -> BTreeSet<String> {
+    sim.world_json()["blocklist"].as_array().unwrap().iter().map(|b| b["lid"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
+    let sim = Simulator::start(SimConfig { seed: 44, contacts: 200, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("checks-bulk"), &sim).await;
+    let before = blocklist(&sim);
+    let people = registered(&sim);
+    let mut strangers: Vec<(&String, &String)> =
+        people.iter().filter(|(_, (lid, saved))| !saved && !before.contains(lid)).map(|(p, (l, _))| (p, l)).collect();
+    strangers.sort();
+    let mut lines: Vec<String> = strangers.iter().take(6).map(|(p, _)| format!("+{p}")).collect();
+    lines.extend(unregistered(&sim).into_iter().take(3).map(|n| format!("+{n}")));
+    let job = session.start_check(&lines.join("\n"), None, roster_core::checks::MAX_RATE).unwrap().job;
+    finished(&session, job).await;
+
+    // A selection: lines 1, 2, 4 (registered) and 7 (not on WhatsApp: skipped).
+    let outcome = session.block_checked(job, Some(&[1, 2, 4, 7])).await.unwrap();
+    assert_eq!((outcome.kind.as_str(), outcome.done, outcome.failed), ("block", 3, 0));
+    let mut expected = before.clone();
+    for i in [0, 1, 3] {
+        expected.insert(strangers[i].1.clone());
+    }
+    assert_eq!(blocklist(&sim), expected, "the server blocked exactly the selection");
+    assert_eq!(outcome.count, expected.len(), "the count is the server's");
+    assert_eq!(session.snapshot().blocked_count, Some(expected.len()));
+
+    // Undo unblocks what was just blocked, nothing else.
+    let undone = session.undo_bulk(outcome.action).await.unwrap();
+    assert_eq!((undone.kind.as_str(), undone.done), ("unblock", 3));
+    assert_eq!(blocklist(&sim), before);
+    assert_eq!(undone.count, before.len());
+    assert!(matches!(session.undo_bulk(undone.action).await, Err(roster_core::BulkError::NotUndoable(_))));
+
+    // Nothing registered selected: refused, nothing sent.
+    let err = session.block_checked(job, Some(&[7, 8])).await.unwrap_err();
+    assert!(err.to_string().contains("no registered number"), "{err}");
+    assert_eq!(blocklist(&sim), before);
+    session.shutdown().await;
+    sim.shutdown().await;
+}
