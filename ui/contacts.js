@@ -130,12 +130,20 @@ export class ContactList {
       this.load(page);
     }
     this.rowsEl.style.height = `${this.total * ROW_HEIGHT}px`;
-    const fragment = document.createDocumentFragment();
+    // Rows whose content did not change keep their element, so a click
+    // that lands while pictures arrive is not lost on a replaced node.
+    const kept = new Map();
+    for (const el of this.rowsEl.children) kept.set(el.dataset.signature, el);
+    const wanted = [];
     for (let i = first; i <= last; i++) {
       const row = this.row(i);
-      if (row) fragment.append(this.rowElement(row, i));
+      if (!row) continue;
+      const signature = this.signature(row, i);
+      wanted.push(kept.get(signature) ?? this.rowElement(row, i, signature));
+      kept.delete(signature);
     }
-    this.rowsEl.replaceChildren(fragment);
+    for (const el of kept.values()) el.remove();
+    for (const el of wanted) if (el.parentNode !== this.rowsEl) this.rowsEl.append(el);
     this.drawCount();
   }
 
@@ -182,12 +190,24 @@ export class ContactList {
     }
   }
 
-  rowElement(row, index) {
+  /// Everything a row's element shows; equal signatures, equal elements.
+  signature(row, index) {
+    const { blocked, pending } = this.blockedState(row);
+    const avatar = row.phone ? this.avatars.get(row.phone) : undefined;
+    const picture = avatar === undefined || avatar === 'loading' ? String(avatar) : [avatar.picture_state, avatar.picture];
+    return JSON.stringify([
+      keyOf(row), index, displayName(row), row.push_name, row.in_address_book, row.picture_state,
+      blocked, pending, this.selected === keyOf(row), this.connected, picture,
+    ]);
+  }
+
+  rowElement(row, index, signature) {
     const key = keyOf(row);
     const { blocked, pending } = this.blockedState(row);
     const el = document.createElement('div');
     el.className = 'row';
     el.role = 'option';
+    el.dataset.signature = signature;
     el.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
     el.dataset.key = key;
     el.dataset.index = String(index);

@@ -28,7 +28,15 @@ function cell(text, className) {
 function duration(seconds) {
   if (seconds < 90) return `${seconds} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
+  if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
+/// ", 3 h ago" for a unix time in the past.
+function age(seconds) {
+  if (!seconds) return '';
+  const ago = Math.max(0, Math.floor(Date.now() / 1000) - seconds);
+  return `, ${ago < 60 ? 'just now' : `${duration(ago)} ago`}`;
 }
 
 export class ImportPanel {
@@ -58,6 +66,9 @@ export class ImportPanel {
       prev: $('job-prev'),
       next: $('job-next'),
       page: $('job-page'),
+      filter: $('job-filter'),
+      jobRate: $('job-rate'),
+      jobRateSet: $('job-rate-set'),
       blockSelected: $('job-block-selected'),
       blockAll: $('job-block-all'),
       undo: $('job-undo'),
@@ -88,6 +99,11 @@ export class ImportPanel {
     el.cancel.addEventListener('click', () => this.setState('cancelled'));
     el.exportButton.addEventListener('click', () => this.exportCsv());
     el.rows.addEventListener('change', (event) => this.tick(event.target));
+    el.filter.addEventListener('change', () => {
+      this.pageIndex = 0;
+      this.refreshRows(true);
+    });
+    el.jobRateSet.addEventListener('click', () => this.setRate());
     el.blockSelected.addEventListener('click', () => this.askBlock([...this.selected].sort((a, b) => a - b)));
     el.blockAll.addEventListener('click', () => this.askBlock(null));
     el.undo.addEventListener('click', () => this.undo());
@@ -201,6 +217,17 @@ export class ImportPanel {
     }
   }
 
+  async setRate() {
+    if (!this.progress) return;
+    try {
+      const rate = Number(this.el.jobRate.value);
+      this.render(await invoke('set_check_rate', { job: this.progress.job, rate }), this.connected);
+      say(this.el.message, `Pace set to ${rate} a minute.`, 'ok');
+    } catch (error) {
+      say(this.el.message, String(error), 'error');
+    }
+  }
+
   togglePause() {
     this.setState(this.progress?.state === 'paused' ? 'running' : 'paused');
   }
@@ -280,7 +307,7 @@ export class ImportPanel {
   }
 
   turn(step) {
-    const pages = Math.max(1, Math.ceil((this.progress?.lines ?? 0) / PAGE));
+    const pages = Math.max(1, Math.ceil((this.filteredTotal ?? this.progress?.lines ?? 0) / PAGE));
     this.pageIndex = Math.min(pages - 1, Math.max(0, this.pageIndex + step));
     this.refreshRows(true);
   }
@@ -321,6 +348,9 @@ export class ImportPanel {
     el.backoff.hidden = waiting <= 0;
     el.backoff.textContent = waiting > 0 ? `WhatsApp asked to slow down; continuing in ${waiting} s.` : '';
     const active = progress.state === 'running' || progress.state === 'paused';
+    if (jobChanged || document.activeElement !== el.jobRate) el.jobRate.value = String(progress.rate_per_min);
+    el.jobRate.disabled = !active;
+    el.jobRateSet.disabled = !active;
     el.pause.hidden = !active;
     el.cancel.hidden = !active;
     el.pause.textContent = progress.state === 'paused' ? 'Resume' : 'Pause';
@@ -344,14 +374,16 @@ export class ImportPanel {
     const progress = this.progress;
     if (!progress) return;
     this.lastRefresh = Date.now();
-    const pages = Math.max(1, Math.ceil(progress.lines / PAGE));
-    this.el.page.textContent = `Page ${this.pageIndex + 1} of ${pages}`;
-    this.el.prev.disabled = this.pageIndex === 0;
-    this.el.next.disabled = this.pageIndex >= pages - 1;
+    const filter = this.el.filter.value;
     try {
-      const rows = await invoke('check_rows', { job: progress.job, offset: this.pageIndex * PAGE, limit: PAGE });
+      const page = await invoke('check_rows', { job: progress.job, filter, offset: this.pageIndex * PAGE, limit: PAGE });
       if (progress.job !== this.progress.job) return;
-      this.el.rows.replaceChildren(...rows.map((r) => this.resultRow(r)));
+      this.filteredTotal = page.total;
+      const pages = Math.max(1, Math.ceil(page.total / PAGE));
+      this.el.page.textContent = `Page ${this.pageIndex + 1} of ${pages} · ${page.total} lines`;
+      this.el.prev.disabled = this.pageIndex === 0;
+      this.el.next.disabled = this.pageIndex >= pages - 1;
+      this.el.rows.replaceChildren(...page.rows.map((r) => this.resultRow(r)));
     } catch (error) {
       say(this.el.message, `Cannot read the results: ${error}`, 'error');
     }
@@ -376,7 +408,7 @@ export class ImportPanel {
         ? `invalid: ${r.value}`
         : r.kind === 'duplicate'
           ? `duplicate of line ${r.value}`
-          : r.error ?? (r.source && r.source !== 'server' ? `from ${r.source}` : '');
+          : r.error ?? (r.source && r.source !== 'server' ? `from the ${r.source}${age(r.checked_at)}` : '');
     tr.append(
       pick,
       cell(String(r.line), 'num'),

@@ -108,14 +108,28 @@ mod tests {
             sandbox: true,
             server: Some("ws://127.0.0.1:1/ws/chat".into()),
             data_dir: Some("/tmp/x".into()),
+            export_dir: Some("/tmp/out".into()),
         });
-        assert_eq!(run(&["--sandbox", "--server", "ws://127.0.0.1:1/ws/chat", "--data-dir", "/tmp/x"]), Ok(expected));
+        assert_eq!(
+            run(&[
+                "--sandbox",
+                "--server",
+                "ws://127.0.0.1:1/ws/chat",
+                "--data-dir",
+                "/tmp/x",
+                "--export-dir",
+                "/tmp/out"
+            ]),
+            Ok(expected)
+        );
         let expected = Command::Run(Args {
             sandbox: false,
             server: Some("ws://127.0.0.1:1/ws/chat?a=b".into()),
             data_dir: Some("/tmp/x".into()),
+            export_dir: None,
         });
         assert_eq!(run(&["--server=ws://127.0.0.1:1/ws/chat?a=b", "--data-dir=/tmp/x"]), Ok(expected));
+        assert!(run(&["--export-dir", ""]).unwrap_err().contains("needs a directory"));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use roster_core::import::MAX_INPUT_BYTES;
 use roster_core::store::{ContactPage, ListFilter};
 use roster_core::{
-    Avatar, BlockOutcome, BulkOutcome, CheckProgress, CheckRow, ContactDetails, JobState, Preview, Scope, Session,
-    SessionSnapshot, Settings, SyncReport,
+    Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckPage, CheckProgress, ContactDetails, JobState, Preview, Scope,
+    Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::State;
 
@@ -144,12 +144,19 @@ pub fn start_check(
     state.session.start_check(&text, column, rate).map_err(|e| report("start the check", e))
 }
 
+/// A page of a job's lines with their answers, filtered.
 #[tauri::command]
-pub fn check_rows(state: State<'_, AppState>, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, String> {
+pub fn check_rows(
+    state: State<'_, AppState>,
+    job: i64,
+    filter: CheckFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<CheckPage, String> {
     if limit == 0 || limit > MAX_PAGE {
         return Err(format!("a page holds 1 to {MAX_PAGE} rows, not {limit}"));
     }
-    state.session.check_rows(job, offset, limit).map_err(|e| report("read the results", e))
+    state.session.check_page(job, filter, offset, limit).map_err(|e| report("read the results", e))
 }
 
 /// Pauses (`paused`), resumes (`running`) or cancels (`cancelled`) a job.

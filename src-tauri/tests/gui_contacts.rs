@@ -11,16 +11,14 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use roster_sim::SimHandle;
 use roster_sim::faults::IqFault;
-use roster_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::{Value, json};
+use support::wait_until;
 use support::webdriver::Session;
-use support::{Shots, TauriDriver, app_args, wait_until};
 
-const APP: &str = env!("CARGO_BIN_EXE_roster");
 /// Start-up, pairing and the first sync each take well under this.
 const STEP: Duration = Duration::from_secs(60);
 /// A phone-side block shows in the window within this (the promise).
@@ -92,34 +90,12 @@ fn search(session: &Session, query: &str) {
 
 #[test]
 fn contacts_search_detail_block_and_live_count() {
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let sim = runtime
-        .block_on(Simulator::start(SimConfig {
-            listen: ([127, 0, 0, 1], 0).into(),
-            seed: 11,
-            contacts: 400,
-            auto_scan: None,
-            ..SimConfig::default()
-        }))
-        .expect("start the simulator");
-    let data_dir =
-        tempfile::Builder::new().prefix("gui-contacts-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
-    let shots = Shots::new("contacts");
-    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver-contacts.log"));
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &app_args(&sim.ws_url(), data_dir.path()))
-        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
-
-    // Link, then the whole address book arrives in the list.
-    let qr = wait_until(STEP, "a QR code", || match session.attribute("#qr", "data-qr") {
-        Ok(Some(qr)) if !qr.is_empty() => Ok(Some(qr)),
-        other => Err(format!("{other:?}")),
-    });
-    sim.scan_qr(&qr).expect("the phone scans the window's code");
-    let people = people(&sim);
+    // Link; then the whole address book arrives in the list.
+    let linked = support::start_linked("contacts", 11, 400, &[]);
+    let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
+    let people = people(sim);
     let book: Vec<&Value> = people.iter().filter(|p| !p["saved_name"].is_null()).collect();
-    let blocked_at_start = blocklist_len(&sim);
+    let blocked_at_start = blocklist_len(sim);
     let blocked_outside_book = sim.world_json()["blocklist"]
         .as_array()
         .unwrap()
@@ -127,14 +103,14 @@ fn contacts_search_detail_block_and_live_count() {
         .filter(|b| !book.iter().any(|p| p["lid"] == b["lid"]))
         .count();
     let listed = book.len() + blocked_outside_book;
-    let seen = until(&session, STEP, "the address book in the list", |s| {
+    let seen = until(session, STEP, "the address book in the list", |s| {
         s["state"] == "connected"
             && s["count"] == format!("{listed} contacts")
             && s["blocked"] == blocked_at_start.to_string()
     });
     assert!(seen["rows"].as_array().unwrap().len() < 60, "only the rows in view exist: {}", seen["rows"]);
     // Rows in view get their pictures, or the placeholder their privacy calls for.
-    let seen = until(&session, STEP, "pictures for the rows in view", |s| {
+    let seen = until(session, STEP, "pictures for the rows in view", |s| {
         s["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "").all(|r| r["picture"] != "unknown")
     });
     for r in seen["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "") {
@@ -147,7 +123,7 @@ fn contacts_search_detail_block_and_live_count() {
         assert_eq!(r["picture"], expected, "{r} vs {p}");
         assert_eq!(r["img"], expected == "shown", "{r}");
     }
-    shots.take(&session, "01-list");
+    shots.take(session, "01-list");
 
     // Search by part of a name, then open the contact.
     let target = *book
@@ -156,14 +132,14 @@ fn contacts_search_detail_block_and_live_count() {
             p["about_visible"] == true
                 && p["picture_visible"] == true
                 && !p["picture_id"].is_null()
-                && !is_blocked(&sim, p["lid"].as_str().unwrap())
+                && !is_blocked(sim, p["lid"].as_str().unwrap())
         })
         .expect("someone open and unblocked in the address book");
     let phone = target["phone"].as_str().unwrap();
     let name = target["saved_name"].as_str().unwrap();
     let partial: String = name.chars().take(6).collect();
-    search(&session, &partial);
-    let seen = until(&session, STEP, "search results", |s| {
+    search(session, &partial);
+    let seen = until(session, STEP, "search results", |s| {
         row(s, phone).is_some()
             && s["rows"].as_array().unwrap().iter().all(|r| {
                 r["name"].as_str().unwrap().to_lowercase().contains(&partial.to_lowercase())
@@ -175,68 +151,67 @@ fn contacts_search_detail_block_and_live_count() {
     });
     assert!(seen["count"].as_str().unwrap().ends_with("found"), "{}", seen["count"]);
     session.click(&format!(".row[data-phone='{phone}'] .row-name")).unwrap();
-    let seen = until(&session, STEP, "the detail panel with the about", |s| {
+    let seen = until(session, STEP, "the detail panel with the about", |s| {
         s["detail"]["name"] == name && s["detail"]["about"] == target["about"] && s["detail"]["img"] == true
     });
     let set_at = target["about_set_at"].as_i64().unwrap();
     let shown_at = seen["detail"]["aboutSet"].as_str().expect("the about's set time");
     assert_eq!(shown_at, chrono_iso(set_at), "the set time as the world says");
     assert_eq!(seen["detail"]["blocked"], "No");
-    shots.take(&session, "02-search-detail");
+    shots.take(session, "02-search-detail");
 
     // Block from the detail panel: the row, the panel and the header follow the server.
     session.click("#detail-toggle").unwrap();
-    let seen = until(&session, STEP, "the block to land", |s| {
+    let seen = until(session, STEP, "the block to land", |s| {
         s["blocked"] == (blocked_at_start + 1).to_string()
             && row(s, phone).is_some_and(|r| r["blocked"] == true && r["toggle"] == "Unblock")
             && s["detail"]["blocked"] == "Yes"
     });
-    assert!(is_blocked(&sim, target["lid"].as_str().unwrap()), "the server's blocklist has them");
-    assert_eq!(blocklist_len(&sim), blocked_at_start + 1);
+    assert!(is_blocked(sim, target["lid"].as_str().unwrap()), "the server's blocklist has them");
+    assert_eq!(blocklist_len(sim), blocked_at_start + 1);
     assert_eq!(seen["error"], "");
-    shots.take(&session, "03-blocked");
+    shots.take(session, "03-blocked");
 
     // A refusal rolls the toggle back and says why; nothing changed on the server.
     sim.fail_next_iq(IqFault { xmlns: "blocklist".into(), code: 500, text: "internal-server-error".into() });
     session.click(&format!(".row[data-phone='{phone}'] .toggle")).unwrap();
-    let seen = until(&session, STEP, "the refused unblock to roll back", |s| {
+    let seen = until(session, STEP, "the refused unblock to roll back", |s| {
         s["error"].as_str().unwrap().contains(name)
             && row(s, phone).is_some_and(|r| r["blocked"] == true && r["toggle"] == "Unblock")
     });
     assert!(seen["error"].as_str().unwrap().contains("500"), "the server's answer is shown: {}", seen["error"]);
-    assert!(is_blocked(&sim, target["lid"].as_str().unwrap()), "still blocked on the server");
+    assert!(is_blocked(sim, target["lid"].as_str().unwrap()), "still blocked on the server");
     assert_eq!(seen["blocked"], (blocked_at_start + 1).to_string());
-    shots.take(&session, "04-refused-rolled-back");
+    shots.take(session, "04-refused-rolled-back");
     session.click("#error-dismiss").unwrap();
 
     // The phone blocks someone else: the count and their row change within 2 s.
     let other = *book
         .iter()
-        .find(|p| p["phone"] != phone && !is_blocked(&sim, p["lid"].as_str().unwrap()))
+        .find(|p| p["phone"] != phone && !is_blocked(sim, p["lid"].as_str().unwrap()))
         .expect("another unblocked contact");
     let other_phone = other["phone"].as_str().unwrap();
-    search(&session, other_phone);
-    until(&session, STEP, "the other contact listed", |s| row(s, other_phone).is_some_and(|r| r["blocked"] == false));
+    search(session, other_phone);
+    until(session, STEP, "the other contact listed", |s| row(s, other_phone).is_some_and(|r| r["blocked"] == false));
     let started = Instant::now();
     sim.phone_set_blocked(other_phone, true).unwrap();
-    until(&session, LIVE, "the phone-side block in the window", |s| {
+    until(session, LIVE, "the phone-side block in the window", |s| {
         s["blocked"] == (blocked_at_start + 2).to_string() && row(s, other_phone).is_some_and(|r| r["blocked"] == true)
     });
     eprintln!("phone-side block shown after {:?}", started.elapsed());
-    shots.take(&session, "05-phone-blocked");
+    shots.take(session, "05-phone-blocked");
     sim.phone_set_blocked(other_phone, false).unwrap();
-    until(&session, LIVE, "the phone-side unblock in the window", |s| {
+    until(session, LIVE, "the phone-side unblock in the window", |s| {
         s["blocked"] == (blocked_at_start + 1).to_string() && row(s, other_phone).is_some_and(|r| r["blocked"] == false)
     });
 
     // The Blocked filter lists the server's blocklist.
     session.clear("#search").unwrap();
     session.click("#filter-blocked").unwrap();
-    let seen =
-        until(&session, STEP, "the blocked filter", |s| s["count"] == format!("{} blocked", blocklist_len(&sim)));
+    let seen = until(session, STEP, "the blocked filter", |s| s["count"] == format!("{} blocked", blocklist_len(sim)));
     assert!(seen["rows"].as_array().unwrap().iter().all(|r| r["blocked"] == true), "{}", seen["rows"]);
     assert!(row(&seen, phone).is_some(), "the contact blocked above is listed");
-    shots.take(&session, "06-blocked-filter");
+    shots.take(session, "06-blocked-filter");
     session.click("#filter-all").unwrap();
 
     // The "block a number" box: specific refusals, then a block by a formatted number.
@@ -245,26 +220,26 @@ fn contacts_search_detail_block_and_live_count() {
         session.clear("#block-input").unwrap();
         session.type_text("#block-input", typed).unwrap();
         session.click("#block-submit").unwrap();
-        until(&session, STEP, says, |s| s["blockMessage"].as_str().unwrap().contains(says));
+        until(session, STEP, says, |s| s["blockMessage"].as_str().unwrap().contains(says));
     }
     let unregistered = sim.world_json()["unregistered"][0].as_str().expect("an unregistered number").to_owned();
     session.clear("#block-input").unwrap();
     session.type_text("#block-input", &format!("+{unregistered}")).unwrap();
     session.click("#block-submit").unwrap();
-    until(&session, STEP, "the unregistered refusal", |s| {
+    until(session, STEP, "the unregistered refusal", |s| {
         s["blockMessage"].as_str().unwrap().contains("not on WhatsApp")
     });
-    shots.take(&session, "07-block-box-refusal");
-    let count = blocklist_len(&sim);
+    shots.take(session, "07-block-box-refusal");
+    let count = blocklist_len(sim);
     assert_eq!(count, blocked_at_start + 1, "refusals changed nothing");
     let typed = format!("+{} {} {}-{}", &other_phone[..2], &other_phone[2..5], &other_phone[5..8], &other_phone[8..]);
     session.clear("#block-input").unwrap();
     session.type_text("#block-input", &typed).unwrap();
     session.click("#block-submit").unwrap();
-    until(&session, STEP, "the typed block", |s| {
+    until(session, STEP, "the typed block", |s| {
         s["blockMessage"].as_str().unwrap().starts_with("Blocked") && s["blocked"] == (count + 1).to_string()
     });
-    assert!(is_blocked(&sim, other["lid"].as_str().unwrap()));
+    assert!(is_blocked(sim, other["lid"].as_str().unwrap()));
 
     // A scope sync brings a rename whose push was lost.
     sim.phone_rename_unannounced(phone, "Renamed While Away").unwrap();
@@ -273,19 +248,16 @@ fn contacts_search_detail_block_and_live_count() {
         session.click(&format!("input[name='scope'][value='{scope}']")).unwrap();
     }
     session.click("#sync-run").unwrap();
-    let seen = until(&session, STEP, "the sync report", |s| s["syncReport"].as_str().unwrap().starts_with("Synced"));
+    let seen = until(session, STEP, "the sync report", |s| s["syncReport"].as_str().unwrap().starts_with("Synced"));
     let report = seen["syncReport"].as_str().unwrap();
     assert!(report.contains("Synced contacts, brought up to date"), "{report}");
     assert!(report.contains("critical_unblock_low") && report.contains("(1 change)"), "{report}");
-    shots.take(&session, "08-sync");
+    shots.take(session, "08-sync");
     session.click("#tab-contacts").unwrap();
-    search(&session, "Renamed While");
-    until(&session, STEP, "the synced rename", |s| row(s, phone).is_some_and(|r| r["name"] == "Renamed While Away"));
+    search(session, "Renamed While");
+    until(session, STEP, "the synced rename", |s| row(s, phone).is_some_and(|r| r["name"] == "Renamed While Away"));
 
-    driver.quit_app(Duration::from_secs(20));
-    let _ = session.end();
-    drop(driver);
-    runtime.block_on(sim.shutdown());
+    linked.finish();
 }
 
 /// A unix time as JavaScript's `toISOString` writes it.

@@ -14,10 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
-use roster_sim::{SimConfig, Simulator};
 use serde_json::{Value, json};
+use support::wait_until;
 use support::webdriver::Session;
-use support::{Shots, TauriDriver, app_args, wait_until};
 
 const APP: &str = env!("CARGO_BIN_EXE_roster");
 const STEP: Duration = Duration::from_secs(60);
@@ -73,33 +72,11 @@ fn csv_cells(line: &str) -> Vec<String> {
 
 #[test]
 fn paste_preview_run_and_export() {
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let sim = runtime
-        .block_on(Simulator::start(SimConfig {
-            listen: ([127, 0, 0, 1], 0).into(),
-            seed: 12,
-            contacts: 300,
-            auto_scan: None,
-            ..SimConfig::default()
-        }))
-        .expect("start the simulator");
-    let data_dir =
-        tempfile::Builder::new().prefix("gui-import-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
-    let export_dir = data_dir.path().join("exports");
-    let shots = Shots::new("import");
-    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver-import.log"));
-    let mut args = app_args(&sim.ws_url(), data_dir.path());
-    args.extend(["--export-dir".to_owned(), export_dir.display().to_string()]);
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &args)
-        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
-    let qr = wait_until(STEP, "a QR code", || match session.attribute("#qr", "data-qr") {
-        Ok(Some(qr)) if !qr.is_empty() => Ok(Some(qr)),
-        other => Err(format!("{other:?}")),
-    });
-    sim.scan_qr(&qr).expect("the phone scans the window's code");
-    until(&session, "connected", |s| s["state"] == "connected");
+    let exports = tempfile::Builder::new().prefix("gui-exports-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let export_dir = exports.path().to_path_buf();
+    let linked =
+        support::start_linked("import", 12, 300, &["--export-dir".to_owned(), export_dir.display().to_string()]);
+    let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
 
     // The list: people outside the address book (so the server is asked),
     // unregistered numbers, LIDs, duplicates and junk.
@@ -130,13 +107,13 @@ fn paste_preview_run_and_export() {
     // Preview: every line read, nothing sent.
     let checks_before = sim.check_log().len();
     session.click("#import-preview").unwrap();
-    let seen = until(&session, "the preview", |s| !s["counts"].is_null());
+    let seen = until(session, "the preview", |s| !s["counts"].is_null());
     let counts: Value = serde_json::from_str(seen["counts"].as_str().unwrap()).unwrap();
     assert_eq!(counts, json!({ "numbers": 32, "lids": 1, "duplicates": 4, "invalid": 3 }), "{}", seen["summary"]);
     assert_eq!(seen["previewRows"], lines.len());
     assert_eq!(seen["startDisabled"], false);
     assert_eq!(sim.check_log().len(), checks_before, "a preview asks nobody");
-    shots.take(&session, "01-preview");
+    shots.take(session, "01-preview");
 
     // Run at 600 a minute (batches of 10 a second): the bar advances.
     session.clear("#import-rate").unwrap();
@@ -145,14 +122,14 @@ fn paste_preview_run_and_export() {
     let mut seen_values = BTreeSet::new();
     let mut shot = false;
     let done = wait_until(STEP, "the check to finish", || {
-        let s = read(&session)?;
+        let s = read(session)?;
         let job = &s["job"];
         if job.is_null() {
             return Err(s.to_string());
         }
         seen_values.insert(job["checked"].as_u64().unwrap());
         if !shot && job["checked"].as_u64().unwrap() > 0 && job["state"] == "running" {
-            shots.take(&session, "02-running");
+            shots.take(session, "02-running");
             shot = true;
         }
         if job["state"] == "done" { Ok(Some(s)) } else { Err(s.to_string()) }
@@ -161,12 +138,12 @@ fn paste_preview_run_and_export() {
     assert_eq!(done["job"]["max"], 33);
     let partial: Vec<_> = seen_values.iter().filter(|v| **v > 0 && **v < 33).collect();
     assert!(partial.len() >= 2, "the progress advanced in steps: {seen_values:?}");
-    until(&session, "the results table", |s| s["job"]["rows"] == lines.len());
-    shots.take(&session, "03-done");
+    until(session, "the results table", |s| s["job"]["rows"] == lines.len());
+    shots.take(session, "03-done");
 
     // Export: one row per line, each as the world says.
     session.click("#job-export").unwrap();
-    let seen = until(&session, "the export", |s| !s["job"]["path"].is_null());
+    let seen = until(session, "the export", |s| !s["job"]["path"].is_null());
     let path = seen["job"]["path"].as_str().unwrap();
     assert!(Path::new(path).starts_with(&export_dir), "{path}");
     let csv = std::fs::read_to_string(path).unwrap();
@@ -191,7 +168,7 @@ fn paste_preview_run_and_export() {
             other => panic!("unexpected status {other}: {row:?}"),
         }
     }
-    shots.take(&session, "04-exported");
+    shots.take(session, "04-exported");
 
     // Block two selected registered lines (after a confirmation), then undo.
     let blocklist = |sim: &roster_sim::SimHandle| -> BTreeSet<String> {
@@ -202,7 +179,7 @@ fn paste_preview_run_and_export() {
             .map(|b| b["lid"].as_str().unwrap().to_owned())
             .collect()
     };
-    let before = blocklist(&sim);
+    let before = blocklist(sim);
     // Two registered lines whose person is not blocked yet (rows are in line order).
     let picked: Vec<usize> = rows
         .iter()
@@ -217,22 +194,18 @@ fn paste_preview_run_and_export() {
     }
     session.click("#job-block-selected").unwrap();
     session.click("#confirm-bulk-ok").unwrap();
-    let seen = until(&session, "the bulk block", |s| s["job"]["message"].as_str().unwrap().starts_with("Blocked 2."));
-    shots.take(&session, "05-bulk-blocked");
-    let after = blocklist(&sim);
+    let seen = until(session, "the bulk block", |s| s["job"]["message"].as_str().unwrap().starts_with("Blocked 2."));
+    shots.take(session, "05-bulk-blocked");
+    let after = blocklist(sim);
     assert_eq!(after.len(), before.len() + 2, "{}", seen["job"]["message"]);
     for line in &picked {
         let phone = rows[line - 1][2].clone();
         assert!(after.contains(registered[phone.as_str()]), "line {line} (+{phone}) is blocked on the server");
     }
     session.click("#job-undo").unwrap();
-    until(&session, "the undo", |s| s["job"]["message"].as_str().unwrap().starts_with("Unblocked 2."));
-    assert_eq!(blocklist(&sim), before, "undo restored the server's blocklist");
-
-    driver.quit_app(Duration::from_secs(20));
-    let _ = session.end();
-    drop(driver);
-    runtime.block_on(sim.shutdown());
+    until(session, "the undo", |s| s["job"]["message"].as_str().unwrap().starts_with("Unblocked 2."));
+    assert_eq!(blocklist(sim), before, "undo restored the server's blocklist");
+    linked.finish();
 }
 
 /// SIGKILL in the middle of a check, then a restart: the job carries on by
@@ -241,31 +214,9 @@ fn paste_preview_run_and_export() {
 /// answer never reached the disk).
 #[test]
 fn a_check_killed_mid_job_resumes_after_restart() {
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let sim = runtime
-        .block_on(Simulator::start(SimConfig {
-            listen: ([127, 0, 0, 1], 0).into(),
-            seed: 13,
-            contacts: 200,
-            auto_scan: None,
-            ..SimConfig::default()
-        }))
-        .expect("start the simulator");
-    let data_dir =
-        tempfile::Builder::new().prefix("gui-import-kill-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
-    let shots = Shots::new("import-kill");
-    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver-import-kill.log"));
-    let args = app_args(&sim.ws_url(), data_dir.path());
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &args)
-        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
-    let qr = wait_until(STEP, "a QR code", || match session.attribute("#qr", "data-qr") {
-        Ok(Some(qr)) if !qr.is_empty() => Ok(Some(qr)),
-        other => Err(format!("{other:?}")),
-    });
-    sim.scan_qr(&qr).expect("the phone scans the window's code");
-    until(&session, "connected", |s| s["state"] == "connected");
+    let mut linked = support::start_linked("import-kill", 13, 200, &[]);
+    let sim = &linked.sim;
+    let session = &linked.session;
 
     let numbers: Vec<String> = sim.world_json()["unregistered"]
         .as_array()
@@ -277,33 +228,35 @@ fn a_check_killed_mid_job_resumes_after_restart() {
     session.click("#tab-import").unwrap();
     session.type_text("#import-text", &numbers.join("\u{E007}")).unwrap();
     session.click("#import-preview").unwrap();
-    until(&session, "the preview", |s| s["startDisabled"] == false);
+    until(session, "the preview", |s| s["startDisabled"] == false);
     session.clear("#import-rate").unwrap();
     session.type_text("#import-rate", "600").unwrap(); // 10 a second
     session.click("#import-start").unwrap();
-    until(&session, "a third of the list checked", |s| s["job"]["checked"].as_u64().is_some_and(|c| c >= 20));
+    until(session, "a third of the list checked", |s| s["job"]["checked"].as_u64().is_some_and(|c| c >= 20));
 
     // Kill the app outright: no chance to finish the batch in flight.
-    let pids = driver.app_pids();
+    let pids = linked.driver.app_pids();
     assert_eq!(pids.len(), 1, "one app process");
     // SAFETY: plain kill(2) on the app process this test started.
     unsafe { libc::kill(pids[0], libc::SIGKILL) };
-    driver.wait_for_app_exit(Duration::from_secs(20));
-    let _ = session.end();
+    linked.driver.wait_for_app_exit(Duration::from_secs(20));
     let asked_before_kill = sim.check_log().iter().filter(|c| !c.refused).map(|c| c.users.len()).sum::<usize>();
     assert!(asked_before_kill < 60, "killed mid-job ({asked_before_kill} asked)");
 
     // Restart: the job is shown, resumes by itself and completes.
-    let session = driver
+    let _ = linked.session.close(); // the app is gone; the driver may say so
+    linked.session = linked
+        .driver
         .client
-        .new_tauri_session(Path::new(APP), &args)
-        .unwrap_or_else(|e| panic!("restart the app: {e}; see {}", driver.log.display()));
-    until(&session, "the restarted app to connect", |s| s["state"] == "connected");
+        .new_tauri_session(Path::new(APP), &linked.args)
+        .unwrap_or_else(|e| panic!("restart the app: {e}; see {}", linked.driver.log.display()));
+    let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
+    until(session, "the restarted app to connect", |s| s["state"] == "connected");
     session.click("#tab-import").unwrap();
-    let done = until(&session, "the resumed job to finish", |s| s["job"]["state"] == "done");
+    let done = until(session, "the resumed job to finish", |s| s["job"]["state"] == "done");
     assert_eq!(done["job"]["checked"], 60);
-    until(&session, "all results listed", |s| s["job"]["rows"] == 60);
-    shots.take(&session, "01-resumed-done");
+    until(session, "all results listed", |s| s["job"]["rows"] == 60);
+    shots.take(session, "01-resumed-done");
 
     let mut asked: HashMap<String, usize> = HashMap::new();
     for call in sim.check_log().into_iter().filter(|c| !c.refused) {
@@ -316,9 +269,5 @@ fn a_check_killed_mid_job_resumes_after_restart() {
     eprintln!("asked again after the kill: {} (the batch in flight, if the kill caught one)", twice.len());
     assert!(twice.len() <= 10, "only the batch in flight may be asked again: {twice:?}");
     assert!(twice.iter().all(|(_, n)| **n == 2));
-
-    driver.quit_app(Duration::from_secs(20));
-    let _ = session.end();
-    drop(driver);
-    runtime.block_on(sim.shutdown());
+    linked.finish();
 }

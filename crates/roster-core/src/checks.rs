@@ -407,11 +407,26 @@ impl Store {
     }
 
     pub(crate) fn check_rows(&self, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, StoreError> {
+        Ok(self.check_page(job, CheckFilter::All, offset, limit)?.rows)
+    }
+
+    pub(crate) fn check_page(
+        &self,
+        job: i64,
+        filter: CheckFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<CheckPage, StoreError> {
+        let cond = filter.sql();
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let total: i64 =
+            conn.query_row(&format!("SELECT count(*) FROM check_item WHERE job_id = ?1 AND {cond}"), [job], |r| {
+                r.get(0)
+            })?;
+        let mut stmt = conn.prepare(&format!(
             "SELECT line, input, kind, value, state, on_whatsapp, phone, lid, name, source, checked_at, error
-             FROM check_item WHERE job_id = ?1 ORDER BY line LIMIT ?2 OFFSET ?3",
-        )?;
+             FROM check_item WHERE job_id = ?1 AND {cond} ORDER BY line LIMIT ?2 OFFSET ?3"
+        ))?;
         let rows = stmt
             .query_map(params![job, limit as i64, offset as i64], |r| {
                 Ok(CheckRow {
@@ -430,8 +445,40 @@ impl Store {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        Ok(CheckPage { total: total as usize, rows })
     }
+}
+
+/// Which lines of a job to list.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckFilter {
+    All,
+    OnWhatsapp,
+    NotOnWhatsapp,
+    /// Invalid and duplicate lines.
+    Skipped,
+    Failed,
+}
+
+impl CheckFilter {
+    fn sql(self) -> &'static str {
+        match self {
+            CheckFilter::All => "1",
+            CheckFilter::OnWhatsapp => "on_whatsapp = 1",
+            CheckFilter::NotOnWhatsapp => "on_whatsapp = 0",
+            CheckFilter::Skipped => "state = 'skipped'",
+            CheckFilter::Failed => "state = 'failed'",
+        }
+    }
+}
+
+/// A page of a job's lines.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct CheckPage {
+    /// Lines matching the filter.
+    pub total: usize,
+    pub rows: Vec<CheckRow>,
 }
 
 /// A job's lines as CSV (RFC 4180), in input order, for spreadsheets.

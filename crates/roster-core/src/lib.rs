@@ -21,7 +21,7 @@ pub mod store;
 pub use appsync::{Scope, SyncError, SyncReport};
 pub use blocklist::{BlockError, BlockOutcome};
 pub use bulk::{BulkError, BulkOutcome};
-pub use checks::{CheckError, CheckProgress, CheckRow, JobState};
+pub use checks::{CheckError, CheckFilter, CheckPage, CheckProgress, CheckRow, JobState};
 pub use datadir::{DataDir, DataDirError};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
 pub use import::{ImportError, Preview};

@@ -20,7 +20,7 @@ use whatsapp_rust::wacore::store::device::DevicePropsOverride;
 use crate::appsync::{self, Scope, SyncError, SyncReport};
 use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::bulk::{self, BulkError, BulkOutcome};
-use crate::checks::{self, CheckError, CheckProgress, CheckRow, JobState};
+use crate::checks::{self, CheckError, CheckFilter, CheckPage, CheckProgress, CheckRow, JobState};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
 use crate::import::{self, Preview};
@@ -335,14 +335,7 @@ impl Session {
         async {
             let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
             if let Some(client) = self.connected_client().await {
-                let fetched = profile::fetch(&client, &phone).await?;
-                self.store.save_profile(&phone, &fetched)?;
-                let picture = match (&fetched.picture_id, fetched.picture_state) {
-                    (Some(id), "shown") => {
-                        pictures::thumbnail(&client, &self.store, &phone, id, self.config.picture_max_age).await?
-                    }
-                    _ => None,
-                };
+                let (_, picture) = self.refresh_profile(&client, &phone).await?;
                 let contact = self.store.contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
                 return Ok(ContactDetails { contact, picture: picture.map(|t| pictures::data_url(&t)) });
             }
@@ -377,18 +370,29 @@ impl Session {
                     return Ok(Avatar { picture, picture_state: known_state });
                 }
             };
-            let fetched = profile::fetch(&client, &phone).await?;
-            self.store.save_profile(&phone, &fetched)?;
-            let picture = match (&fetched.picture_id, fetched.picture_state) {
-                (Some(id), "shown") => {
-                    pictures::thumbnail(&client, &self.store, &phone, id, self.config.picture_max_age).await?
-                }
-                _ => None,
-            };
+            let (fetched, picture) = self.refresh_profile(&client, &phone).await?;
             Ok(Avatar { picture: picture.map(|t| pictures::data_url(&t)), picture_state: fetched.picture_state.into() })
         }
         .instrument(span)
         .await
+    }
+
+    /// Asks the server for a contact's about and picture, stores them, and
+    /// returns the picture's thumbnail (cached while fresh) when it is shown.
+    async fn refresh_profile(
+        &self,
+        client: &Client,
+        phone: &str,
+    ) -> Result<(profile::Profile, Option<Vec<u8>>), DetailsError> {
+        let fetched = profile::fetch(client, phone).await?;
+        self.store.save_profile(phone, &fetched)?;
+        let picture = match (&fetched.picture_id, fetched.picture_state) {
+            (Some(id), "shown") => {
+                pictures::thumbnail(client, &self.store, phone, id, self.config.picture_max_age).await?
+            }
+            _ => None,
+        };
+        Ok((fetched, picture))
     }
 
     /// Re-syncs the app-state collections behind `scopes` (the default
@@ -446,6 +450,17 @@ impl Session {
     /// Lines of a job with their answers, in input order.
     pub fn check_rows(&self, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, CheckError> {
         Ok(self.store.check_rows(job, offset, limit)?)
+    }
+
+    /// A page of a job's lines, filtered.
+    pub fn check_page(
+        &self,
+        job: i64,
+        filter: CheckFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<CheckPage, CheckError> {
+        Ok(self.store.check_page(job, filter, offset, limit)?)
     }
 
     /// A job's lines and answers as CSV.

@@ -59,6 +59,72 @@ pub fn app_args(ws_url: &str, data_dir: &Path) -> Vec<String> {
     vec!["--server".into(), ws_url.into(), "--data-dir".into(), data_dir.display().to_string()]
 }
 
+/// The app under test, started under `tauri-driver` against its own
+/// simulator and linked by having the simulated phone scan its QR code.
+pub struct Linked {
+    pub runtime: tokio::runtime::Runtime,
+    pub sim: roster_sim::SimHandle,
+    pub data_dir: tempfile::TempDir,
+    pub driver: TauriDriver,
+    pub session: webdriver::Session,
+    /// The app's command line, to start it again on the same data directory.
+    pub args: Vec<String>,
+    pub shots: Shots,
+}
+
+/// Starts a simulator (`seed`, `contacts` people), the app with `extra`
+/// arguments, and links them; returns once the window says "connected".
+pub fn start_linked(test: &'static str, seed: u64, contacts: usize, extra: &[String]) -> Linked {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime
+        .block_on(roster_sim::Simulator::start(roster_sim::SimConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            seed,
+            contacts,
+            auto_scan: None,
+            ..roster_sim::SimConfig::default()
+        }))
+        .expect("start the simulator");
+    let data_dir = tempfile::Builder::new()
+        .prefix(&format!("gui-{test}-"))
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp dir");
+    let shots = Shots::new(test);
+    let app = Path::new(env!("CARGO_BIN_EXE_roster"));
+    let driver = TauriDriver::start(app, data_dir.path(), shots.dir.join(format!("tauri-driver-{test}.log")));
+    let mut args = app_args(&sim.ws_url(), data_dir.path());
+    args.extend_from_slice(extra);
+    let session = driver
+        .client
+        .new_tauri_session(app, &args)
+        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
+    let qr = wait_until(Duration::from_secs(60), "a QR code", || match session.attribute("#qr", "data-qr") {
+        Ok(Some(qr)) if !qr.is_empty() => Ok(Some(qr)),
+        other => Err(format!("{other:?}")),
+    });
+    sim.scan_qr(&qr).expect("the phone scans the window's code");
+    wait_until(Duration::from_secs(60), "the window to say connected", || {
+        let state = session.execute("return document.body.dataset.state;", serde_json::json!([]));
+        match state {
+            Ok(v) if v == "connected" => Ok(Some(())),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    Linked { runtime, sim, data_dir, driver, session, args, shots }
+}
+
+impl Linked {
+    /// Quits the app cleanly and stops the simulator.
+    pub fn finish(self) {
+        let Linked { runtime, sim, data_dir, driver, session, .. } = self;
+        driver.quit_app(Duration::from_secs(20));
+        let _ = session.end();
+        drop(driver);
+        runtime.block_on(sim.shutdown());
+        drop(data_dir);
+    }
+}
+
 /// Polls `probe` every 100 ms until it yields a value, or panics with
 /// `what` and the last thing seen once `deadline` has passed.
 pub fn wait_until<T>(deadline: Duration, what: &str, mut probe: impl FnMut() -> Result<Option<T>, String>) -> T {

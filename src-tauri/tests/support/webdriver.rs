@@ -209,6 +209,11 @@ impl Session {
 
     /// Ends the session; the driver stops the app if it is still running.
     pub fn end(mut self) -> WdResult<()> {
+        self.close()
+    }
+
+    /// Ends the session in place (for replacing it with a new one).
+    pub fn close(&mut self) -> WdResult<()> {
         self.ended = true;
         self.cmd("DELETE", "", None).map(drop)
     }
