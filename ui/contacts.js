@@ -130,20 +130,23 @@ export class ContactList {
       this.load(page);
     }
     this.rowsEl.style.height = `${this.total * ROW_HEIGHT}px`;
-    // Rows whose content did not change keep their element, so a click
-    // that lands while pictures arrive is not lost on a replaced node.
-    const kept = new Map();
-    for (const el of this.rowsEl.children) kept.set(el.dataset.signature, el);
-    const wanted = [];
+    // Each person keeps their row element while in view; only what changed
+    // in it is updated, so a click never lands on a node that was replaced.
+    const existing = new Map();
+    for (const el of this.rowsEl.children) existing.set(el.dataset.key, el);
     for (let i = first; i <= last; i++) {
       const row = this.row(i);
       if (!row) continue;
-      const signature = this.signature(row, i);
-      wanted.push(kept.get(signature) ?? this.rowElement(row, i, signature));
-      kept.delete(signature);
+      const key = keyOf(row);
+      let el = existing.get(key);
+      existing.delete(key);
+      if (!el) {
+        el = this.rowElement();
+        this.rowsEl.append(el);
+      }
+      this.fillRow(el, row, i);
     }
-    for (const el of kept.values()) el.remove();
-    for (const el of wanted) if (el.parentNode !== this.rowsEl) this.rowsEl.append(el);
+    for (const el of existing.values()) el.remove();
     this.drawCount();
   }
 
@@ -190,57 +193,55 @@ export class ContactList {
     }
   }
 
-  /// Everything a row's element shows; equal signatures, equal elements.
-  signature(row, index) {
-    const { blocked, pending } = this.blockedState(row);
-    const avatar = row.phone ? this.avatars.get(row.phone) : undefined;
-    const picture = avatar === undefined || avatar === 'loading' ? String(avatar) : [avatar.picture_state, avatar.picture];
-    return JSON.stringify([
-      keyOf(row), index, displayName(row), row.push_name, row.in_address_book, row.picture_state,
-      blocked, pending, this.selected === keyOf(row), this.connected, picture,
-    ]);
-  }
-
-  rowElement(row, index, signature) {
-    const key = keyOf(row);
-    const { blocked, pending } = this.blockedState(row);
+  /// An empty row: avatar, name, details, toggle; [`fillRow`] fills it.
+  rowElement() {
     const el = document.createElement('div');
     el.className = 'row';
     el.role = 'option';
-    el.dataset.signature = signature;
-    el.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
-    el.dataset.key = key;
-    el.dataset.index = String(index);
-    el.dataset.phone = row.phone;
-    el.dataset.blocked = String(blocked);
-    el.setAttribute('aria-selected', String(this.selected === key));
-
-    el.append(this.avatarElement(row));
-
     const text = document.createElement('span');
     text.className = 'row-text';
     const name = document.createElement('span');
     name.className = 'row-name';
-    name.textContent = displayName(row);
     const sub = document.createElement('span');
     sub.className = 'row-sub';
+    text.append(name, sub);
+    const toggle = document.createElement('button');
+    toggle.type = 'button';
+    toggle.dataset.action = 'toggle';
+    el.append(document.createElement('span'), text, toggle);
+    return el;
+  }
+
+  /// Brings a row element up to date, touching only what changed.
+  fillRow(el, row, index) {
+    const key = keyOf(row);
+    const { blocked, pending } = this.blockedState(row);
+    const set = (target, prop, value) => {
+      if (target[prop] !== value) target[prop] = value;
+    };
+    const [avatar, text, toggle] = el.children;
+    const [name, sub] = text.children;
+    set(el.style, 'transform', `translateY(${index * ROW_HEIGHT}px)`);
+    set(el.dataset, 'key', key);
+    set(el.dataset, 'index', String(index));
+    set(el.dataset, 'phone', row.phone);
+    set(el.dataset, 'blocked', String(blocked));
+    el.setAttribute('aria-selected', String(this.selected === key));
+
+    const picture = this.avatarElement(row);
+    if (avatar.dataset.signature !== picture.dataset.signature) avatar.replaceWith(picture);
+
+    set(name, 'textContent', displayName(row));
     const parts = [row.phone ? formatPhone(row.phone) : `${row.lid}@lid`];
     if (row.push_name && row.name && row.push_name !== row.name) parts.push(`~${row.push_name}`);
     if (!row.in_address_book) parts.push('not in the address book');
-    sub.textContent = parts.join(' · ');
-    text.append(name, sub);
-    el.append(text);
+    set(sub, 'textContent', parts.join(' · '));
 
-    const toggle = document.createElement('button');
-    toggle.type = 'button';
-    toggle.className = `toggle${blocked ? ' on' : ''}`;
-    toggle.dataset.action = 'toggle';
+    set(toggle, 'className', `toggle${blocked ? ' on' : ''}`);
     toggle.setAttribute('aria-pressed', String(blocked));
-    toggle.textContent = pending ? (blocked ? 'Blocking…' : 'Unblocking…') : blocked ? 'Unblock' : 'Block';
-    toggle.disabled = pending || !this.connected;
-    toggle.title = this.connected ? '' : 'Not connected';
-    el.append(toggle);
-    return el;
+    set(toggle, 'textContent', pending ? (blocked ? 'Blocking…' : 'Unblocking…') : blocked ? 'Unblock' : 'Block');
+    set(toggle, 'disabled', pending || !this.connected);
+    set(toggle, 'title', this.connected ? '' : 'Not connected');
   }
 
   avatarElement(row) {
@@ -257,6 +258,8 @@ export class ContactList {
     // Someone known only by LID has no number to ask a picture for.
     const state = !row.phone ? 'none' : avatar && avatar !== 'loading' ? avatar.picture_state : row.picture_state;
     el.dataset.picture = state;
+    const url = avatar && avatar !== 'loading' ? avatar.picture : null;
+    el.dataset.signature = `${state}|${url ?? initial(displayName(row))}`;
     if (avatar && avatar !== 'loading' && avatar.picture) {
       const img = document.createElement('img');
       img.src = avatar.picture;

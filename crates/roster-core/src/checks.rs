@@ -667,7 +667,7 @@ impl Runner {
                         let _ = self.store.fail_batch(job, &batch, &error);
                         retries = 0;
                     } else {
-                        let wait = Duration::from_secs(1 << retries);
+                        let wait = Duration::from_secs(1 << (retries - 1));
                         warn!(%error, ?wait, "a check failed; retrying");
                         self.sleep_until(Instant::now() + wait).await;
                     }

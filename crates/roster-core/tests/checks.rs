@@ -304,3 +304,26 @@ async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
     session.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_a_few_times_then_the_check_goes_on() {
+    use roster_sim::faults::IqFault;
+
+    let sim = Simulator::start(SimConfig { seed: 45, contacts: 100, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("checks-errors"), &sim).await;
+    let book = registered(&sim).values().filter(|(_, saved)| *saved).count();
+    wait(&session, "the address book", |s| s.contact_count == book).await;
+    let numbers: Vec<String> = unregistered(&sim).into_iter().take(30).map(|n| format!("+{n}")).collect();
+    // The next two number checks fail with 500 and 503; the third attempt answers.
+    for code in [500, 503] {
+        sim.fail_next_iq(IqFault { xmlns: "usync".into(), code, text: "internal-server-error".into() });
+    }
+    let job = session.start_check(&numbers.join("\n"), None, roster_core::checks::MAX_RATE).unwrap().job;
+    let done = finished(&session, job).await;
+    assert_eq!((done.checked, done.failed, done.not_on_whatsapp), (30, 0, 30), "{done:?}");
+    let answered = asked(&sim);
+    assert_eq!(answered.iter().collect::<BTreeSet<_>>().len(), 30, "every number answered");
+    assert_eq!(sim.armed_faults(), 0, "both errors were answered to the check");
+    session.shutdown().await;
+    sim.shutdown().await;
+}

@@ -32,6 +32,11 @@ impl Faults {
         self.iq.lock().unwrap_or_else(|p| p.into_inner()).push_back(fault);
     }
 
+    /// Faults armed and not yet used.
+    pub fn armed(&self) -> usize {
+        self.iq.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Takes the first fault armed for `xmlns`, if any.
     pub fn take(&self, xmlns: &str) -> Option<IqFault> {
         let mut queue = self.iq.lock().unwrap_or_else(|p| p.into_inner());

@@ -189,6 +189,11 @@ impl SimHandle {
         self.shared.limits.log()
     }
 
+    /// Faults armed with [`fail_next_iq`](Self::fail_next_iq) and not yet used.
+    pub fn armed_faults(&self) -> usize {
+        self.shared.faults.armed()
+    }
+
     /// How many IQs of namespace `xmlns` (`usync`, `w:profile:picture`...) clients sent.
     pub fn iq_count(&self, xmlns: &str) -> u64 {
         self.shared.iq_count(xmlns)
