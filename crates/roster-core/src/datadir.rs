@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 const SESSION_DB: &str = "session.db";
+/// Roster's own database: contacts, blocklist, pictures, checks, settings.
+const APP_DB: &str = "roster.db";
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 #[derive(Debug, Error)]
@@ -57,12 +59,16 @@ impl DataDir {
 
     /// Roster's own database: contacts, blocklist.
     pub fn app_db(&self) -> PathBuf {
-        self.path.join("roster.db")
+        self.path.join(APP_DB)
     }
 
     /// Files that make up the session store (the database and its WAL files).
     pub(crate) fn session_db_files(&self) -> Vec<PathBuf> {
-        ["", "-wal", "-shm", "-journal"].iter().map(|suffix| self.path.join(format!("{SESSION_DB}{suffix}"))).collect()
+        self.db_files(SESSION_DB)
+    }
+
+    fn db_files(&self, name: &str) -> Vec<PathBuf> {
+        ["", "-wal", "-shm", "-journal"].iter().map(|suffix| self.path.join(format!("{name}{suffix}"))).collect()
     }
 
     fn check_session_store(&self) -> Result<(), DataDirError> {
@@ -94,9 +100,10 @@ impl DataDir {
         Ok(())
     }
 
-    /// Makes the session store files owner-only (they hold the device keys).
-    pub(crate) fn restrict_session_store(&self) -> std::io::Result<()> {
-        for file in self.session_db_files() {
+    /// Makes both databases' files owner-only: the session store holds the
+    /// device keys, roster.db the contacts and every check made.
+    pub(crate) fn restrict_databases(&self) -> std::io::Result<()> {
+        for file in self.session_db_files().into_iter().chain(self.db_files(APP_DB)) {
             if file.exists() {
                 restrict_to_owner(&file, 0o600)?;
             }

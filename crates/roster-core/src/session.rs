@@ -180,6 +180,10 @@ impl Session {
     /// it logs in, otherwise it asks the server for pairing QR codes.
     pub async fn start(config: SessionConfig) -> Result<Arc<Session>, SessionError> {
         let store = Arc::new(Store::open(&config.data_dir.app_db())?);
+        config.data_dir.restrict_databases().map_err(|e| SessionError::Store {
+            path: config.data_dir.app_db().display().to_string(),
+            detail: e.to_string(),
+        })?;
         let (state, _) = watch::channel(SessionSnapshot {
             state: ConnectionState::Connecting,
             qr: None,
@@ -622,7 +626,7 @@ impl Session {
             let db_url = db_path.to_string_lossy().into_owned();
             let store_err = |detail: String| SessionError::Store { path: db_url.clone(), detail };
             let backend = SqliteStore::new(&db_url).await.map_err(|e| store_err(e.to_string()))?;
-            self.config.data_dir.restrict_session_store().map_err(|e| store_err(e.to_string()))?;
+            self.config.data_dir.restrict_databases().map_err(|e| store_err(e.to_string()))?;
 
             let mut transport = TokioWebSocketTransportFactory::new();
             if let Some(server) = &self.config.server {

@@ -36,6 +36,17 @@ async fn pairs_reconnects_from_store_logs_out_and_is_refused_after() {
     // Restart: a new session on the same data dir logs in from the SQLite store, with no QR.
     session.shutdown().await;
     let session = start_session(&dir, &sim).await;
+    // Both databases (device keys; contacts and checks) are the owner's alone.
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("session.db") || name.starts_with("roster.db") {
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name} is {mode:o}");
+        }
+    }
     let mut updates = session.subscribe();
     let connected = tokio::time::timeout(DEADLINE, async {
         loop {
@@ -140,6 +151,12 @@ async fn the_sandbox_remembers_linked_devices_across_simulator_restarts() {
     session.shutdown().await;
     sim.shutdown().await;
     assert!(state.exists(), "the simulator saved its linked devices");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the saved state is the owner's alone");
+    }
 
     // Same seed and state file: the stored device logs straight back in.
     let sim = Simulator::start(config).await.unwrap();
