@@ -67,9 +67,7 @@ pub fn contacts(
     if query.chars().count() > MAX_QUERY {
         return Err(format!("the search is too long (at most {MAX_QUERY} characters)"));
     }
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(format!("a page holds 1 to {MAX_PAGE} rows, not {limit}"));
-    }
+    checked_page(limit)?;
     state.session.contacts(&query, filter, offset, limit).map_err(|e| report("list the contacts", e))
 }
 
@@ -153,9 +151,7 @@ pub fn check_rows(
     offset: usize,
     limit: usize,
 ) -> Result<CheckPage, String> {
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(format!("a page holds 1 to {MAX_PAGE} rows, not {limit}"));
-    }
+    checked_page(limit)?;
     state.session.check_page(job, filter, offset, limit).map_err(|e| report("read the results", e))
 }
 
@@ -202,6 +198,13 @@ pub async fn block_checked(
 pub async fn undo_bulk(state: State<'_, AppState>, action: i64) -> Result<BulkOutcome, String> {
     tracing::info!(action, "operator asked to undo a bulk block");
     state.session.undo_bulk(action).await.map_err(|e| report("undo", e))
+}
+
+fn checked_page(limit: usize) -> Result<(), String> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(format!("a page holds 1 to {MAX_PAGE} rows, not {limit}"));
+    }
+    Ok(())
 }
 
 fn checked_list(text: &str) -> Result<(), String> {
