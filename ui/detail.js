@@ -55,7 +55,7 @@ export class Detail {
     this.draw();
     try {
       const details = await invoke('contact_details', { phone: row.phone });
-      if (this.row !== row && keyOf(this.row) !== keyOf(row)) return;
+      if (keyOf(this.row) !== keyOf(row)) return;
       this.details = details;
       this.list.setAvatar(row.phone, { picture: details.picture, picture_state: details.contact.picture_state });
     } catch (error) {

@@ -344,7 +344,7 @@ impl Session {
                 return Ok(ContactDetails { contact, picture: picture.map(|t| pictures::data_url(&t)) });
             }
             let contact = self.store.contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
-            let picture = self.store.cached_thumbnail(&phone)?.map(|t| pictures::data_url(&t));
+            let picture = self.store.cached_thumbnail(&phone, None)?.map(|t| pictures::data_url(&t));
             Ok(ContactDetails { contact, picture })
         }
         .instrument(span)
@@ -362,7 +362,7 @@ impl Session {
         async {
             // Blocked users outside the address book have no row until asked.
             let known_state = self.store.contact(&phone)?.map_or_else(|| "unknown".to_owned(), |c| c.picture_state);
-            if let Some(thumb) = self.store.fresh_thumbnail(&phone, self.config.picture_max_age)? {
+            if let Some(thumb) = self.store.cached_thumbnail(&phone, Some(self.config.picture_max_age))? {
                 return Ok(Avatar { picture: Some(pictures::data_url(&thumb)), picture_state: known_state });
             }
             let fresh_answer = matches!(known_state.as_str(), "hidden" | "none")
@@ -370,7 +370,7 @@ impl Session {
             let client = match self.connected_client().await {
                 Some(client) if !fresh_answer => client,
                 _ => {
-                    let picture = self.store.cached_thumbnail(&phone)?.map(|t| pictures::data_url(&t));
+                    let picture = self.store.cached_thumbnail(&phone, None)?.map(|t| pictures::data_url(&t));
                     return Ok(Avatar { picture, picture_state: known_state });
                 }
             };

@@ -383,20 +383,6 @@ impl Store {
             .flatten())
     }
 
-    /// The thumbnail of the contact's current picture, if fetched less than `max_age` ago.
-    pub fn fresh_thumbnail(&self, phone: &str, max_age: std::time::Duration) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT p.thumb FROM picture p JOIN contact c ON c.phone = p.phone AND c.picture_id = p.picture_id
-                 WHERE p.phone = ?1 AND c.picture_state = 'shown' AND p.fetched_at > unixepoch() - ?2",
-                params![phone, max_age.as_secs() as i64],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten())
-    }
-
     /// How long ago the server last told us about this contact's profile.
     pub fn profile_age(&self, phone: &str) -> Result<Option<std::time::Duration>, StoreError> {
         let age: Option<i64> = self
@@ -410,14 +396,19 @@ impl Store {
         Ok(age.map(|a| std::time::Duration::from_secs(a.max(0) as u64)))
     }
 
-    /// Whatever thumbnail is cached for the contact's current picture (offline use).
-    pub fn cached_thumbnail(&self, phone: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The thumbnail cached for the contact's current picture: fetched less
+    /// than `max_age` ago, or of any age with `None` (offline use).
+    pub fn cached_thumbnail(
+        &self,
+        phone: &str,
+        max_age: Option<std::time::Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .conn()
             .query_row(
                 "SELECT p.thumb FROM picture p JOIN contact c ON c.phone = p.phone AND c.picture_id = p.picture_id
-                 WHERE p.phone = ?1 AND c.picture_state = 'shown'",
-                [phone],
+                 WHERE p.phone = ?1 AND c.picture_state = 'shown' AND (?2 IS NULL OR p.fetched_at > unixepoch() - ?2)",
+                params![phone, max_age.map(|a| a.as_secs() as i64)],
                 |r| r.get(0),
             )
             .optional()?
