@@ -21,6 +21,8 @@ const COMMANDS: &[&str] = &[
     "export_check",
     "block_checked",
     "undo_bulk",
+    "groups",
+    "add_to_directory",
 ];
 
 fn main() {

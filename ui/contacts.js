@@ -234,7 +234,7 @@ export class ContactList {
     set(name, 'textContent', displayName(row));
     const parts = [row.phone ? formatPhone(row.phone) : `${row.lid}@lid`];
     if (row.push_name && row.name && row.push_name !== row.name) parts.push(`~${row.push_name}`);
-    if (!row.in_address_book) parts.push('not in the address book');
+    if (!row.in_address_book) parts.push(row.added ? 'added from a number check' : 'not in the address book');
     set(sub, 'textContent', parts.join(' · '));
 
     set(toggle, 'className', `toggle${blocked ? ' on' : ''}`);

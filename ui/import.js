@@ -1,7 +1,8 @@
-// The "Check numbers" tab: paste or load a list, preview what each line
-// reads as (no network), start a paced check, follow its progress, page
-// through the answers and export them. The job itself lives in the app:
-// closing the window loses nothing.
+// The "Check & resolve" tab: paste or load a list, preview what each line
+// reads as (no network), start a paced check (or resolve it among one
+// group's members), follow its progress, page through the answers, sort
+// them, and act on them: add to contacts, block, copy, export. The job
+// itself lives in the app: closing the window loses nothing.
 
 import { invoke } from './ipc.js';
 import { formatPhone } from './format.js';
@@ -49,6 +50,12 @@ export class ImportPanel {
       preview: $('import-preview'),
       rate: $('import-rate'),
       start: $('import-start'),
+      group: $('import-group'),
+      groupNote: $('import-group-note'),
+      head: $('job-head'),
+      addSelected: $('job-add-selected'),
+      addAll: $('job-add-all'),
+      copy: $('job-copy'),
       summary: $('import-summary'),
       linesFrame: $('import-lines-frame'),
       lines: $('import-lines'),
@@ -77,8 +84,10 @@ export class ImportPanel {
       confirmOk: $('confirm-bulk-ok'),
       confirmCancel: $('confirm-bulk-cancel'),
     };
-    /// Lines ticked in the results, across pages.
-    this.selected = new Set();
+    /// Lines ticked in the results, across pages, with their E.164 number.
+    this.selected = new Map();
+    this.order = { by: 'line', desc: false };
+    this.groupsLoaded = false;
     /// The last bulk block, which Undo reverses.
     this.lastBlock = null;
     this.pendingBulk = null;
@@ -104,7 +113,14 @@ export class ImportPanel {
       this.refreshRows(true);
     });
     el.jobRateSet.addEventListener('click', () => this.setRate());
-    el.blockSelected.addEventListener('click', () => this.askBlock([...this.selected].sort((a, b) => a - b)));
+    el.blockSelected.addEventListener('click', () => this.askBlock(this.selectedLines()));
+    el.addSelected.addEventListener('click', () => this.addToDirectory(this.selectedLines()));
+    el.addAll.addEventListener('click', () => this.addToDirectory(null));
+    el.copy.addEventListener('click', () => this.copySelected());
+    el.head.addEventListener('click', (event) => {
+      const th = event.target.closest('th[data-sort]');
+      if (th) this.sortBy(th.dataset.sort);
+    });
     el.blockAll.addEventListener('click', () => this.askBlock(null));
     el.undo.addEventListener('click', () => this.undo());
     el.confirmCancel.addEventListener('click', () => el.confirm.close('cancel'));
@@ -115,6 +131,75 @@ export class ImportPanel {
     });
     el.prev.addEventListener('click', () => this.turn(-1));
     el.next.addEventListener('click', () => this.turn(1));
+  }
+
+  selectedLines() {
+    return [...this.selected.keys()].sort((a, b) => a - b);
+  }
+
+  /// Fills the group selector (once connected; the app answers from its
+  /// saved list when offline).
+  async loadGroups() {
+    if (this.groupsLoaded) return;
+    this.groupsLoaded = true;
+    const { group, groupNote } = this.el;
+    try {
+      const groups = await invoke('groups');
+      const keep = group.value;
+      group.replaceChildren(
+        new Option('everyone (ask WhatsApp)', ''),
+        ...groups.map((g) => new Option(`members of ${g.subject} (${g.members})`, g.jid)),
+      );
+      group.value = keep;
+      groupNote.hidden = true;
+    } catch (error) {
+      this.groupsLoaded = false;
+      groupNote.textContent = String(error);
+      groupNote.hidden = false;
+    }
+  }
+
+  sortBy(by) {
+    this.order = { by, desc: this.order.by === by ? !this.order.desc : false };
+    for (const th of this.el.head.querySelectorAll('th[data-sort]')) {
+      if (th.dataset.sort === by) th.setAttribute('aria-sort', this.order.desc ? 'descending' : 'ascending');
+      else th.removeAttribute('aria-sort');
+    }
+    this.pageIndex = 0;
+    this.refreshRows(true);
+  }
+
+  async addToDirectory(lines) {
+    if (!this.progress) return;
+    try {
+      const added = await invoke('add_to_directory', { job: this.progress.job, lines });
+      const asked = lines ? `${lines.length} selected` : 'all registered';
+      say(this.el.message, `Added ${added} new contact${added === 1 ? '' : 's'} to the directory (${asked}; the others were already there).`, 'ok');
+    } catch (error) {
+      say(this.el.message, String(error), 'error');
+    }
+  }
+
+  /// Copies the selected numbers, one "+E.164" per line.
+  async copySelected() {
+    const text = this.selectedLines().map((line) => `+${this.selected.get(line)}`).join('\n');
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // Older WebKit: copy through a hidden text area.
+      const area = document.createElement('textarea');
+      area.value = text;
+      area.className = 'visually-hidden';
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand('copy');
+      area.remove();
+      if (!ok) {
+        say(this.el.message, 'The clipboard refused the numbers; use Export CSV instead.', 'error');
+        return;
+      }
+    }
+    say(this.el.message, `Copied ${this.selected.size} number${this.selected.size === 1 ? '' : 's'}.`, 'ok');
   }
 
   /// The text changed: the preview no longer describes it.
@@ -193,7 +278,8 @@ export class ImportPanel {
     const rate = Number(this.el.rate.value);
     this.el.start.disabled = true;
     try {
-      const progress = await invoke('start_check', { text: this.previewed.text, column: this.previewed.column, rate });
+      const group = this.el.group.value || null;
+      const progress = await invoke('start_check', { text: this.previewed.text, column: this.previewed.column, rate, group });
       this.pageIndex = 0;
       this.render(progress, this.connected);
       say(this.el.message, '');
@@ -246,7 +332,7 @@ export class ImportPanel {
   tick(box) {
     if (!box.matches('input[type="checkbox"][data-line]')) return;
     const line = Number(box.dataset.line);
-    if (box.checked) this.selected.add(line);
+    if (box.checked) this.selected.set(line, box.dataset.phone);
     else this.selected.delete(line);
     this.drawBulkButtons();
   }
@@ -259,6 +345,11 @@ export class ImportPanel {
     el.blockAll.textContent = `Block all registered (${progress?.on_whatsapp ?? 0})`;
     el.blockAll.disabled = busy || !this.connected || !progress?.on_whatsapp;
     el.undo.disabled = busy || !this.connected;
+    el.addSelected.textContent = `Add selected to contacts (${this.selected.size})`;
+    el.addSelected.disabled = busy || this.selected.size === 0;
+    el.addAll.disabled = busy || !progress?.on_whatsapp;
+    el.copy.textContent = `Copy selected (${this.selected.size})`;
+    el.copy.disabled = this.selected.size === 0;
   }
 
   /// Asks before blocking: how many, and that Undo exists.
@@ -316,6 +407,7 @@ export class ImportPanel {
   render(progress, connected) {
     this.connected = connected;
     this.el.start.disabled = !connected || !this.previewed;
+    if (connected) this.loadGroups();
     if (!progress) return;
     const jobChanged = progress.job !== this.progress?.job;
     this.progress = progress;
@@ -337,6 +429,8 @@ export class ImportPanel {
       `${progress.on_whatsapp} on WhatsApp`,
       `${progress.not_on_whatsapp} not`,
     ];
+    if (progress.group) parts.unshift(`among the members of ${progress.group}`);
+    if (progress.outside_group) parts.push(`${progress.outside_group} not members`);
     if (progress.known) parts.push(`${progress.known} already known`);
     if (progress.failed) parts.push(`${progress.failed} failed`);
     parts.push(`${progress.invalid} invalid, ${progress.duplicates} duplicates skipped`);
@@ -376,7 +470,13 @@ export class ImportPanel {
     this.lastRefresh = Date.now();
     const filter = this.el.filter.value;
     try {
-      const page = await invoke('check_rows', { job: progress.job, filter, offset: this.pageIndex * PAGE, limit: PAGE });
+      const page = await invoke('check_rows', {
+        job: progress.job,
+        filter,
+        order: this.order,
+        offset: this.pageIndex * PAGE,
+        limit: PAGE,
+      });
       if (progress.job !== this.progress.job) return;
       this.filteredTotal = page.total;
       const pages = Math.max(1, Math.ceil(page.total / PAGE));
@@ -394,10 +494,11 @@ export class ImportPanel {
     tr.dataset.line = String(r.line);
     tr.dataset.state = r.state;
     const pick = document.createElement('td');
-    if (r.on_whatsapp === true && r.lid) {
+    if (r.on_whatsapp === true && r.phone) {
       const box = document.createElement('input');
       box.type = 'checkbox';
       box.dataset.line = String(r.line);
+      box.dataset.phone = r.phone;
       box.checked = this.selected.has(r.line);
       box.setAttribute('aria-label', `Select line ${r.line}`);
       pick.append(box);
@@ -415,6 +516,7 @@ export class ImportPanel {
       cell(r.input, 'mono'),
       cell(r.phone ? formatPhone(r.phone) : ''),
       cell(on, `on-${on}`),
+      cell(r.phone && r.on_whatsapp ? `${r.phone}@s.whatsapp.net` : '', 'mono'),
       cell(r.lid ? `${r.lid}@lid` : '', 'mono'),
       cell(r.name ?? ''),
       cell(note, 'muted'),

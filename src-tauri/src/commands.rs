@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use roster_core::import::MAX_INPUT_BYTES;
 use roster_core::store::{ContactPage, ListFilter};
 use roster_core::{
-    Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckPage, CheckProgress, ContactDetails, JobState, Preview, Scope,
-    Session, SessionSnapshot, Settings, SyncReport,
+    Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails, GroupSummary,
+    JobState, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::State;
 
@@ -136,10 +136,27 @@ pub fn start_check(
     text: String,
     column: Option<usize>,
     rate: u32,
+    group: Option<String>,
 ) -> Result<CheckProgress, String> {
     checked_list(&text)?;
-    tracing::info!(bytes = text.len(), rate, "operator started a number check");
-    state.session.start_check(&text, column, rate).map_err(|e| report("start the check", e))
+    tracing::info!(bytes = text.len(), rate, ?group, "operator started a number check");
+    state.session.start_check(&text, column, rate, group.as_deref()).map_err(|e| report("start the check", e))
+}
+
+/// The groups the account is in (to limit a check to one).
+#[tauri::command]
+pub async fn groups(state: State<'_, AppState>) -> Result<Vec<GroupSummary>, String> {
+    state.session.groups().await.map_err(|e| report("list the groups", e))
+}
+
+/// Adds the registered numbers of a check (the `lines` given, or all) to the directory.
+#[tauri::command]
+pub fn add_to_directory(state: State<'_, AppState>, job: i64, lines: Option<Vec<i64>>) -> Result<usize, String> {
+    if lines.as_ref().is_some_and(|l| l.len() > roster_core::bulk::MAX_TARGETS) {
+        return Err(format!("at most {} lines can be added at once", roster_core::bulk::MAX_TARGETS));
+    }
+    tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator added checked numbers to the directory");
+    state.session.add_to_directory(job, lines.as_deref()).map_err(|e| report("add them", e))
 }
 
 /// A page of a job's lines with their answers, filtered.
@@ -148,11 +165,13 @@ pub fn check_rows(
     state: State<'_, AppState>,
     job: i64,
     filter: CheckFilter,
+    order: Option<CheckOrder>,
     offset: usize,
     limit: usize,
 ) -> Result<CheckPage, String> {
     checked_page(limit)?;
-    state.session.check_page(job, filter, offset, limit).map_err(|e| report("read the results", e))
+    let order = order.unwrap_or_default();
+    state.session.check_page(job, filter, order, offset, limit).map_err(|e| report("read the results", e))
 }
 
 /// Pauses (`paused`), resumes (`running`) or cancels (`cancelled`) a job.

@@ -213,6 +213,8 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::export_check,
             commands::block_checked,
             commands::undo_bulk,
+            commands::groups,
+            commands::add_to_directory,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a

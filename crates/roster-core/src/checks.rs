@@ -74,6 +74,10 @@ pub enum CheckError {
     #[error("job {id} is {state}; it cannot be {action}")]
     State { id: i64, state: String, action: &'static str },
     #[error(transparent)]
+    Group(#[from] crate::groups::GroupError),
+    #[error("none of the chosen lines is a registered number to add")]
+    NothingToAdd,
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -129,6 +133,10 @@ pub struct CheckProgress {
     pub known: usize,
     /// Gave up after retries.
     pub failed: usize,
+    /// Numbers and LIDs left out because the job is limited to a group they are not in.
+    pub outside_group: usize,
+    /// The group the job is limited to (its subject), if any.
+    pub group: Option<String>,
     pub invalid: usize,
     pub duplicates: usize,
     pub rate_per_min: u32,
@@ -202,6 +210,17 @@ struct Pending {
     value: String,
 }
 
+impl Pending {
+    fn jid(&self) -> Jid {
+        if self.kind == "lid" { Jid::lid(self.value.as_str()) } else { Jid::pn(self.value.as_str()) }
+    }
+
+    /// How answers are keyed: E.164 digits, or `LID@lid`.
+    fn key(&self) -> String {
+        if self.kind == "lid" { format!("{}@lid", self.value) } else { self.value.clone() }
+    }
+}
+
 /// What the server said about one number or LID.
 struct Answer {
     on_whatsapp: bool,
@@ -212,12 +231,19 @@ struct Answer {
 impl Store {
     /// Creates a job from a normalised list in one transaction, answering at
     /// once what is already known.
-    pub(crate) fn create_check_job(&self, preview: &Preview, rate: u32) -> Result<i64, StoreError> {
+    /// With `group`, only that group's participants are answered (from the
+    /// group's saved member list, no server call); other lines are skipped.
+    pub(crate) fn create_check_job(
+        &self,
+        preview: &Preview,
+        rate: u32,
+        group: Option<&str>,
+    ) -> Result<i64, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO check_job (created_at, state, rate_per_min) VALUES (unixepoch(), 'running', ?1)",
-            [rate],
+            "INSERT INTO check_job (created_at, state, rate_per_min, group_jid) VALUES (unixepoch(), 'running', ?1, ?2)",
+            params![rate, group],
         )?;
         let job = tx.last_insert_rowid();
         {
@@ -232,6 +258,9 @@ impl Store {
                     Parsed::Invalid { reason } => ("invalid", reason.clone(), "skipped"),
                 };
                 insert.execute(params![job, line.line as i64, line.input, kind, value, state])?;
+            }
+            if let Some(group) = group {
+                scope_to_group(&tx, job, group)?;
             }
             // Known numbers: a recent check, else the directory's LID↔PN pair.
             tx.execute(
@@ -286,22 +315,28 @@ impl Store {
     }
 
     /// Records the server's answers for a batch, durably, in one transaction.
-    fn save_answers(&self, job: i64, batch: &[Pending], answers: &HashMap<String, Answer>) -> Result<(), StoreError> {
+    /// `source` says where the answers come from (`server`, `LID map`).
+    fn save_answers(
+        &self,
+        job: i64,
+        batch: &[Pending],
+        answers: &HashMap<String, Answer>,
+        source: &str,
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for item in batch {
-            let key = if item.kind == "lid" { format!("{}@lid", item.value) } else { item.value.clone() };
-            let answer = answers.get(&key);
+            let answer = answers.get(&item.key());
             let on = answer.is_some_and(|a| a.on_whatsapp);
             let phone =
                 answer.and_then(|a| a.phone.clone()).or_else(|| (item.kind == "number").then(|| item.value.clone()));
             let lid = answer.and_then(|a| a.lid.clone()).or_else(|| (item.kind == "lid").then(|| item.value.clone()));
             tx.execute(
-                "UPDATE check_item SET state = 'done', source = 'server', on_whatsapp = ?3, phone = ?4, lid = ?5,
+                "UPDATE check_item SET state = 'done', source = ?6, on_whatsapp = ?3, phone = ?4, lid = ?5,
                     checked_at = unixepoch(), error = NULL,
                     name = CASE WHEN ?3 THEN (SELECT coalesce(c.saved_name, c.push_name) FROM contact c WHERE c.phone = ?4) END
                  WHERE job_id = ?1 AND line = ?2",
-                params![job, item.line, on, phone, if on { lid } else { None }],
+                params![job, item.line, on, phone, if on { lid } else { None }, source],
             )?;
             if let Some(phone) = &phone {
                 tx.execute(
@@ -369,7 +404,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT count(*),
-                    sum(kind IN ('number', 'lid')),
+                    sum(kind IN ('number', 'lid') AND state <> 'skipped'),
                     sum(kind IN ('number', 'lid') AND state = 'done'),
                     sum(state = 'done' AND on_whatsapp = 1),
                     sum(state = 'done' AND on_whatsapp = 0),
@@ -377,7 +412,10 @@ impl Store {
                     sum(state = 'failed'),
                     sum(kind = 'invalid'),
                     sum(kind = 'duplicate'),
-                    sum(state = 'pending')
+                    sum(state = 'pending'),
+                    sum(kind IN ('number', 'lid') AND state = 'skipped'),
+                    (SELECT coalesce(g.subject, j.group_jid) FROM check_job j LEFT JOIN chat_group g ON g.jid = j.group_jid
+                     WHERE j.id = ?1)
              FROM check_item WHERE job_id = ?1",
         )?;
         let n = |v: Option<i64>| v.unwrap_or(0).max(0) as usize;
@@ -393,6 +431,8 @@ impl Store {
                 not_on_whatsapp: n(r.get(4)?),
                 known: n(r.get(5)?),
                 failed: n(r.get(6)?),
+                outside_group: n(r.get(10)?),
+                group: r.get(11)?,
                 invalid: n(r.get(7)?),
                 duplicates: n(r.get(8)?),
                 rate_per_min: rate,
@@ -406,18 +446,70 @@ impl Store {
         Ok(Some(p))
     }
 
+    /// Adds the registered numbers among `lines` (all of the job's when
+    /// `None`) to the contact directory, in one transaction; returns how
+    /// many were not in it before.
+    pub(crate) fn add_to_directory(&self, job: i64, lines: Option<&[i64]>) -> Result<usize, CheckError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let picked: Vec<(String, Option<String>)> = {
+            let mut stmt = tx.prepare(
+                "SELECT line, phone, lid FROM check_item
+                 WHERE job_id = ?1 AND on_whatsapp = 1 AND phone IS NOT NULL ORDER BY line",
+            )?;
+            let rows = stmt.query_map([job], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            })?;
+            let mut picked = Vec::new();
+            for row in rows {
+                let (line, phone, lid) = row?;
+                if lines.is_none_or(|l| l.contains(&line)) && !picked.iter().any(|(p, _)| *p == phone) {
+                    picked.push((phone, lid));
+                }
+            }
+            picked
+        };
+        if picked.is_empty() {
+            return Err(CheckError::NothingToAdd);
+        }
+        let mut added = 0;
+        {
+            let mut clear_lid = tx.prepare("UPDATE contact SET lid = NULL WHERE lid = ?1 AND phone <> ?2")?;
+            let mut shown =
+                tx.prepare("SELECT 1 FROM contact WHERE phone = ?1 AND (in_address_book = 1 OR added_at IS NOT NULL)")?;
+            let mut upsert = tx.prepare(
+                "INSERT INTO contact (phone, lid, added_at, updated_at) VALUES (?1, ?2, unixepoch(), unixepoch())
+                 ON CONFLICT(phone) DO UPDATE SET lid = coalesce(excluded.lid, contact.lid),
+                    added_at = coalesce(contact.added_at, excluded.added_at)",
+            )?;
+            for (phone, lid) in &picked {
+                if !shown.exists([phone])? {
+                    added += 1;
+                }
+                if let Some(lid) = lid {
+                    clear_lid.execute(params![lid, phone])?;
+                }
+                upsert.execute(params![phone, lid])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
     pub(crate) fn check_rows(&self, job: i64, offset: usize, limit: usize) -> Result<Vec<CheckRow>, StoreError> {
-        Ok(self.check_page(job, CheckFilter::All, offset, limit)?.rows)
+        Ok(self.check_page(job, CheckFilter::All, CheckOrder::default(), offset, limit)?.rows)
     }
 
     pub(crate) fn check_page(
         &self,
         job: i64,
         filter: CheckFilter,
+        order: CheckOrder,
         offset: usize,
         limit: usize,
     ) -> Result<CheckPage, StoreError> {
         let cond = filter.sql();
+        let order_by = order.sql();
         let conn = self.conn();
         let total: i64 =
             conn.query_row(&format!("SELECT count(*) FROM check_item WHERE job_id = ?1 AND {cond}"), [job], |r| {
@@ -425,7 +517,7 @@ impl Store {
             })?;
         let mut stmt = conn.prepare(&format!(
             "SELECT line, input, kind, value, state, on_whatsapp, phone, lid, name, source, checked_at, error
-             FROM check_item WHERE job_id = ?1 AND {cond} ORDER BY line LIMIT ?2 OFFSET ?3"
+             FROM check_item WHERE job_id = ?1 AND {cond} ORDER BY {order_by} LIMIT ?2 OFFSET ?3"
         ))?;
         let rows = stmt
             .query_map(params![job, limit as i64, offset as i64], |r| {
@@ -470,6 +562,43 @@ impl CheckFilter {
             CheckFilter::Skipped => "state = 'skipped'",
             CheckFilter::Failed => "state = 'failed'",
         }
+    }
+}
+
+/// The column a job's lines are sorted by.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckSort {
+    /// Input order.
+    #[default]
+    Line,
+    /// The E.164 number (or the LID when the number is unknown).
+    Number,
+    OnWhatsapp,
+    Name,
+    Source,
+}
+
+/// How a page of results is ordered; ties keep the input order.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct CheckOrder {
+    #[serde(default)]
+    pub by: CheckSort,
+    #[serde(default)]
+    pub desc: bool,
+}
+
+impl CheckOrder {
+    fn sql(self) -> String {
+        let column = match self.by {
+            CheckSort::Line => return format!("line {}", if self.desc { "DESC" } else { "ASC" }),
+            CheckSort::Number => "coalesce(phone, lid, value)",
+            CheckSort::OnWhatsapp => "on_whatsapp",
+            CheckSort::Name => "name COLLATE NOCASE",
+            CheckSort::Source => "coalesce(source, error)",
+        };
+        // Lines with nothing in the column (invalid, pending) always go last.
+        format!("{column} IS NULL, {column} {}, line", if self.desc { "DESC" } else { "ASC" })
     }
 }
 
@@ -543,6 +672,31 @@ fn csv_cell(cell: &str) -> String {
     if cell.contains([',', '"', '\n', '\r']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell }
 }
 
+/// Answers a job's lines from a group's member list: members are on
+/// WhatsApp with the identity the group gives; everyone else is skipped.
+fn scope_to_group(tx: &rusqlite::Transaction<'_>, job: i64, group: &str) -> rusqlite::Result<()> {
+    const MEMBER: &str = "FROM group_member m WHERE m.group_jid = ?2
+        AND ((check_item.kind = 'number' AND m.phone = check_item.value)
+          OR (check_item.kind = 'lid' AND m.lid = check_item.value))";
+    tx.execute(
+        &format!(
+            "UPDATE check_item SET state = 'done', source = 'group', on_whatsapp = 1,
+                phone = (SELECT m.phone {MEMBER} LIMIT 1),
+                lid = (SELECT m.lid {MEMBER} LIMIT 1),
+                checked_at = (SELECT g.fetched_at FROM chat_group g WHERE g.jid = ?2)
+             WHERE job_id = ?1 AND state = 'pending' AND EXISTS (SELECT 1 {MEMBER})"
+        ),
+        params![job, group],
+    )?;
+    let subject: Option<String> =
+        tx.query_row("SELECT subject FROM chat_group WHERE jid = ?1", [group], |r| r.get(0)).optional()?;
+    tx.execute(
+        "UPDATE check_item SET state = 'skipped', error = ?2 WHERE job_id = ?1 AND state = 'pending'",
+        params![job, format!("not a member of {}", subject.as_deref().unwrap_or(group))],
+    )?;
+    Ok(())
+}
+
 /// Names from the directory for the registered lines of a job.
 fn fill_names(tx: &rusqlite::Transaction<'_>, job: i64) -> rusqlite::Result<usize> {
     tx.execute(
@@ -613,6 +767,11 @@ impl Runner {
                     return;
                 }
             };
+            let was_empty = batch.is_empty();
+            let Some(batch) = self.answer_from_lid_map(job, batch).await else { return };
+            if batch.is_empty() && !was_empty {
+                continue; // all answered locally; no pace to keep
+            }
             if batch.is_empty() {
                 let _ = self.store.set_job_state(job, JobState::Done);
                 info!("check job done");
@@ -644,7 +803,7 @@ impl Runner {
                 Ok(answers) => {
                     retries = 0;
                     backoff_until = None;
-                    if let Err(e) = self.store.save_answers(job, &batch, &answers) {
+                    if let Err(e) = self.store.save_answers(job, &batch, &answers, "server") {
                         warn!("cannot save answers: {e}");
                         return;
                     }
@@ -674,6 +833,38 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// Answers what the client's LID↔PN map already knows (a mapping exists
+    /// only for registered users); returns the lines still to ask.
+    async fn answer_from_lid_map(&self, job: i64, batch: Vec<Pending>) -> Option<Vec<Pending>> {
+        let client = self.client.borrow().clone();
+        let Some(client) = client else { return Some(batch) };
+        let mut known = Vec::new();
+        let mut answers = HashMap::new();
+        let mut rest = Vec::new();
+        for item in batch {
+            match client.get_lid_pn_entry(&item.jid()).await {
+                Ok(Some(entry)) => {
+                    let answer = Answer {
+                        on_whatsapp: true,
+                        phone: Some(entry.phone_number.to_string()),
+                        lid: Some(entry.lid.to_string()),
+                    };
+                    answers.insert(item.key(), answer);
+                    known.push(item);
+                }
+                _ => rest.push(item),
+            }
+        }
+        if !known.is_empty() {
+            if let Err(e) = self.store.save_answers(job, &known, &answers, "LID map") {
+                warn!("cannot save answers: {e}");
+                return None;
+            }
+            debug!(n = known.len(), "answered from the client's LID map");
+        }
+        Some(rest)
     }
 
     /// Waits for an operator intent or the session's stop.
@@ -739,10 +930,7 @@ enum CheckFailure {
 
 /// Asks the server about one batch; answers keyed by E.164 digits or `LID@lid`.
 async fn check(client: &Client, batch: &[Pending]) -> Result<HashMap<String, Answer>, CheckFailure> {
-    let jids: Vec<Jid> = batch
-        .iter()
-        .map(|p| if p.kind == "lid" { Jid::lid(p.value.as_str()) } else { Jid::pn(p.value.as_str()) })
-        .collect();
+    let jids: Vec<Jid> = batch.iter().map(Pending::jid).collect();
     let results = client.contacts().is_on_whatsapp(&jids).await.map_err(|e| match e {
         ContactError::Iq(IqError::ServerError { code: 429, backoff, .. }) => {
             CheckFailure::RateLimited(backoff.map(|s| Duration::from_secs(u64::from(s))))

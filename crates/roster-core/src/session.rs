@@ -20,9 +20,10 @@ use whatsapp_rust::wacore::store::device::DevicePropsOverride;
 use crate::appsync::{self, Scope, SyncError, SyncReport};
 use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::bulk::{self, BulkError, BulkOutcome};
-use crate::checks::{self, CheckError, CheckFilter, CheckPage, CheckProgress, CheckRow, JobState};
+use crate::checks::{self, CheckError, CheckFilter, CheckOrder, CheckPage, CheckProgress, CheckRow, JobState};
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
+use crate::groups::{self, GroupError, GroupSummary};
 use crate::import::{self, Preview};
 use crate::numbers::{Country, CountryError, parse_country, parse_target};
 use crate::pictures::{self, PictureError};
@@ -436,13 +437,62 @@ impl Session {
     /// Starts checking a list: saved as a job at once (with what is already
     /// known answered), then worked through in the background at `rate`
     /// numbers a minute, also across restarts.
-    pub fn start_check(&self, text: &str, column: Option<usize>, rate: u32) -> Result<CheckProgress, CheckError> {
+    ///
+    /// With `group` (a JID from [`groups`](Self::groups)), only that group's
+    /// participants are resolved, from its member list; other lines are skipped.
+    pub fn start_check(
+        &self,
+        text: &str,
+        column: Option<usize>,
+        rate: u32,
+        group: Option<&str>,
+    ) -> Result<CheckProgress, CheckError> {
         let rate = checks::checked_rate(rate)?;
+        if let Some(jid) = group {
+            groups::checked_group_jid(jid)?;
+            if !self.store.groups()?.iter().any(|g| g.jid == jid) {
+                return Err(GroupError::Unknown(jid.to_owned()).into());
+            }
+        }
         let preview = self.preview_numbers(text, column)?;
-        let job = self.store.create_check_job(&preview, rate)?;
-        info!(job, lines = preview.lines.len(), to_check = preview.to_check().count(), rate, "number check started");
+        let job = self.store.create_check_job(&preview, rate, group)?;
+        info!(
+            job,
+            lines = preview.lines.len(),
+            to_check = preview.to_check().count(),
+            rate,
+            ?group,
+            "number check started"
+        );
         self.check_wake.notify_one();
         self.check_progress(job)
+    }
+
+    /// The groups the account is in: fresh from the server when connected
+    /// (and saved), else the ones saved at the last connection.
+    pub async fn groups(&self) -> Result<Vec<GroupSummary>, GroupError> {
+        let span = info_span!("session.groups");
+        async {
+            let Some(client) = self.connected_client().await else {
+                let saved = self.store.groups()?;
+                return if saved.is_empty() { Err(GroupError::NotConnected) } else { Ok(saved) };
+            };
+            let fetched = groups::fetch_all(&client).await?;
+            self.store.save_groups(&fetched)?;
+            info!(groups = fetched.len(), "groups fetched");
+            Ok(self.store.groups()?)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Adds the registered numbers of a check (the chosen lines, or all) to
+    /// the contact directory; returns how many are new to it.
+    pub fn add_to_directory(&self, job: i64, lines: Option<&[i64]>) -> Result<usize, CheckError> {
+        let added = self.store.add_to_directory(job, lines)?;
+        info!(job, added, "registered numbers added to the directory");
+        self.publish(|s| s.directory_version += 1);
+        Ok(added)
     }
 
     pub fn check_progress(&self, job: i64) -> Result<CheckProgress, CheckError> {
@@ -461,10 +511,11 @@ impl Session {
         &self,
         job: i64,
         filter: CheckFilter,
+        order: CheckOrder,
         offset: usize,
         limit: usize,
     ) -> Result<CheckPage, CheckError> {
-        Ok(self.store.check_page(job, filter, offset, limit)?)
+        Ok(self.store.check_page(job, filter, order, offset, limit)?)
     }
 
     /// A job's lines and answers as CSV.

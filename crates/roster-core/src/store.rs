@@ -70,6 +70,9 @@ const MIGRATIONS: &[&str] = &[
     crate::checks::MIGRATION,
     // 6: bulk blocks (and their undo) from a number check.
     crate::bulk::MIGRATION,
+    // 7: groups and their members; a check limited to a group; contacts
+    //    added to the directory from a check.
+    crate::groups::MIGRATION,
 ];
 
 /// An address-book entry from the phone.
@@ -96,6 +99,8 @@ pub struct ContactRow {
     pub picture_state: String,
     pub in_address_book: bool,
     pub blocked: bool,
+    /// Added to the directory by the operator (from a number check).
+    pub added: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -255,7 +260,7 @@ impl Store {
         let needle = search_needle(query);
         let mut wheres = vec![
             match filter {
-                ListFilter::All => "(c.in_address_book = 1 OR b.lid IS NOT NULL)",
+                ListFilter::All => "(c.in_address_book = 1 OR c.added_at IS NOT NULL OR b.lid IS NOT NULL)",
                 ListFilter::Blocked => "b.lid IS NOT NULL",
             }
             .to_owned(),
@@ -283,7 +288,7 @@ impl Store {
         let sql = format!(
             "SELECT coalesce(c.phone, b.phone, ''), coalesce(c.lid, b.lid), c.saved_name, c.push_name, c.about,
                     c.about_set_at, coalesce(c.about_state, 'unknown'), coalesce(c.picture_state, 'unknown'),
-                    coalesce(c.in_address_book, 0), b.lid IS NOT NULL
+                    coalesce(c.in_address_book, 0), b.lid IS NOT NULL, c.added_at IS NOT NULL
              {from} WHERE {where_sql}
              ORDER BY coalesce(c.saved_name, c.push_name, c.phone, b.phone, b.lid) COLLATE NOCASE
              LIMIT {limit} OFFSET {offset}"
@@ -337,7 +342,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT c.phone, c.lid, c.saved_name, c.push_name, c.about, c.about_set_at, c.about_state,
-                    c.picture_state, c.in_address_book, b.lid IS NOT NULL
+                    c.picture_state, c.in_address_book, b.lid IS NOT NULL, c.added_at IS NOT NULL
              FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE {cond}"
         ))?;
         let rows = stmt.query_map([arg], contact_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -450,6 +455,7 @@ fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
         picture_state: r.get(7)?,
         in_address_book: r.get(8)?,
         blocked: r.get(9)?,
+        added: r.get(10)?,
     })
 }
 

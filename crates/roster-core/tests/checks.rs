@@ -94,7 +94,7 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert_eq!((preview.numbers, preview.lids, preview.duplicates, preview.invalid), (1_400, 100, 250, 250));
     assert!(sim.check_log().is_empty(), "a preview asks nobody");
 
-    let started = session.start_check(&text, None, roster_core::checks::MAX_RATE).unwrap();
+    let started = session.start_check(&text, None, roster_core::checks::MAX_RATE, None).unwrap();
     assert!(started.known > 0, "address-book numbers are answered at once: {started:?}");
     let job = started.job;
     let progress = finished(&session, job).await;
@@ -145,14 +145,14 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert_eq!(unique, expected_asked, "exactly the unknown numbers and LIDs reached the server");
 
     // A second paste of the same list is answered from the recent checks.
-    let again = session.start_check(&text, None, 120).unwrap();
+    let again = session.start_check(&text, None, 120, None).unwrap();
     assert_eq!(again.checked, again.to_check, "all answered locally: {again:?}");
     assert_eq!(finished(&session, again.job).await.known, 1_500);
     assert_eq!(self::asked(&sim).len(), asked.len(), "nothing new was asked");
 
     // Bad input is refused with its reason.
-    assert!(matches!(session.start_check("\n\n", None, 120), Err(CheckError::Import(_))));
-    let err = session.start_check(&text, None, 0).unwrap_err();
+    assert!(matches!(session.start_check("\n\n", None, 120, None), Err(CheckError::Import(_))));
+    let err = session.start_check(&text, None, 0, None).unwrap_err();
     assert!(err.to_string().contains("between 1 and"), "{err}");
 
     session.shutdown().await;
@@ -185,7 +185,7 @@ async fn the_servers_rate_limit_is_honoured_and_the_pace_never_exceeded() {
 
     let rate = 6_000; // numbers a minute: batches of 50, one every 0.5 s
     let job = session
-        .start_check(&numbers.iter().map(|n| format!("+{n}")).collect::<Vec<_>>().join("\n"), None, rate)
+        .start_check(&numbers.iter().map(|n| format!("+{n}")).collect::<Vec<_>>().join("\n"), None, rate, None)
         .unwrap()
         .job;
     let progress = finished(&session, job).await;
@@ -223,7 +223,7 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     let session = pair(&dir, &sim).await;
     let numbers: Vec<String> = unregistered(&sim).into_iter().take(100).map(|n| format!("+{n}")).collect();
     let rate = 1_200; // batches of 20, one a second
-    let job = session.start_check(&numbers.join("\n"), None, rate).unwrap().job;
+    let job = session.start_check(&numbers.join("\n"), None, rate, None).unwrap().job;
     wait(&session, "a first batch", |s| s.check.as_ref().is_some_and(|c| c.checked >= 20)).await;
 
     // Quit mid-job: the batch in flight is finished and saved first.
@@ -250,7 +250,7 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     assert!(err.to_string().contains("is done"), "{err}");
 
     // A cancelled job stops where it is.
-    let job2 = session.start_check(&unregistered(&sim)[100..160].join("\n"), None, 600).unwrap().job;
+    let job2 = session.start_check(&unregistered(&sim)[100..160].join("\n"), None, 600, None).unwrap().job;
     let cancelled = session.set_check_state(job2, JobState::Cancelled).unwrap();
     assert_eq!(cancelled.state, JobState::Cancelled);
     let asked_then = asked(&sim).len();
@@ -276,7 +276,7 @@ async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
     strangers.sort();
     let mut lines: Vec<String> = strangers.iter().take(6).map(|(p, _)| format!("+{p}")).collect();
     lines.extend(unregistered(&sim).into_iter().take(3).map(|n| format!("+{n}")));
-    let job = session.start_check(&lines.join("\n"), None, roster_core::checks::MAX_RATE).unwrap().job;
+    let job = session.start_check(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
     finished(&session, job).await;
 
     // A selection: lines 1, 2, 4 (registered) and 7 (not on WhatsApp: skipped).
@@ -318,12 +318,144 @@ async fn server_errors_are_retried_a_few_times_then_the_check_goes_on() {
     for code in [500, 503] {
         sim.fail_next_iq(IqFault { xmlns: "usync".into(), code, text: "internal-server-error".into() });
     }
-    let job = session.start_check(&numbers.join("\n"), None, roster_core::checks::MAX_RATE).unwrap().job;
+    let job = session.start_check(&numbers.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
     let done = finished(&session, job).await;
     assert_eq!((done.checked, done.failed, done.not_on_whatsapp), (30, 0, 30), "{done:?}");
     let answered = asked(&sim);
     assert_eq!(answered.iter().collect::<BTreeSet<_>>().len(), 30, "every number answered");
     assert_eq!(sim.armed_faults(), 0, "both errors were answered to the check");
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifiers_resolve_among_a_groups_members_without_asking_the_server() {
+    use roster_core::{CheckFilter, CheckOrder, CheckSort};
+
+    let sim = Simulator::start(SimConfig { seed: 46, contacts: 200, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("checks-groups"), &sim).await;
+    let world = sim.world_json();
+    let groups = session.groups().await.unwrap();
+    let world_groups = world["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), world_groups.len());
+    for g in world_groups {
+        let mine = groups.iter().find(|s| s.jid == g["jid"].as_str().unwrap()).expect("every group listed");
+        assert_eq!(mine.subject, g["subject"].as_str().unwrap());
+        assert_eq!(mine.members, g["members"].as_array().unwrap().len() + 1, "members and the account");
+    }
+    let group = world_groups.iter().find(|g| g["subject"] == "Neighbourhood watch").unwrap();
+    let members: Vec<(String, String)> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["phone"].as_str().unwrap().to_owned(), m["lid"].as_str().unwrap().to_owned()))
+        .collect();
+    let member_phones: BTreeSet<&String> = members.iter().map(|(p, _)| p).collect();
+    let outsiders: Vec<String> = registered(&sim).into_keys().filter(|p| !member_phones.contains(p)).take(4).collect();
+
+    // Ten members by number, five by LID, four registered outsiders, two
+    // numbers not on WhatsApp, one line of junk and one duplicate.
+    let mut lines: Vec<String> = members[..10].iter().enumerate().map(|(i, (p, _))| formatted(p, i)).collect();
+    lines.extend(members[10..15].iter().map(|(_, l)| format!("{l}@lid")));
+    lines.extend(outsiders.iter().map(|p| format!("+{p}")));
+    lines.extend(unregistered(&sim).into_iter().take(2).map(|n| format!("+{n}")));
+    lines.push("call me".into());
+    lines.push(format!("+{}", members[0].0));
+    let usync_before = sim.iq_count("usync");
+    let jid = group["jid"].as_str().unwrap();
+    let job = session.start_check(&lines.join("\n"), None, 120, Some(jid)).unwrap().job;
+    let done = finished(&session, job).await;
+    assert_eq!(done.group.as_deref(), Some("Neighbourhood watch"));
+    assert_eq!((done.to_check, done.checked, done.on_whatsapp, done.outside_group), (15, 15, 15, 6), "{done:?}");
+    assert_eq!((done.invalid, done.duplicates), (1, 1));
+    assert_eq!(sim.iq_count("usync"), usync_before, "the group's own list answered; nothing was asked");
+
+    let rows = session.check_rows(job, 0, 100).unwrap();
+    for (i, (phone, lid)) in members[..15].iter().enumerate() {
+        let row = &rows[i];
+        assert_eq!((row.phone.as_ref(), row.lid.as_ref()), (Some(phone), Some(lid)), "line {}", row.line);
+        assert_eq!(row.source.as_deref(), Some("group"));
+    }
+    for row in &rows[15..21] {
+        assert_eq!(row.state, "skipped", "{row:?}");
+        assert_eq!(row.error.as_deref(), Some("not a member of Neighbourhood watch"));
+    }
+
+    // Sorted by name, the named lines come first in order; by number, descending.
+    let by_name = session
+        .check_page(job, CheckFilter::OnWhatsapp, CheckOrder { by: CheckSort::Name, desc: false }, 0, 100)
+        .unwrap();
+    let names: Vec<String> = by_name.rows.iter().filter_map(|r| r.name.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted);
+    assert!(by_name.rows.iter().skip(names.len()).all(|r| r.name.is_none()), "unnamed lines last");
+    let by_number = session
+        .check_page(job, CheckFilter::OnWhatsapp, CheckOrder { by: CheckSort::Number, desc: true }, 0, 100)
+        .unwrap();
+    let numbers: Vec<&String> = by_number.rows.iter().map(|r| r.phone.as_ref().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] >= w[1]), "{numbers:?}");
+
+    // A group the account is not in is refused before anything starts.
+    let err = session.start_check("+5511999990000", None, 120, Some("120363999999999999@g.us")).unwrap_err();
+    assert!(err.to_string().contains("not in group"), "{err}");
+    let err = session.start_check("+5511999990000", None, 120, Some("family")).unwrap_err();
+    assert!(err.to_string().contains("not a group JID"), "{err}");
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registered_numbers_join_the_directory_and_known_lids_are_not_asked_again() {
+    let sim = Simulator::start(SimConfig { seed: 47, contacts: 150, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("checks-directory");
+    let session = pair(&dir, &sim).await;
+    let book = registered(&sim).values().filter(|(_, saved)| *saved).count();
+    wait(&session, "the address book", |s| s.contact_count == book).await;
+    let mut strangers: Vec<(String, String)> =
+        registered(&sim).into_iter().filter(|(_, (_, saved))| !saved).map(|(p, (l, _))| (p, l)).collect();
+    strangers.sort();
+    strangers.truncate(10);
+    let mut lines: Vec<String> = strangers.iter().map(|(p, _)| format!("+{p}")).collect();
+    lines.push(format!("+{}", unregistered(&sim)[0]));
+    let job = session.start_check(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
+    finished(&session, job).await;
+
+    // Lines 1 and 3 added; the directory shows them, marked as added.
+    let visible = |session: &Session| session.contacts("", roster_core::store::ListFilter::All, 0, 500).unwrap();
+    let before = visible(&session).total;
+    assert_eq!(session.add_to_directory(job, Some(&[1, 3, 11])).unwrap(), 2, "line 11 is not on WhatsApp");
+    let after = visible(&session);
+    assert_eq!(after.total, before + 2);
+    for (phone, lid) in [&strangers[0], &strangers[2]] {
+        let row = after.rows.iter().find(|r| &r.phone == phone).expect("listed");
+        assert!(row.added && !row.in_address_book);
+        assert_eq!(row.lid.as_ref(), Some(lid));
+    }
+    assert_eq!(session.add_to_directory(job, Some(&[1, 2, 3, 4, 5])).unwrap(), 3, "1 and 3 are already there");
+    assert!(matches!(session.add_to_directory(job, Some(&[11])), Err(CheckError::NothingToAdd)));
+    session.shutdown().await;
+
+    // A week later the answers are too old to reuse, but the client's
+    // LID↔PN map still knows who these LIDs are (the five not added to the
+    // directory): resolved without the server.
+    let db = rusqlite::Connection::open(dir.join("roster.db")).unwrap();
+    db.execute("UPDATE number_check SET checked_at = checked_at - 8 * 86400", []).unwrap();
+    drop(db);
+    let session = common::start_session(&dir, &sim).await;
+    wait(&session, "connected", |s| s.state == roster_core::ConnectionState::Connected).await;
+    let asked_before = asked(&sim).len();
+    let strangers = &strangers[5..];
+    let lids: Vec<String> = strangers.iter().map(|(_, l)| format!("{l}@lid")).collect();
+    let job = session.start_check(&lids.join("\n"), None, 120, None).unwrap().job;
+    let done = finished(&session, job).await;
+    assert_eq!((done.checked, done.on_whatsapp, done.known), (5, 5, 5), "{done:?}");
+    let rows = session.check_rows(job, 0, 10).unwrap();
+    for (row, (phone, lid)) in rows.iter().zip(strangers) {
+        assert_eq!((row.phone.as_ref(), row.lid.as_ref()), (Some(phone), Some(lid)));
+        assert_eq!(row.source.as_deref(), Some("LID map"), "{row:?}");
+    }
+    assert_eq!(asked(&sim).len(), asked_before, "no LID reached the server");
     session.shutdown().await;
     sim.shutdown().await;
 }

@@ -13,6 +13,7 @@ pub mod cert;
 pub mod connection;
 pub mod faults;
 pub mod frame;
+pub mod groups;
 pub mod handlers;
 pub mod limits;
 pub mod nodes;

@@ -80,6 +80,7 @@ pub struct Account {
     pub signal: PhoneSignal,
     /// Everyone else on the simulated WhatsApp, and the phone's address book.
     pub people: People,
+    pub groups: Vec<crate::groups::Group>,
     /// Blocked users: LID user → time blocked.
     pub blocklist: BTreeMap<String, u64>,
 }
@@ -128,6 +129,7 @@ impl World {
         rng.fill(&mut app_state_key[..]);
         let app_state_key_id = vec![0, 0, 0, 1, rng.random::<u8>(), rng.random::<u8>()];
         let people = People::generate(seed, contacts, &phone);
+        let groups = crate::groups::generate(seed, &people);
         let mut collections = Collections::default();
         collections.set_push_name(&app_state_key_id, &app_state_key, &push_name, &mut rng);
         collections.save_contacts(&app_state_key_id, &app_state_key, people.address_book(), &mut rng);
@@ -153,6 +155,7 @@ impl World {
                 collections,
                 signal: PhoneSignal::default(),
                 people,
+                groups,
                 blocklist,
             },
             state_path,
@@ -336,8 +339,22 @@ pub fn world_json(shared: &Shared) -> serde_json::Value {
             .iter()
             .map(|name| (name.to_string(), json!(account.collections.version(name))))
             .collect();
+    let groups: Vec<_> = account
+        .groups
+        .iter()
+        .map(|g| {
+            let members: Vec<_> = g
+                .members
+                .iter()
+                .filter_map(|&i| account.people.list.get(i))
+                .map(|p| json!({ "phone": p.phone, "lid": p.lid }))
+                .collect();
+            json!({ "jid": g.jid(), "subject": g.subject, "addressing_mode": g.addressing, "members": members })
+        })
+        .collect();
     json!({
         "account": world.view(),
+        "groups": groups,
         "people": people,
         "unregistered": account.people.unregistered,
         "blocklist": blocklist,

@@ -3,6 +3,7 @@
 pub mod appstate;
 pub mod blocklist;
 pub mod encrypt;
+pub mod groups;
 pub mod keepalive;
 pub mod md;
 pub mod passive;
@@ -74,6 +75,7 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         "encrypt" => encrypt::handle(iq),
         "usync" => usync::handle(ctx, iq),
         "w:profile:picture" => picture::handle(ctx, iq),
+        "w:g2" => groups::handle(ctx, iq),
         "w:sync:app:state" => appstate::handle(ctx, iq),
         "w:p" | "urn:xmpp:ping" => keepalive::handle(iq),
         _ => {
