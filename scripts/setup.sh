@@ -6,7 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential pkg-config curl ca-certificates
   libwebkit2gtk-4.1-dev librsvg2-dev libssl-dev libayatana-appindicator3-dev
-  xvfb xauth webkit2gtk-driver fonts-dejavu-core
+  xvfb xauth webkit2gtk-driver fonts-dejavu-core xclip
 )
 
 missing=()

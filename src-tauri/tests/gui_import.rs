@@ -271,3 +271,171 @@ fn a_check_killed_mid_job_resumes_after_restart() {
     assert!(twice.iter().all(|(_, n)| **n == 2));
     linked.finish();
 }
+
+const ROWS: &str = "
+  return [...document.querySelectorAll('#job-rows tr')].map((tr) => ({
+    line: Number(tr.dataset.line),
+    cells: [...tr.children].map((td) => td.textContent),
+  }));";
+
+/// The clipboard of the X display the window runs on.
+fn clipboard() -> Result<String, String> {
+    let out = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .output()
+        .map_err(|e| format!("xclip: {e}"))?;
+    if out.status.success() { Ok(String::from_utf8_lossy(&out.stdout).into_owned()) } else { Err("empty".into()) }
+}
+
+/// A CSV file loaded through the file picker, resolved among one group's
+/// members (no number check sent), sorted, copied, and added to contacts.
+#[test]
+fn a_csv_file_resolved_among_a_groups_members() {
+    let linked = support::start_linked("import-group", 14, 200, &[]);
+    let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
+    let world = sim.world_json();
+    let group = world["groups"].as_array().unwrap().iter().find(|g| g["subject"] == "Suppliers").unwrap().clone();
+    let members: Vec<(String, String)> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["phone"].as_str().unwrap().to_owned(), m["lid"].as_str().unwrap().to_owned()))
+        .collect();
+    let member_phones: BTreeSet<&str> = members.iter().map(|(p, _)| p.as_str()).collect();
+    let outsider = world["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phone"].as_str().unwrap())
+        .find(|p| !member_phones.contains(p))
+        .unwrap();
+
+    // name,phone,notes — numbers and a LID in the second column.
+    let dir = tempfile::Builder::new().prefix("gui-csv-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let file = dir.path().join("suppliers.csv");
+    let mut csv = String::from("name,phone,notes\n");
+    for (i, (phone, _)) in members[..5].iter().enumerate() {
+        csv.push_str(&format!("Supplier {i},+{phone},\"paid, on time\"\n"));
+    }
+    csv.push_str(&format!("By LID,{}@lid,\n", members[5].1));
+    csv.push_str(&format!("Not in it,+{outsider},\n"));
+    csv.push_str("Nobody,n/a,\n");
+    std::fs::write(&file, csv).unwrap();
+
+    session.click("#tab-import").unwrap();
+    // The group list arrives once connected.
+    let jid = group["jid"].as_str().unwrap();
+    wait_until(STEP, "the group selector", || {
+        let n = session.execute(
+            &format!("return document.querySelectorAll(\"#import-group option[value='{jid}']\").length;"),
+            json!([]),
+        );
+        match n {
+            Ok(v) if v == 1 => Ok(Some(())),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    // The file picker: WebDriver hands the file's path to the input.
+    session.type_text("#import-file", &file.display().to_string()).unwrap();
+    let seen = until(session, "the file's preview", |s| !s["counts"].is_null());
+    let counts: Value = serde_json::from_str(seen["counts"].as_str().unwrap()).unwrap();
+    assert_eq!(counts, json!({ "numbers": 6, "lids": 1, "duplicates": 0, "invalid": 1 }), "{}", seen["summary"]);
+    let column = session.execute("return document.getElementById('import-column').value;", json!([])).unwrap();
+    assert_eq!(column, "1", "the phone column was detected");
+    shots.take(session, "01-file-preview");
+
+    let asked_before = sim.check_log().len();
+    session.click(&format!("#import-group option[value='{jid}']")).unwrap();
+    session.click("#import-start").unwrap();
+    let done = until(session, "the group job", |s| s["job"]["state"] == "done" && s["job"]["rows"] == 8);
+    let text = done["job"]["text"].as_str().unwrap();
+    assert!(text.starts_with("among the members of Suppliers"), "{text}");
+    assert!(text.contains("6 of 6 checked") && text.contains("1 not members"), "{text}");
+    assert_eq!(sim.check_log().len(), asked_before, "the group's list answered; no number check sent");
+    let rows = session.execute(ROWS, json!([])).unwrap();
+    let rows = rows.as_array().unwrap();
+    // Columns: select, line, input, number, on WhatsApp, PN JID, LID, name, note.
+    let lid_row = rows.iter().find(|r| r["line"] == 7).unwrap();
+    assert_eq!(lid_row["cells"][5], format!("{}@s.whatsapp.net", members[5].0), "the LID resolved to its number");
+    assert!(lid_row["cells"][8].as_str().unwrap().starts_with("from the group"));
+    let outsider_row = rows.iter().find(|r| r["line"] == 8).unwrap();
+    assert_eq!(outsider_row["cells"][8], "not a member of Suppliers");
+    shots.take(session, "02-group-done");
+
+    // Sort by number, descending (second click): the numbers come down.
+    session.click("th[data-sort='number'] button").unwrap();
+    session.click("th[data-sort='number'] button").unwrap();
+    let sorted = wait_until(STEP, "the rows sorted by number, descending", || {
+        let rows = session.execute(ROWS, json!([])).map_err(|e| e.to_string())?;
+        let numbers: Vec<String> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["cells"][5].as_str().unwrap().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let descending = numbers.len() == 6 && numbers.windows(2).all(|w| w[0] > w[1]);
+        if descending { Ok(Some(rows)) } else { Err(format!("{numbers:?}")) }
+    });
+    let head = session.attribute("th[data-sort='number']", "aria-sort").unwrap();
+    assert_eq!(head.as_deref(), Some("descending"));
+    shots.take(session, "03-sorted");
+
+    // Tick the first two members outside the address book, copy them, add them to contacts.
+    let saved: BTreeSet<&str> = world["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["saved_name"].is_null())
+        .map(|p| p["phone"].as_str().unwrap())
+        .collect();
+    let first_two: Vec<i64> = sorted
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            let phone = r["cells"][5].as_str().unwrap().trim_end_matches("@s.whatsapp.net");
+            !phone.is_empty() && !saved.contains(phone)
+        })
+        .take(2)
+        .map(|r| r["line"].as_i64().unwrap())
+        .collect();
+    for line in &first_two {
+        session.click(&format!("#job-rows input[data-line='{line}']")).unwrap();
+    }
+    let phones: Vec<String> = first_two
+        .iter()
+        .map(|line| {
+            let row = rows.iter().find(|r| r["line"] == *line).unwrap();
+            row["cells"][5].as_str().unwrap().trim_end_matches("@s.whatsapp.net").to_owned()
+        })
+        .collect();
+    session.click("#job-copy").unwrap();
+    until(session, "the copy", |s| s["job"]["message"] == "Copied 2 numbers.");
+    let mut expected: Vec<String> = phones.iter().map(|p| format!("+{p}")).collect();
+    expected.sort();
+    let copied = wait_until(STEP, "the clipboard", || match clipboard() {
+        Ok(text) if !text.is_empty() => Ok(Some(text)),
+        other => Err(format!("{other:?}")),
+    });
+    let mut copied: Vec<String> = copied.lines().map(str::to_owned).collect();
+    copied.sort();
+    assert_eq!(copied, expected, "one +number per line");
+
+    session.click("#job-add-selected").unwrap();
+    until(session, "the add", |s| s["job"]["message"].as_str().unwrap().starts_with("Added 2 new contacts"));
+    session.click("#tab-contacts").unwrap();
+    session.type_text("#search", &phones[0]).unwrap();
+    wait_until(STEP, "the added contact in the list", || {
+        let sub = session.execute(
+            "return [...document.querySelectorAll('#contact-rows .row')].map((r) => r.textContent).join('|');",
+            json!([]),
+        );
+        match sub {
+            Ok(Value::String(s)) if s.contains("added from a number check") => Ok(Some(())),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    shots.take(session, "04-added-contact");
+    linked.finish();
+}

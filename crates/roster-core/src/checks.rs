@@ -905,20 +905,23 @@ impl Runner {
 
     fn publish(&self, job: Option<i64>, backoff_until: Option<u64>) {
         let Some(job) = job else { return };
-        match self.store.progress(job, backoff_until) {
+        // Read while holding the snapshot, so that a progress read earlier
+        // elsewhere (an operator intent) cannot land after this newer one.
+        self.state.send_if_modified(|s| match self.store.progress(job, backoff_until) {
             Ok(mut progress) => {
                 if let (Some(p), Some(t)) = (progress.as_mut(), self.timing.get(&job)) {
                     p.server_ms = t.server.as_millis() as u64;
                     p.paced_ms = t.paced.as_millis() as u64;
                 }
-                self.state.send_if_modified(|s| {
-                    let changed = s.check != progress;
-                    s.check = progress;
-                    changed
-                });
+                let changed = s.check != progress;
+                s.check = progress;
+                changed
             }
-            Err(e) => warn!("cannot read job {job}'s progress: {e}"),
-        }
+            Err(e) => {
+                warn!("cannot read job {job}'s progress: {e}");
+                false
+            }
+        });
     }
 }
 

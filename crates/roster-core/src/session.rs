@@ -496,9 +496,22 @@ impl Session {
     }
 
     pub fn check_progress(&self, job: i64) -> Result<CheckProgress, CheckError> {
-        let progress = self.store.check_progress(job)?.ok_or(CheckError::NoJob(job))?;
-        self.publish(|s| s.check = Some(progress.clone()));
-        Ok(progress)
+        // Read while holding the snapshot: the runner publishes the same way,
+        // so an older read never overwrites a newer progress.
+        let mut read = Ok(None);
+        self.state.send_if_modified(|s| {
+            read = self.store.check_progress(job);
+            let Ok(Some(progress)) = &mut read else { return false };
+            if let Some(old) = s.check.as_ref().filter(|old| old.job == job) {
+                // Run-time figures only the runner knows.
+                progress.server_ms = old.server_ms;
+                progress.paced_ms = old.paced_ms;
+            }
+            let changed = s.check.as_ref() != Some(progress);
+            s.check = Some(progress.clone());
+            changed
+        });
+        read?.ok_or(CheckError::NoJob(job))
     }
 
     /// Lines of a job with their answers, in input order.
