@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "undo_bulk",
     "groups",
     "add_to_directory",
+    "audit_log",
+    "export_audit",
 ];
 
 fn main() {

@@ -279,9 +279,10 @@ export class ImportPanel {
     this.el.start.disabled = true;
     try {
       const group = this.el.group.value || null;
-      const progress = await invoke('start_check', { text: this.previewed.text, column: this.previewed.column, rate, group });
+      // The job appears through the session snapshot, like every later
+      // change: the answer of an intent may be older than the last snapshot.
+      await invoke('start_check', { text: this.previewed.text, column: this.previewed.column, rate, group });
       this.pageIndex = 0;
-      this.render(progress, this.connected);
       say(this.el.message, '');
       // The job's table now has every line with its answer; starting
       // again takes a new preview.
@@ -297,7 +298,7 @@ export class ImportPanel {
   async setState(to) {
     if (!this.progress) return;
     try {
-      this.render(await invoke('set_check_state', { job: this.progress.job, to }), this.connected);
+      await invoke('set_check_state', { job: this.progress.job, to });
     } catch (error) {
       say(this.el.message, String(error), 'error');
     }
@@ -307,7 +308,7 @@ export class ImportPanel {
     if (!this.progress) return;
     try {
       const rate = Number(this.el.jobRate.value);
-      this.render(await invoke('set_check_rate', { job: this.progress.job, rate }), this.connected);
+      await invoke('set_check_rate', { job: this.progress.job, rate });
       say(this.el.message, `Pace set to ${rate} a minute.`, 'ok');
     } catch (error) {
       say(this.el.message, String(error), 'error');

@@ -12,6 +12,7 @@ import { ContactList } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
 import { ImportPanel } from './import.js';
+import { ActivityLog } from './activity.js';
 
 const STATE_EVENT = 'session://state';
 
@@ -172,6 +173,7 @@ function renderDirectory(snapshot, shown) {
   if (snapshot.directory_version !== directoryVersion) {
     directoryVersion = snapshot.directory_version;
     list.reload();
+    if (!document.getElementById('settings-view').hidden) activity.load();
   }
   detail.draw();
 }
@@ -208,6 +210,7 @@ function showTab(tab) {
     t.setAttribute('aria-selected', String(selected));
     document.getElementById(t.getAttribute('aria-controls')).hidden = !selected;
   }
+  if (tab.id === 'tab-settings') activity.load();
 }
 
 function wire() {
@@ -252,7 +255,8 @@ const list = new ContactList({
   onError: showError,
 });
 const detail = new Detail(list);
-const tools = new Tools({ onBlocked: () => list.reload() });
+const activity = new ActivityLog();
+const tools = new Tools({ onBlocked: () => list.reload(), onSynced: () => activity.load() });
 const importPanel = new ImportPanel();
 
 async function start() {

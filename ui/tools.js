@@ -26,9 +26,10 @@ async function busy(form, work) {
 }
 
 export class Tools {
-  constructor({ onBlocked }) {
+  constructor({ onBlocked, onSynced }) {
     this.connected = false;
     this.onBlocked = onBlocked;
+    this.onSynced = onSynced;
     this.block = { form: $('block-form'), input: $('block-input'), message: $('block-message') };
     this.country = { form: $('country-form'), input: $('country-input'), message: $('country-message') };
     this.sync = { form: $('sync-form'), full: $('sync-full'), report: $('sync-report') };
@@ -126,6 +127,7 @@ export class Tools {
         say(report, String(error), 'error');
       }
     });
+    this.onSynced();
   }
 }
 

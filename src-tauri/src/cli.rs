@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub const USAGE: &str = "\
-usage: roster [--sandbox] [--server ws://127.0.0.1:PORT/ws/chat] [--data-dir DIR] [--export-dir DIR]
+usage: roster [--sandbox] [--server ws://127.0.0.1:PORT/ws/chat] [--data-dir DIR] [--export-dir DIR] [--verbose]
 
   --sandbox        run against the built-in simulated WhatsApp server and phone
                    (sandbox builds only; the phone scans the QR code by itself)
@@ -16,6 +16,8 @@ usage: roster [--sandbox] [--server ws://127.0.0.1:PORT/ws/chat] [--data-dir DIR
   --data-dir DIR   where the session and the logs live (default: the platform's
                    data directory, roster/ or roster-sandbox/ with --sandbox)
   --export-dir DIR where exported CSV files are written (default: Downloads)
+  --verbose        debug-level logs, with phone numbers in full (by default
+                   logs mask all but the first and last two digits)
   -h, --help       print this help
   -V, --version    print the version";
 
@@ -25,6 +27,7 @@ pub struct Args {
     pub server: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub export_dir: Option<PathBuf>,
+    pub verbose: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -54,6 +57,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
             "--sandbox" if inline.is_none() => parsed.sandbox = true,
+            "--verbose" if inline.is_none() => parsed.verbose = true,
             "--server" => {
                 let v = value("--server")?;
                 let v = v.into_string().map_err(|v| format!("--server: {v:?} is not valid UTF-8"))?;
@@ -109,6 +113,7 @@ mod tests {
             server: Some("ws://127.0.0.1:1/ws/chat".into()),
             data_dir: Some("/tmp/x".into()),
             export_dir: Some("/tmp/out".into()),
+            verbose: true,
         });
         assert_eq!(
             run(&[
@@ -118,7 +123,8 @@ mod tests {
                 "--data-dir",
                 "/tmp/x",
                 "--export-dir",
-                "/tmp/out"
+                "/tmp/out",
+                "--verbose"
             ]),
             Ok(expected)
         );
@@ -127,6 +133,7 @@ mod tests {
             server: Some("ws://127.0.0.1:1/ws/chat?a=b".into()),
             data_dir: Some("/tmp/x".into()),
             export_dir: None,
+            verbose: false,
         });
         assert_eq!(run(&["--server=ws://127.0.0.1:1/ws/chat?a=b", "--data-dir=/tmp/x"]), Ok(expected));
         assert!(run(&["--export-dir", ""]).unwrap_err().contains("needs a directory"));

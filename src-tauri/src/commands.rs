@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use roster_core::import::MAX_INPUT_BYTES;
 use roster_core::store::{ContactPage, ListFilter};
 use roster_core::{
-    Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails, GroupSummary,
-    JobState, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
+    AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails,
+    GroupSummary, JobState, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::State;
 
@@ -190,12 +190,31 @@ pub fn set_check_rate(state: State<'_, AppState>, job: i64, rate: u32) -> Result
 #[tauri::command]
 pub fn export_check(state: State<'_, AppState>, job: i64) -> Result<String, String> {
     let csv = state.session.export_check_csv(job).map_err(|e| report("export the results", e))?;
+    write_export(&state, &format!("roster-check-{job}"), &csv)
+}
+
+/// Writes `<name>-<unix time>.csv` into the export directory.
+fn write_export(state: &AppState, name: &str, csv: &str) -> Result<String, String> {
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let path = state.export_dir.join(format!("roster-check-{job}-{stamp}.csv"));
+    let path = state.export_dir.join(format!("{name}-{stamp}.csv"));
     let write = std::fs::create_dir_all(&state.export_dir).and_then(|()| std::fs::write(&path, csv));
-    write.map_err(|e| report("export the results", format!("cannot write {}: {e}", path.display())))?;
-    tracing::info!(path = %path.display(), "results exported");
+    write.map_err(|e| report("export", format!("cannot write {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "exported");
     Ok(path.display().to_string())
+}
+
+/// The audit log of operator actions, newest first.
+#[tauri::command]
+pub fn audit_log(state: State<'_, AppState>, offset: usize, limit: usize) -> Result<AuditPage, String> {
+    checked_page(limit)?;
+    state.session.audit_log(offset, limit).map_err(|e| report("read the activity log", e))
+}
+
+/// Writes the whole audit log as CSV into the export directory; returns the path.
+#[tauri::command]
+pub fn export_audit(state: State<'_, AppState>) -> Result<String, String> {
+    let csv = state.session.export_audit_csv().map_err(|e| report("export the activity log", e))?;
+    write_export(&state, "roster-activity", &csv)
 }
 
 /// Blocks the registered numbers of a check: the `lines` given, or all.

@@ -42,6 +42,8 @@ struct Plan {
     data_dir: DataDir,
     /// Where exported CSV files go.
     export_dir: PathBuf,
+    /// Debug-level logs with phone numbers unmasked.
+    verbose: bool,
 }
 
 fn main() -> ExitCode {
@@ -62,7 +64,7 @@ fn main() -> ExitCode {
         Err(message) => return usage_error(&message),
     };
 
-    logging::init(&plan.data_dir.log_dir());
+    logging::init(&plan.data_dir.log_dir(), plan.verbose);
     match run(plan) {
         Ok(0) => ExitCode::SUCCESS,
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
@@ -107,7 +109,7 @@ fn plan(args: cli::Args) -> Result<Plan, String> {
     };
     let data_dir = DataDir::open(&dir).map_err(|e| e.to_string())?;
     let export_dir = args.export_dir.or_else(dirs::download_dir).unwrap_or_else(|| data_dir.path().join("exports"));
-    Ok(Plan { sandbox: args.sandbox, server, data_dir, export_dir })
+    Ok(Plan { sandbox: args.sandbox, server, data_dir, export_dir, verbose: args.verbose })
 }
 
 /// `~/.local/share/roster` (or the platform's equivalent); the sandbox keeps
@@ -215,6 +217,8 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::undo_bulk,
             commands::groups,
             commands::add_to_directory,
+            commands::audit_log,
+            commands::export_audit,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a

@@ -53,6 +53,8 @@ const READ: &str = "
     },
     blockMessage: text('block-message'),
     syncReport: text('sync-report'),
+    activity: [...document.querySelectorAll('#activity-rows tr')].map((r) => `${r.dataset.action}:${r.dataset.outcome}`),
+    activityExport: $('activity-message').dataset.path || null,
   };";
 
 fn read(session: &Session) -> Result<Value, String> {
@@ -91,7 +93,9 @@ fn search(session: &Session, query: &str) {
 #[test]
 fn contacts_search_detail_block_and_live_count() {
     // Link; then the whole address book arrives in the list.
-    let linked = support::start_linked("contacts", 11, 400, &[]);
+    let exports = tempfile::Builder::new().prefix("gui-exports-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let linked =
+        support::start_linked("contacts", 11, 400, &["--export-dir".to_owned(), exports.path().display().to_string()]);
     let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
     let people = people(sim);
     let book: Vec<&Value> = people.iter().filter(|p| !p["saved_name"].is_null()).collect();
@@ -253,10 +257,40 @@ fn contacts_search_detail_block_and_live_count() {
     assert!(report.contains("Synced contacts, brought up to date"), "{report}");
     assert!(report.contains("critical_unblock_low") && report.contains("(1 change)"), "{report}");
     shots.take(session, "08-sync");
+
+    // The activity log lists what was done here, newest first, with outcomes.
+    let seen = until(session, STEP, "the activity log", |s| s["activity"][0] == "sync:done");
+    let activity: Vec<&str> = seen["activity"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    // Newest first: the sync, the typed block, the four refusals of the
+    // block box, the unblock the server refused, the first toggle.
+    let expected = [
+        "sync:done",
+        "block:done",
+        "block:failed",
+        "block:failed",
+        "block:failed",
+        "block:failed",
+        "unblock:failed",
+        "block:done",
+    ];
+    assert_eq!(activity, expected);
+    session.click("#activity-export").unwrap();
+    let seen = until(session, STEP, "the activity export", |s| !s["activityExport"].is_null());
+    let csv = std::fs::read_to_string(seen["activityExport"].as_str().unwrap()).unwrap();
+    assert_eq!(csv.lines().next(), Some("id,time,action,target,outcome,detail"));
+    assert_eq!(csv.lines().count(), activity.len() + 1, "one line per action");
+    assert!(csv.lines().last().unwrap().contains(",sync,"), "oldest first, the sync last");
+    shots.take(session, "09-activity");
     session.click("#tab-contacts").unwrap();
     search(session, "Renamed While");
     until(session, STEP, "the synced rename", |s| row(s, phone).is_some_and(|r| r["name"] == "Renamed While Away"));
 
+    // The refusals and blocks were logged, but no number in full (no --verbose).
+    let log = support::read_logs(&linked.data_dir.path().join("logs"));
+    assert!(log.contains("could not block"), "the refusals are logged");
+    for number in [unregistered.as_str(), other_phone, phone] {
+        assert!(!log.contains(number), "+{number} appears unmasked in the log");
+    }
     linked.finish();
 }
 

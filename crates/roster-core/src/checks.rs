@@ -661,7 +661,7 @@ pub fn to_csv(rows: &[CheckRow]) -> String {
 
 /// Quotes a cell when needed, and defuses text a spreadsheet would run as a
 /// formula (`=…`, `@…`, or `+`/`-` not followed by a digit).
-fn csv_cell(cell: &str) -> String {
+pub(crate) fn csv_cell(cell: &str) -> String {
     let mut chars = cell.chars();
     let formula = match chars.next() {
         Some('=' | '@' | '\t' | '\r') => true,

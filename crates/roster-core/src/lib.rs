@@ -4,6 +4,7 @@
 //! and the integration tests drive it against the protocol simulator.
 
 pub mod appsync;
+pub mod audit;
 pub mod blocklist;
 pub mod bulk;
 pub mod checks;
@@ -15,11 +16,13 @@ pub mod numbers;
 pub mod pictures;
 pub mod profile;
 pub mod qr;
+pub mod redact;
 mod reducer;
 pub mod session;
 pub mod store;
 
 pub use appsync::{Scope, SyncError, SyncReport};
+pub use audit::{AuditEntry, AuditPage};
 pub use blocklist::{BlockError, BlockOutcome};
 pub use bulk::{BulkError, BulkOutcome};
 pub use checks::{CheckError, CheckFilter, CheckOrder, CheckPage, CheckProgress, CheckRow, CheckSort, JobState};

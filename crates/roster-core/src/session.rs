@@ -18,6 +18,7 @@ use whatsapp_rust::transport::TokioWebSocketTransportFactory;
 use whatsapp_rust::wacore::store::device::DevicePropsOverride;
 
 use crate::appsync::{self, Scope, SyncError, SyncReport};
+use crate::audit::{self, AuditPage};
 use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::bulk::{self, BulkError, BulkOutcome};
 use crate::checks::{self, CheckError, CheckFilter, CheckOrder, CheckPage, CheckProgress, CheckRow, JobState};
@@ -238,7 +239,7 @@ impl Session {
     /// new pairing so the window shows a fresh QR code.
     pub async fn logout(&self) -> Result<(), SessionError> {
         let span = info_span!("session.logout");
-        async {
+        let work = async {
             let mut running = self.running.lock().await;
             if let Some(current) = running.take() {
                 let client = current.handle.client();
@@ -262,9 +263,8 @@ impl Session {
             });
             *running = Some(self.launch().await?);
             Ok(())
-        }
-        .instrument(span)
-        .await
+        };
+        self.audited("log out", None, |()| "device unlinked; a new pairing started".into(), work).instrument(span).await
     }
 
     /// Starts a new pairing attempt after the QR codes ran out, or a new
@@ -292,7 +292,12 @@ impl Session {
     /// snapshot, is the server's after the change.
     pub async fn set_blocked(&self, input: &str, block: bool) -> Result<BlockOutcome, BlockError> {
         let span = info_span!("session.set_blocked", block);
-        async {
+        let action = if block { "block" } else { "unblock" };
+        let describe = |o: &BlockOutcome| {
+            let who = o.phone.as_ref().map_or_else(|| format!("{}@lid", o.lid), |p| format!("+{p}"));
+            format!("{who}; the account now blocks {}", o.count)
+        };
+        let work = async {
             let country = self.store.setting(DEFAULT_COUNTRY)?;
             let target = parse_target(input, country.as_deref())?;
             let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
@@ -302,9 +307,8 @@ impl Session {
                 s.directory_version += 1;
             });
             Ok(outcome)
-        }
-        .instrument(span)
-        .await
+        };
+        self.audited(action, Some(input.trim()), describe, work).instrument(span).await
     }
 
     /// Fetches the server's blocklist again (also done on connect and on phone-side changes).
@@ -404,14 +408,16 @@ impl Session {
     /// scopes when empty); `full` rebuilds them from the server's snapshot.
     pub async fn sync_app_state(&self, scopes: &[Scope], full: bool) -> Result<SyncReport, SyncError> {
         let span = info_span!("session.sync_app_state", ?scopes, full);
-        async {
+        let names: Vec<String> = scopes.iter().map(|s| format!("{s:?}").to_lowercase()).collect();
+        let target = if names.is_empty() { "default scopes".to_owned() } else { names.join(", ") };
+        let describe = |r: &SyncReport| format!("{}{} changes", if r.full { "full; " } else { "" }, r.patches());
+        let work = async {
             let client = self.connected_client().await.ok_or(SyncError::NotConnected)?;
             let report = appsync::sync(&client, scopes, full).await?;
             info!(patches = report.patches(), "app state sync done");
             Ok(report)
-        }
-        .instrument(span)
-        .await
+        };
+        self.audited("sync", Some(&target), describe, work).instrument(span).await
     }
 
     pub fn settings(&self) -> Result<Settings, StoreError> {
@@ -455,7 +461,13 @@ impl Session {
             }
         }
         let preview = self.preview_numbers(text, column)?;
-        let job = self.store.create_check_job(&preview, rate, group)?;
+        let target = format!("{} lines{}", preview.lines.len(), group.map_or(String::new(), |g| format!(" among {g}")));
+        let job = self.audited_sync(
+            "check numbers",
+            Some(&target),
+            |job| format!("job #{job} at {rate} a minute"),
+            || self.store.create_check_job(&preview, rate, group),
+        )?;
         info!(
             job,
             lines = preview.lines.len(),
@@ -489,7 +501,14 @@ impl Session {
     /// Adds the registered numbers of a check (the chosen lines, or all) to
     /// the contact directory; returns how many are new to it.
     pub fn add_to_directory(&self, job: i64, lines: Option<&[i64]>) -> Result<usize, CheckError> {
-        let added = self.store.add_to_directory(job, lines)?;
+        let target =
+            format!("check #{job}, {}", lines.map_or("all registered".into(), |l| format!("{} lines", l.len())));
+        let added = self.audited_sync(
+            "add to contacts",
+            Some(&target),
+            |n| format!("{n} added"),
+            || self.store.add_to_directory(job, lines),
+        )?;
         info!(job, added, "registered numbers added to the directory");
         self.publish(|s| s.directory_version += 1);
         Ok(added)
@@ -539,12 +558,18 @@ impl Session {
 
     /// Pauses, resumes or cancels a job (`Running` resumes).
     pub fn set_check_state(&self, job: i64, state: JobState) -> Result<CheckProgress, CheckError> {
-        checks::set_state(&self.store, job, state)?;
-        info!(job, state = ?state, "number check {}", match state {
-            JobState::Running => "resumed",
-            JobState::Paused => "paused",
-            _ => "cancelled",
-        });
+        let verb = match state {
+            JobState::Running => "resume check",
+            JobState::Paused => "pause check",
+            _ => "cancel check",
+        };
+        self.audited_sync(
+            verb,
+            Some(&format!("check #{job}")),
+            |()| String::new(),
+            || checks::set_state(&self.store, job, state),
+        )?;
+        info!(job, state = ?state, "number check: {verb}");
         self.check_wake.notify_one();
         self.check_progress(job)
     }
@@ -564,7 +589,9 @@ impl Session {
             let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
             let _one = self.bulk.lock().await;
             let action = self.store.plan_block(job, lines)?;
-            self.run_bulk(&client, action).await
+            let target =
+                format!("check #{job}, {}", lines.map_or("all registered".into(), |l| format!("{} lines", l.len())));
+            self.audited("bulk block", Some(&target), describe_bulk, self.run_bulk(&client, action)).await
         }
         .instrument(span)
         .await
@@ -577,7 +604,8 @@ impl Session {
             let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
             let _one = self.bulk.lock().await;
             let undo = self.store.plan_undo(action)?;
-            self.run_bulk(&client, undo).await
+            let target = format!("bulk action #{action}");
+            self.audited("undo bulk block", Some(&target), describe_bulk, self.run_bulk(&client, undo)).await
         }
         .instrument(span)
         .await
@@ -675,6 +703,65 @@ impl Session {
         }
     }
 
+    /// Runs an operator action under an audit entry: written as `started`
+    /// before the action, given its outcome after. A failure to write the
+    /// log is itself logged and does not stop the action.
+    async fn audited<T, E: std::fmt::Display>(
+        &self,
+        action: &str,
+        target: Option<&str>,
+        describe: impl FnOnce(&T) -> String,
+        run: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let entry = self.audit_begin(action, target);
+        let result = run.await;
+        self.audit_end(entry, &result, describe);
+        result
+    }
+
+    fn audited_sync<T, E: std::fmt::Display>(
+        &self,
+        action: &str,
+        target: Option<&str>,
+        describe: impl FnOnce(&T) -> String,
+        run: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let entry = self.audit_begin(action, target);
+        let result = run();
+        self.audit_end(entry, &result, describe);
+        result
+    }
+
+    fn audit_begin(&self, action: &str, target: Option<&str>) -> Option<i64> {
+        self.store.audit_begin(action, target).inspect_err(|e| warn!("cannot write the audit log: {e}")).ok()
+    }
+
+    fn audit_end<T, E: std::fmt::Display>(
+        &self,
+        entry: Option<i64>,
+        result: &Result<T, E>,
+        describe: impl FnOnce(&T) -> String,
+    ) {
+        let Some(id) = entry else { return };
+        let (done, detail) = match result {
+            Ok(value) => (true, describe(value)),
+            Err(e) => (false, e.to_string()),
+        };
+        if let Err(e) = self.store.audit_end(id, done, &detail) {
+            warn!("cannot write the audit log: {e}");
+        }
+    }
+
+    /// The audit log, newest first.
+    pub fn audit_log(&self, offset: usize, limit: usize) -> Result<AuditPage, StoreError> {
+        self.store.audit_page(offset, limit)
+    }
+
+    /// The whole audit log as CSV, oldest first.
+    pub fn export_audit_csv(&self) -> Result<String, StoreError> {
+        Ok(audit::to_csv(&self.store.audit_page(0, usize::MAX >> 1)?.rows))
+    }
+
     fn publish(&self, change: impl FnOnce(&mut SessionSnapshot)) {
         self.state.send_if_modified(|snapshot| {
             let before = snapshot.clone();
@@ -738,6 +825,11 @@ impl Running {
         self.handle.shutdown().await;
         self.events.abort();
     }
+}
+
+fn describe_bulk(o: &BulkOutcome) -> String {
+    let verb = if o.kind == "block" { "blocked" } else { "unblocked" };
+    format!("action #{}: {} {verb}, {} failed; the account now blocks {}", o.action, o.done, o.failed, o.count)
 }
 
 /// Masks all but the country prefix and the last two digits, for logs.

@@ -73,6 +73,8 @@ const MIGRATIONS: &[&str] = &[
     // 7: groups and their members; a check limited to a group; contacts
     //    added to the directory from a check.
     crate::groups::MIGRATION,
+    // 8: the audit log of operator actions.
+    crate::audit::MIGRATION,
 ];
 
 /// An address-book entry from the phone.
