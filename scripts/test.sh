@@ -9,3 +9,6 @@ export RUST_BACKTRACE=1
 # The sandbox feature is what lets the client talk to the local simulator;
 # GUI tests need an X display, so everything runs under xvfb-run.
 xvfb-run -a cargo test --workspace --features roster/sandbox,roster-core/sandbox --no-fail-fast "$@"
+# A default build verifies WhatsApp's certificate chain: prove it refuses
+# the simulator (a second build of the client without the sandbox feature).
+cargo test -p roster-core --test cert_refusal "$@"

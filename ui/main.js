@@ -2,7 +2,7 @@
 // clicks into the app's commands; all logic lives in Rust.
 //
 // Snapshot (from roster_core::SessionSnapshot):
-//   { state: { kind, reason? }, qr: { code, svg } | null,
+//   { state: { kind, reason?, since?, attempt? }, qr: { code, svg } | null,
 //     account: { phone, jid, push_name } | null,
 //     blocked_count: number | null, contact_count, directory_version }
 
@@ -23,6 +23,7 @@ const BADGES = {
   reconnecting: { text: 'Reconnecting…', tone: 'busy' },
   qr_expired: { text: 'QR expired', tone: 'warn' },
   logged_out: { text: 'Logged out', tone: 'error' },
+  replaced: { text: 'Taken over by another session', tone: 'warn' },
 };
 
 const $ = (id) => {
@@ -61,6 +62,8 @@ const ui = {
   loggedOut: $('logged-out'),
   loggedOutReason: $('logged-out-reason'),
   relink: $('relink'),
+  replaced: $('replaced'),
+  takeBack: $('take-back'),
   confirm: $('confirm-logout'),
   confirmOk: $('confirm-ok'),
   confirmCancel: $('confirm-cancel'),
@@ -85,17 +88,18 @@ function render(snapshot) {
 
   const badge = BADGES[kind] ?? { text: kind, tone: 'busy' };
   ui.status.dataset.tone = badge.tone;
-  ui.statusText.textContent =
-    kind === 'logged_out' ? `Logged out: ${snapshot.state.reason}` : badge.text;
+  ui.statusText.textContent = statusText(snapshot.state, badge.text);
 
   // Which panel: the account once we know it (also while (re)connecting a
   // stored device), the login panel while pairing, a notice when unlinked.
   const showAccount = kind === 'connected' || (account && (kind === 'connecting' || kind === 'reconnecting'));
   const showLoggedOut = kind === 'logged_out';
-  const showLogin = !showAccount && !showLoggedOut;
+  const showReplaced = kind === 'replaced';
+  const showLogin = !showAccount && !showLoggedOut && !showReplaced;
   ui.workspace.hidden = !showAccount;
   ui.accountChip.hidden = !showAccount;
   ui.loggedOut.hidden = !showLoggedOut;
+  ui.replaced.hidden = !showReplaced;
   ui.login.hidden = !showLogin;
   ui.body.classList.toggle('wide', showAccount);
 
@@ -106,6 +110,29 @@ function render(snapshot) {
   if (showLoggedOut) ui.loggedOutReason.textContent = capitalize(snapshot.state.reason);
   ui.refreshQr.disabled = busy;
   ui.relink.disabled = busy;
+  ui.takeBack.disabled = busy;
+}
+
+function statusText(state, text) {
+  if (state.kind === 'logged_out') return `Logged out: ${state.reason}`;
+  if (state.kind === 'reconnecting' && state.attempt > 0) return `Reconnecting… (attempt ${state.attempt})`;
+  return text;
+}
+
+// Why the window is offline, and what the client is doing about it.
+function offlineText(state) {
+  if (state.kind !== 'reconnecting') {
+    return 'Not connected: showing the saved list; blocking and sync wait for the connection.';
+  }
+  const at = new Date(state.since * 1000).toLocaleTimeString();
+  const tries =
+    state.attempt > 0
+      ? `${state.attempt} ${state.attempt === 1 ? 'attempt' : 'attempts'} so far`
+      : 'the first attempt comes in a second';
+  return (
+    `Connection lost at ${at}: ${state.reason}. Reconnecting with growing pauses (${tries}; ` +
+    'the pause grows up to 15 minutes). The saved list stays usable; blocking and sync wait for the connection.'
+  );
 }
 
 function renderQr(kind, qr) {
@@ -165,6 +192,8 @@ function renderDirectory(snapshot, shown) {
   ui.blockedCount.textContent = count === null || count === undefined ? '—' : String(count);
   ui.blockedPill.dataset.count = ui.blockedCount.textContent;
   ui.offlineNote.hidden = !shown || connected;
+  ui.offlineNote.textContent = offlineText(snapshot.state);
+  ui.offlineNote.dataset.attempt = String(snapshot.state.attempt ?? '');
   list.setConnected(connected);
   tools.setConnected(connected);
   importPanel.render(snapshot.check, connected);
@@ -232,6 +261,7 @@ function wire() {
   // After an unlink the stored device is dead: `logout` forgets it and starts
   // a fresh pairing (`refresh_qr` would try to log in with it again).
   ui.relink.addEventListener('click', () => command('logout', ui.relink));
+  ui.takeBack.addEventListener('click', () => command('refresh_qr', ui.takeBack));
 
   ui.logout.addEventListener('click', () => {
     ui.confirm.showModal();

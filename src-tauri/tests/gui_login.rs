@@ -1,5 +1,7 @@
 //! End to end, through the real window: QR login against the simulator,
-//! then a restart on the same data directory that logs in without a QR.
+//! a restart on the same data directory that logs in without a QR, an
+//! outage the window reports while it reconnects, and a session taken over
+//! by another client.
 //!
 //! Needs a sandbox build, an X display, `tauri-driver` and WebKitWebDriver:
 //!
@@ -14,6 +16,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use roster_sim::faults::ConnectionFault;
 use roster_sim::{SimConfig, Simulator};
 use serde_json::json;
 use support::webdriver::Session;
@@ -159,6 +162,54 @@ fn qr_login_then_restart_without_qr() {
     assert_eq!(sim.world().devices.len(), 1, "no second pairing");
     assert_eq!(sim.world().pending_refs, 0, "no pairing was offered");
     shots.take(&session, "04-restart-connected");
+
+    // 6. The server goes away for a while: the window says the connection
+    //    was lost, counts the attempts, and comes back by itself.
+    sim.start_outage(Duration::from_secs(8));
+    assert_eq!(sim.inject(ConnectionFault::Drop), 1);
+    let mut shot = false;
+    let (badge, note) = wait_until(STEP, "the window to count reconnect attempts", || {
+        let s = seen(&session)?;
+        let note = session.text("#offline-note").map_err(|e| e.to_string())?.unwrap_or_default();
+        if s.state == "reconnecting" && !shot {
+            shot = true;
+            shots.take(&session, "05-reconnecting");
+        }
+        let attempts = session.attribute("#offline-note", "data-attempt").map_err(|e| e.to_string())?;
+        let counted = attempts.as_deref().and_then(|a| a.parse::<u64>().ok()).is_some_and(|a| a >= 2);
+        // The note and its attribute are read apart; both must show the count.
+        if s.state == "reconnecting" && counted && note.contains("attempts so far") {
+            Ok(Some((s.badge, note)))
+        } else {
+            Err(format!("{s:?}, attempts {attempts:?}, note {note:?}"))
+        }
+    });
+    assert!(badge.starts_with("Reconnecting… (attempt "), "{badge:?}");
+    assert!(note.contains("Connection lost at") && note.contains("the server closed the connection"), "{note:?}");
+    shots.take(&session, "06-reconnecting-attempts");
+    wait_until(STEP, "the window to connect again after the outage", || {
+        let s = seen(&session)?;
+        Ok((s.state == "connected" && s.badge == "Connected").then_some(()))
+    });
+    assert!(session.attribute("#offline-note", "hidden").unwrap().is_some(), "the offline note is gone");
+
+    // 7. Another session takes over: the window stops and says so, until
+    //    the operator connects here again.
+    assert_eq!(sim.inject(ConnectionFault::Replaced), 1);
+    wait_until(STEP, "the taken-over notice", || {
+        let s = seen(&session)?;
+        let shown = session.attribute("#replaced", "hidden").map_err(|e| e.to_string())?.is_none();
+        Ok((s.state == "replaced" && shown && s.badge == "Taken over by another session").then_some(()))
+    });
+    shots.take(&session, "07-replaced");
+    let opened = sim.connections_opened();
+    session.click("#take-back").unwrap();
+    wait_until(STEP, "connected again after taking the session back", || {
+        let s = seen(&session)?;
+        Ok((s.state == "connected").then_some(()))
+    });
+    assert_eq!(sim.connections_opened(), opened + 1, "one new connection, on the operator's request");
+    assert_eq!(sim.world().devices.len(), 1, "still the same linked device");
 
     driver.quit_app(Duration::from_secs(20));
     let _ = session.end();

@@ -2,6 +2,7 @@
 //! [`SessionSnapshot`] and to the app's store.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, info, info_span, warn};
@@ -25,6 +26,8 @@ pub(crate) struct Reducer {
     pub(crate) state: watch::Sender<SessionSnapshot>,
     pub(crate) client: Arc<Client>,
     pub(crate) store: Arc<Store>,
+    /// Counts disconnections, so only the latest one's follower updates the attempt count.
+    pub(crate) reconnect_followers: Arc<AtomicU64>,
 }
 
 impl Reducer {
@@ -45,6 +48,36 @@ impl Reducer {
             }
             .instrument(info_span!("session.refresh_blocklist")),
         );
+    }
+
+    /// While the session is reconnecting, keeps the attempt count in the
+    /// snapshot up to date (read from the client's counters twice a second).
+    fn follow_reconnect_attempts(&self) {
+        let (state, client) = (self.state.clone(), self.client.clone());
+        let start = client.stats().reconnects;
+        // A newer disconnection takes over from this follower.
+        let generation = self.reconnect_followers.clone();
+        let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                if generation.load(Ordering::SeqCst) != mine {
+                    return;
+                }
+                let attempts = client.stats().reconnects.saturating_sub(start);
+                let still = state.send_if_modified(|s| match &mut s.state {
+                    ConnectionState::Reconnecting { attempt, .. } if *attempt != attempts => {
+                        *attempt = attempts;
+                        true
+                    }
+                    _ => false,
+                });
+                if !still && !matches!(state.borrow().state, ConnectionState::Reconnecting { .. }) {
+                    return;
+                }
+            }
+        });
     }
 
     /// Saves a burst of address-book entries in one transaction.
@@ -142,6 +175,7 @@ impl Reducer {
                 info!(phone = ?account.as_ref().map(|a| mask_phone(&a.phone)), "connected");
                 Some(Box::new(move |s| {
                     s.state = ConnectionState::Connected;
+                    s.connection_epoch += 1;
                     s.qr = None;
                     if account.is_some() {
                         s.account = account;
@@ -157,10 +191,12 @@ impl Reducer {
                 }))
             }
             Event::Disconnected(d) => {
-                info!(reason = ?d.reason, "disconnected; the client reconnects");
-                Some(Box::new(|s| {
-                    if !matches!(s.state, ConnectionState::LoggedOut { .. }) {
-                        s.state = ConnectionState::Reconnecting;
+                info!(reason = %d.reason, "disconnected; the client reconnects after a pause");
+                let reason = disconnect_reason(&d.reason);
+                self.follow_reconnect_attempts();
+                Some(Box::new(move |s| {
+                    if !matches!(s.state, ConnectionState::LoggedOut { .. } | ConnectionState::Replaced) {
+                        s.state = ConnectionState::Reconnecting { reason, since: unix_now(), attempt: 0 };
                     }
                 }))
             }
@@ -173,14 +209,8 @@ impl Reducer {
                 }))
             }
             Event::StreamReplaced(_) => {
-                warn!("another session replaced this one");
-                Some(Box::new(|s| {
-                    s.state = ConnectionState::LoggedOut {
-                        reason:
-                            "another WhatsApp Web session for this device took over; this window stopped reconnecting"
-                                .into(),
-                    };
-                }))
+                warn!("another session of this device took over; not reconnecting");
+                Some(Box::new(|s| s.state = ConnectionState::Replaced))
             }
             _ => None,
         };
@@ -198,6 +228,21 @@ fn saved_contact(update: &whatsapp_rust::wacore::types::events::ContactUpdate) -
     let lid = update.action.lid_jid.as_deref().and_then(|j| j.split('@').next()).map(str::to_owned);
     let name = update.action.full_name.clone().or_else(|| update.action.first_name.clone());
     SavedContact { phone: update.jid.user.to_string(), lid, name }
+}
+
+fn disconnect_reason(reason: &whatsapp_rust::wacore::net::DisconnectReason) -> String {
+    use whatsapp_rust::wacore::net::DisconnectReason as R;
+    match reason {
+        r if r.is_clean_shutdown() => "the server recycled the connection".into(),
+        R::ServerClose { .. } => "the server closed the connection".into(),
+        R::StreamEnded => "the connection ended without a goodbye".into(),
+        R::ReadError(_) => "the network connection failed".into(),
+        _ => "the connection dropped".into(),
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn logout_reason(reason: &ConnectFailureReason, on_connect: bool) -> String {

@@ -42,9 +42,23 @@ pub enum ConnectionState {
     Connecting,
     WaitingForScan,
     Connected,
-    Reconnecting,
+    /// The connection dropped; the client tries again after growing pauses
+    /// (1 s, 1 s, 2 s, 3 s, 5 s... up to 15 min, as WhatsApp Web does).
+    Reconnecting {
+        /// Why it dropped, in words.
+        reason: String,
+        /// When it dropped (Unix seconds).
+        since: u64,
+        /// Connection attempts made since.
+        attempt: u64,
+    },
     QrExpired,
-    LoggedOut { reason: String },
+    LoggedOut {
+        reason: String,
+    },
+    /// Another WhatsApp Web session of this device took over; the window
+    /// does not reconnect until the operator asks (the device stays linked).
+    Replaced,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -76,6 +90,9 @@ pub struct SessionSnapshot {
     pub directory_version: u64,
     /// The latest number-check job, while there is one.
     pub check: Option<CheckProgress>,
+    /// Bumped at every `Connected`, so an action can wait for the *next* connection.
+    #[serde(skip)]
+    pub(crate) connection_epoch: u64,
 }
 
 pub struct SessionConfig {
@@ -91,6 +108,9 @@ pub struct SessionConfig {
 /// The default for [`SessionConfig::picture_max_age`]: a day, as the seed APIs advise.
 pub const PICTURE_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// How long an idempotent action whose connection dropped waits for the
+/// next connection before it is reported failed.
+const RECONNECT_WAIT: Duration = Duration::from_secs(30);
 /// How long quitting waits for a number-check batch in flight.
 const RUNNER_GRACE: Duration = Duration::from_secs(10);
 /// Pictures fetched at once for the list; more wait their turn.
@@ -194,6 +214,7 @@ impl Session {
             contact_count: store.contact_count()?,
             directory_version: 0,
             check: store.latest_check_progress()?,
+            connection_epoch: 0,
         });
         let session = Arc::new(Session {
             config,
@@ -268,7 +289,8 @@ impl Session {
     }
 
     /// Starts a new pairing attempt after the QR codes ran out, or a new
-    /// connection after a logout from the phone.
+    /// connection after a logout from the phone or after another session
+    /// took this one over.
     pub async fn refresh_qr(&self) -> Result<(), SessionError> {
         let span = info_span!("session.refresh_qr");
         async {
@@ -300,8 +322,17 @@ impl Session {
         let work = async {
             let country = self.store.setting(DEFAULT_COUNTRY)?;
             let target = parse_target(input, country.as_deref())?;
-            let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
-            let outcome = blocklist::set_blocked(&client, &self.store, &target, block).await?;
+            let lost = |e: &BlockError| matches!(e, BlockError::NotConnected);
+            let outcome = self
+                .retried_once_reconnected(
+                    || BlockError::NotConnected,
+                    lost,
+                    |client| {
+                        let (store, target) = (&self.store, &target);
+                        async move { blocklist::set_blocked(&client, store, target, block).await }
+                    },
+                )
+                .await?;
             self.publish(|s| {
                 s.blocked_count = Some(outcome.count);
                 s.directory_version += 1;
@@ -412,8 +443,14 @@ impl Session {
         let target = if names.is_empty() { "default scopes".to_owned() } else { names.join(", ") };
         let describe = |r: &SyncReport| format!("{}{} changes", if r.full { "full; " } else { "" }, r.patches());
         let work = async {
-            let client = self.connected_client().await.ok_or(SyncError::NotConnected)?;
-            let report = appsync::sync(&client, scopes, full).await?;
+            let lost = |e: &SyncError| matches!(e, SyncError::Interrupted | SyncError::NotConnected);
+            let report = self
+                .retried_once_reconnected(
+                    || SyncError::NotConnected,
+                    lost,
+                    |client| async move { appsync::sync(&client, scopes, full).await },
+                )
+                .await?;
             info!(patches = report.patches(), "app state sync done");
             Ok(report)
         };
@@ -586,12 +623,12 @@ impl Session {
     pub async fn block_checked(&self, job: i64, lines: Option<&[i64]>) -> Result<BulkOutcome, BulkError> {
         let span = info_span!("session.block_checked", job);
         async {
-            let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
+            self.connected_client().await.ok_or(BlockError::NotConnected)?;
             let _one = self.bulk.lock().await;
             let action = self.store.plan_block(job, lines)?;
             let target =
                 format!("check #{job}, {}", lines.map_or("all registered".into(), |l| format!("{} lines", l.len())));
-            self.audited("bulk block", Some(&target), describe_bulk, self.run_bulk(&client, action)).await
+            self.audited("bulk block", Some(&target), describe_bulk, self.run_bulk(action)).await
         }
         .instrument(span)
         .await
@@ -601,18 +638,31 @@ impl Session {
     pub async fn undo_bulk(&self, action: i64) -> Result<BulkOutcome, BulkError> {
         let span = info_span!("session.undo_bulk", action);
         async {
-            let client = self.connected_client().await.ok_or(BlockError::NotConnected)?;
+            self.connected_client().await.ok_or(BlockError::NotConnected)?;
             let _one = self.bulk.lock().await;
             let undo = self.store.plan_undo(action)?;
             let target = format!("bulk action #{action}");
-            self.audited("undo bulk block", Some(&target), describe_bulk, self.run_bulk(&client, undo)).await
+            self.audited("undo bulk block", Some(&target), describe_bulk, self.run_bulk(undo)).await
         }
         .instrument(span)
         .await
     }
 
-    async fn run_bulk(&self, client: &Client, action: i64) -> Result<BulkOutcome, BulkError> {
-        let outcome = bulk::run(client, &self.store, action).await?;
+    /// Carries out a saved bulk action; if the connection drops on the way,
+    /// it carries on from the first target not yet confirmed once the
+    /// connection is back (the one in flight is sent again: idempotent).
+    async fn run_bulk(&self, action: i64) -> Result<BulkOutcome, BulkError> {
+        let lost = |e: &BulkError| matches!(e, BulkError::Block(BlockError::NotConnected));
+        let outcome = self
+            .retried_once_reconnected(
+                || BlockError::NotConnected.into(),
+                lost,
+                |client| {
+                    let store = &self.store;
+                    async move { bulk::run(&client, store, action).await }
+                },
+            )
+            .await?;
         self.publish(|s| {
             s.blocked_count = Some(outcome.count);
             s.directory_version += 1;
@@ -631,13 +681,11 @@ impl Session {
                     return;
                 }
                 let Some(session) = session.upgrade() else { return };
-                if let (Some(client), Ok(actions)) =
-                    (session.connected_client().await, session.store.unfinished_bulk_actions())
-                {
+                if let Ok(actions) = session.store.unfinished_bulk_actions() {
                     let _one = session.bulk.lock().await;
                     for action in actions {
                         info!(action, "resuming an interrupted bulk action");
-                        if let Err(e) = session.run_bulk(&client, action).await {
+                        if let Err(e) = session.run_bulk(action).await {
                             warn!("cannot finish bulk action {action}: {e}");
                             break;
                         }
@@ -675,6 +723,40 @@ impl Session {
             return None;
         }
         self.running.lock().await.as_ref().map(|r| r.handle.client())
+    }
+
+    /// Runs a server action that is safe to repeat (block, unblock, sync).
+    /// When the connection drops before the answer — so whether it took
+    /// effect is unknown — it waits for the next connection (at most
+    /// [`RECONNECT_WAIT`]) and runs it once more; otherwise the error stands.
+    async fn retried_once_reconnected<T, E, Fut>(
+        &self,
+        not_connected: impl Fn() -> E,
+        lost: impl Fn(&E) -> bool,
+        action: impl Fn(Arc<Client>) -> Fut,
+    ) -> Result<T, E>
+    where
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let epoch = self.snapshot().connection_epoch;
+        let client = self.connected_client().await.ok_or_else(&not_connected)?;
+        match action(client).await {
+            Err(e) if lost(&e) => {
+                warn!(
+                    "the connection dropped before WhatsApp answered; the action is idempotent, so it is sent again once connected"
+                );
+                let back = self
+                    .wait_for(RECONNECT_WAIT, |s| s.state == ConnectionState::Connected && s.connection_epoch > epoch)
+                    .await;
+                if back.is_none() {
+                    warn!("the connection did not come back within {RECONNECT_WAIT:?}");
+                    return Err(e);
+                }
+                let client = self.connected_client().await.ok_or_else(&not_connected)?;
+                action(client).await
+            }
+            other => other,
+        }
     }
 
     /// Drops the connection and connects again at once (keeps the device).
@@ -803,7 +885,12 @@ impl Session {
             }
             self.client.send_replace(Some(client.clone()));
             let raw_nodes = client.acquire_raw_node_forwarding();
-            let reducer = Reducer { state: self.state.clone(), client, store: self.store.clone() };
+            let reducer = Reducer {
+                state: self.state.clone(),
+                client,
+                store: self.store.clone(),
+                reconnect_followers: Default::default(),
+            };
             let events = tokio::spawn(reducer.run(events_rx));
             let handle = bot.spawn();
             Ok(Running { handle, events, _raw_nodes: raw_nodes })

@@ -44,12 +44,18 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/contacts/{who}/picture", post(set_picture))
         .route("/admin/contacts/{who}/rename", post(rename))
         .route("/admin/faults/iq", post(arm_iq_fault))
+        .route("/admin/faults", post(arm_fault))
+        .route("/admin/connections/{fault}", post(connection_fault))
+        .route("/admin/outage", post(outage))
         .route("/admin/limits/usync", get(usync_limit).post(set_usync_limit))
         .route("/admin/checks", get(check_log))
         .with_state(state)
 }
 
 async fn chat(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    if state.shared.faults.refuse_connection() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the simulated server is down (outage armed)").into_response();
+    }
     upgrade.max_message_size(32 << 20).on_upgrade(move |socket| crate::connection::serve(state.shared, socket))
 }
 
@@ -194,6 +200,50 @@ async fn arm_iq_fault(State(state): State<AppState>, body: Bytes) -> Response {
         Err(e) => {
             (StatusCode::BAD_REQUEST, format!("expected {{\"xmlns\", \"code\", \"text\"?}}: {e}")).into_response()
         }
+    }
+}
+
+/// `{"xmlns": "blocklist", "type": "set", "action": "drop_after"}`: the next
+/// matching IQ is answered with an error (`"action": "error", "code": 503`),
+/// dropped before or after it is handled, or answered late (`"delay", "ms"`).
+async fn arm_fault(State(state): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<crate::faults::Armed>(&body) {
+        Ok(fault) => {
+            state.shared.faults.arm_fault(fault);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "expected {{\"xmlns\", \"type\"?, \"action\": error (+ code, text?) | drop_before | drop_after | delay (+ ms)}}: {e}"
+            ),
+        )
+            .into_response(),
+    }
+}
+
+/// Hits every live connection now: `drop`, `restart` (515), `logged-out`
+/// (401), `replaced`, `stream-end`, `malformed`, `truncated`, `silence?ms=N`.
+async fn connection_fault(
+    State(state): State<AppState>,
+    Path(fault): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let ms = query.get("ms").and_then(|m| m.parse().ok());
+    match crate::faults::ConnectionFault::parse(&fault, ms) {
+        Ok(fault) => axum::Json(json!({ "connections": state.shared.world().inject(fault) })).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+/// `?ms=N`: new connections are refused with 503 for N milliseconds.
+async fn outage(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Response {
+    match query.get("ms").and_then(|m| m.parse::<u64>().ok()) {
+        Some(ms @ 1..=600_000) => {
+            state.shared.faults.start_outage(std::time::Duration::from_millis(ms));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => (StatusCode::BAD_REQUEST, "outage needs ?ms=N (1 to 600000)").into_response(),
     }
 }
 

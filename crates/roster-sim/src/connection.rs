@@ -2,20 +2,26 @@
 //! handlers and relays pushes from the phone and the admin API.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use bytes::BytesMut;
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, info_span, warn};
 use wacore_binary::Node;
+use wacore_binary::builder::NodeBuilder;
+
+use crate::faults::ConnectionFault;
 
 use crate::frame::{FrameReader, Transport, frame};
 use crate::handlers::{self, Ctx, Outcome};
+use crate::nodes::stream_error;
 use crate::noise::{self, ClientHello, Established};
 use crate::state::{Push, Shared};
 
 pub async fn serve(shared: Arc<Shared>, socket: WebSocket) {
     let conn = shared.next_id();
+    shared.connections_opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let span = info_span!("conn", id = conn);
     async move {
         let mut socket = socket;
@@ -72,7 +78,10 @@ async fn handshake(shared: &Shared, socket: &mut WebSocket, reader: &mut FrameRe
 
 async fn run(shared: &Arc<Shared>, conn: u64, socket: &mut WebSocket) -> anyhow::Result<()> {
     let mut reader = FrameReader::default();
-    let established = handshake(shared, socket, &mut reader).await?;
+    let established = handshake(shared, socket, &mut reader).await.inspect_err(|_| {
+        // E.g. a client that refused the server's certificate chain.
+        shared.handshakes_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })?;
     let mut transport = Transport::new(established.write, established.read);
     let (push_tx, mut push_rx) = mpsc::unbounded_channel();
     shared.world().connections.insert(conn, push_tx);
@@ -83,7 +92,11 @@ async fn run(shared: &Arc<Shared>, conn: u64, socket: &mut WebSocket) -> anyhow:
         return Ok(());
     }
 
+    // While set, the server reads frames (to keep the cipher counters in
+    // step) but answers and pushes nothing, as a stalled server does.
+    let mut silent_until: Option<Instant> = None;
     loop {
+        let silent = silent_until.is_some_and(|t| Instant::now() < t);
         tokio::select! {
             incoming = socket.recv() => {
                 let data = match incoming {
@@ -95,6 +108,10 @@ async fn run(shared: &Arc<Shared>, conn: u64, socket: &mut WebSocket) -> anyhow:
                 reader.feed(&data)?;
                 while let Some(sealed) = reader.next_frame() {
                     let node = transport.open(sealed)?;
+                    if silent {
+                        debug!(tag = %node.tag, "silent: ignoring a stanza");
+                        continue;
+                    }
                     let outcomes = handlers::handle(&mut ctx, node).await;
                     if send_all(socket, &mut transport, outcomes).await? {
                         return Ok(());
@@ -103,9 +120,19 @@ async fn run(shared: &Arc<Shared>, conn: u64, socket: &mut WebSocket) -> anyhow:
             }
             pushed = push_rx.recv() => {
                 let outcome = match pushed {
+                    None => return Ok(()),
+                    Some(Push::Fault(fault)) => {
+                        info!(?fault, "injecting a connection fault");
+                        match inject(socket, &mut transport, fault).await? {
+                            Injected::Close => return Ok(()),
+                            Injected::Silence(length) => silent_until = Some(Instant::now() + length),
+                            Injected::Sent => {}
+                        }
+                        continue;
+                    }
+                    Some(_) if silent => continue,
                     Some(Push::Node(node)) => Outcome::Send(node),
                     Some(Push::Close(node)) => Outcome::Close(node),
-                    None => return Ok(()),
                 };
                 if send_all(socket, &mut transport, vec![outcome]).await? {
                     return Ok(());
@@ -113,6 +140,37 @@ async fn run(shared: &Arc<Shared>, conn: u64, socket: &mut WebSocket) -> anyhow:
             }
         }
     }
+}
+
+enum Injected {
+    Sent,
+    Close,
+    Silence(Duration),
+}
+
+/// Carries out one connection fault on this socket.
+async fn inject(socket: &mut WebSocket, transport: &mut Transport, fault: ConnectionFault) -> anyhow::Result<Injected> {
+    let last = match fault {
+        ConnectionFault::Drop => return Ok(Injected::Close),
+        ConnectionFault::Silence(length) => return Ok(Injected::Silence(length)),
+        ConnectionFault::Malformed => {
+            // Encrypted correctly, so the stream stays in step; not a node inside.
+            let bytes = transport.seal_raw(b"\x00\xff not a binary node \xfe")?;
+            socket.send(Message::Binary(bytes.into())).await?;
+            return Ok(Injected::Sent);
+        }
+        ConnectionFault::Truncated => {
+            let bytes = transport.seal_truncated(&NodeBuilder::new("ib").build())?;
+            socket.send(Message::Binary(bytes.into())).await?;
+            return Ok(Injected::Sent);
+        }
+        ConnectionFault::Restart => stream_error("515", None),
+        ConnectionFault::LoggedOut => stream_error("401", None),
+        ConnectionFault::Replaced => stream_error("", Some("replaced")),
+        ConnectionFault::StreamEnd => NodeBuilder::new("xmlstreamend").build(),
+    };
+    send(socket, transport, &last).await?;
+    Ok(Injected::Close)
 }
 
 /// Sends what the handlers produced; true when the connection must close.

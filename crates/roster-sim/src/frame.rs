@@ -96,6 +96,17 @@ impl Transport {
         frame(&sealed)
     }
 
+    /// Seals a node, then cuts the ciphertext short: the frame cannot be
+    /// decrypted, but the counters stay in step.
+    pub fn seal_truncated(&mut self, node: &Node) -> Result<Vec<u8>, FrameError> {
+        let plain = marshal(node).map_err(|e| FrameError::Node(e.to_string()))?;
+        let mut sealed =
+            self.write.encrypt_with_counter(self.write_counter, &plain).map_err(|_| FrameError::Decrypt)?;
+        self.write_counter = self.write_counter.wrapping_add(1);
+        sealed.truncate(sealed.len() / 2);
+        frame(&sealed)
+    }
+
     /// Decrypts one frame and decodes the node in it.
     pub fn open(&mut self, mut sealed: BytesMut) -> Result<Node, FrameError> {
         self.read.decrypt_in_place_with_counter(self.read_counter, &mut sealed).map_err(|_| FrameError::Decrypt)?;

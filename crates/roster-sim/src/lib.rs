@@ -180,6 +180,37 @@ impl SimHandle {
         self.shared.faults.arm(fault);
     }
 
+    /// Arms a fault for the next IQ it matches (error, drop, delay).
+    pub fn arm_fault(&self, fault: faults::Armed) {
+        self.shared.faults.arm_fault(fault);
+    }
+
+    /// Injects `fault` into every live connection now; returns how many it hit.
+    pub fn inject(&self, fault: faults::ConnectionFault) -> usize {
+        self.shared.world().inject(fault)
+    }
+
+    /// Refuses new connections (HTTP 503) for `length`.
+    pub fn start_outage(&self, length: Duration) {
+        self.shared.faults.start_outage(length);
+    }
+
+    /// Connection attempts refused by outages so far.
+    pub fn refused_connections(&self) -> u64 {
+        self.shared.faults.refused_connections()
+    }
+
+    /// Chat connections accepted so far (each reconnect is one more).
+    pub fn connections_opened(&self) -> u64 {
+        self.shared.connections_opened.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connections whose Noise handshake did not complete (a client that
+    /// refused the certificate chain closes right after the server hello).
+    pub fn handshakes_failed(&self) -> u64 {
+        self.shared.handshakes_failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Rate-limits number checks (`None` lifts the limit).
     pub fn set_usync_limit(&self, limit: Option<limits::UsyncLimit>) {
         self.shared.limits.set(limit);

@@ -25,6 +25,8 @@ pub enum Push {
     Node(Node),
     /// Sends the node (if any), then closes the socket.
     Close(Option<Node>),
+    /// A fault injected by a test (`POST /admin/connections/{fault}`).
+    Fault(crate::faults::ConnectionFault),
 }
 
 /// The companion's registration data, from the pairing handshake.
@@ -83,6 +85,17 @@ pub struct Account {
     pub groups: Vec<crate::groups::Group>,
     /// Blocked users: LID user → time blocked.
     pub blocklist: BTreeMap<String, u64>,
+    /// Every block/unblock a companion asked for, in order.
+    pub blocklist_requests: Vec<BlocklistRequest>,
+}
+
+/// One companion block or unblock, and whether it changed the list (a
+/// repeat of what is already so does not).
+#[derive(Clone, Debug, Serialize)]
+pub struct BlocklistRequest {
+    pub lid: String,
+    pub action: String,
+    pub changed: bool,
 }
 
 pub struct World {
@@ -157,6 +170,7 @@ impl World {
                 people,
                 groups,
                 blocklist,
+                blocklist_requests: Vec::new(),
             },
             state_path,
             pending: HashMap::new(),
@@ -221,6 +235,11 @@ impl World {
         self.connections.get(&conn).is_some_and(|tx| tx.send(push).is_ok())
     }
 
+    /// Injects `fault` into every live connection; returns how many it hit.
+    pub fn inject(&self, fault: crate::faults::ConnectionFault) -> usize {
+        self.connections.values().filter(|tx| tx.send(Push::Fault(fault)).is_ok()).count()
+    }
+
     /// Connections currently logged in as `device`.
     pub fn connections_of(&self, device: u16) -> Vec<ConnId> {
         self.logged_in.iter().filter(|(_, d)| **d == device).map(|(c, _)| *c).collect()
@@ -248,6 +267,10 @@ pub struct Shared {
     pub limits: crate::limits::Limits,
     /// Error replies armed by tests (`POST /admin/faults/iq`).
     pub faults: crate::faults::Faults,
+    /// Chat connections accepted so far.
+    pub connections_opened: AtomicU64,
+    /// Connections whose Noise handshake did not complete.
+    pub handshakes_failed: AtomicU64,
     /// Client IQs received, by namespace (what tests count to prove caching).
     pub iq_counts: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     base_url: std::sync::OnceLock<String>,
@@ -272,6 +295,8 @@ impl Shared {
             expired_picture_hits: AtomicU64::new(0),
             limits: Default::default(),
             faults: Default::default(),
+            connections_opened: AtomicU64::new(0),
+            handshakes_failed: AtomicU64::new(0),
             iq_counts: Default::default(),
             base_url: std::sync::OnceLock::new(),
         }))
@@ -359,8 +384,13 @@ pub fn world_json(shared: &Shared) -> serde_json::Value {
         "unregistered": account.people.unregistered,
         "blocklist": blocklist,
         "blocklist_dhash": crate::handlers::blocklist::dhash(world),
+        "blocklist_requests": account.blocklist_requests,
         "expired_picture_hits": shared.expired_picture_hits.load(Ordering::Relaxed),
         "collections": collections,
+        "connections_opened": shared.connections_opened.load(Ordering::Relaxed),
+        "live_connections": world.connections.len(),
+        "handshakes_failed": shared.handshakes_failed.load(Ordering::Relaxed),
+        "refused_connections": shared.faults.refused_connections(),
         "iq_counts": shared.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
     })
 }

@@ -9,7 +9,7 @@ use wacore_binary::builder::NodeBuilder;
 
 use super::{Ctx, Outcome, send};
 use crate::nodes::{attr, children, iq_error, iq_result, unix_now};
-use crate::state::{ConnId, Push, World};
+use crate::state::{BlocklistRequest, ConnId, Push, World};
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     if attr(iq, "type").as_deref() != Some("set") {
@@ -25,15 +25,19 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         let Some(lid) = world.account.people.find(user).map(|p| p.lid.clone()) else {
             return send(iq_error(iq, 404, "item-not-found"));
         };
-        match action.as_str() {
-            "block" => {
-                world.account.blocklist.insert(lid.clone(), unix_now());
-            }
-            "unblock" => {
-                world.account.blocklist.remove(&lid);
-            }
+        // Repeating a block or an unblock changes nothing (the first block time stays).
+        let changed = match action.as_str() {
+            "block" => match world.account.blocklist.entry(lid.clone()) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(unix_now());
+                    true
+                }
+                std::collections::btree_map::Entry::Occupied(_) => false,
+            },
+            "unblock" => world.account.blocklist.remove(&lid).is_some(),
             _ => return send(iq_error(iq, 400, "bad-request")),
-        }
+        };
+        world.account.blocklist_requests.push(BlocklistRequest { lid: lid.clone(), action: action.clone(), changed });
         changes.push((lid, action));
     }
     info!(?changes, total = world.account.blocklist.len(), "blocklist changed by a companion");

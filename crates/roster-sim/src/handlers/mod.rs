@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tracing::debug;
 use wacore_binary::Node;
 
+use crate::faults::IqAction;
 use crate::nodes::{attr, iq_error, iq_result};
 use crate::state::{ConnId, Shared};
 
@@ -62,11 +63,32 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         return md::on_client_reply(ctx, iq);
     }
     ctx.shared.count_iq(&xmlns);
-    if let Some(fault) = ctx.shared.faults.take(&xmlns) {
-        debug!(%xmlns, code = fault.code, "answering an armed fault");
-        return send(iq_error(iq, fault.code, &fault.text));
+    match ctx.shared.faults.take(&xmlns, &kind) {
+        None => route_iq(ctx, iq, &xmlns).await,
+        Some(IqAction::Error { code, text }) => {
+            debug!(%xmlns, code, "answering an armed fault");
+            send(iq_error(iq, code, &text))
+        }
+        Some(IqAction::DropBefore) => {
+            debug!(%xmlns, "dropping the socket before handling an IQ (armed fault)");
+            vec![Outcome::Close(None)]
+        }
+        Some(IqAction::DropAfter) => {
+            let _ = route_iq(ctx, iq, &xmlns).await;
+            debug!(%xmlns, "dropping the socket after handling an IQ, reply unsent (armed fault)");
+            vec![Outcome::Close(None)]
+        }
+        Some(IqAction::Delay { ms }) => {
+            debug!(%xmlns, ms, "answering an IQ late (armed fault)");
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            route_iq(ctx, iq, &xmlns).await
+        }
     }
-    match xmlns.as_str() {
+}
+
+async fn route_iq(ctx: &mut Ctx, iq: &Node, xmlns: &str) -> Vec<Outcome> {
+    let kind = attr(iq, "type").unwrap_or_default();
+    match xmlns {
         "md" => md::handle(ctx, iq),
         "passive" => passive::handle(iq),
         "abt" => props::handle(iq),
