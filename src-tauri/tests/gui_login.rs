@@ -129,6 +129,42 @@ fn qr_login_then_restart_without_qr() {
     assert!(session.find("#logout").unwrap().is_some());
     shots.take(&session, "02-connected");
 
+    // 3b. The webview reaches nothing but the app's commands: no HTTP to any
+    //     server (not even loopback), no remote image, no plugin command.
+    //     The picture is a real JPEG the simulator serves to anyone asking;
+    //     the SVG `data:` image is the control showing images do load.
+    let world_json = sim.world_json();
+    let pictured = world_json["people"].as_array().unwrap().iter().find(|p| !p["picture_id"].is_null()).unwrap();
+    let picture = format!(
+        "{}/pp/{}/{}/preview?exp=99999999999&e=0",
+        sim.http_url(),
+        pictured["phone"].as_str().unwrap(),
+        pictured["picture_id"]
+    );
+    let probe = session
+        .execute_async(
+            "const [url, done] = arguments;
+             const load = (src) => new Promise((resolve) => {
+               const img = new Image();
+               img.onload = () => resolve('loaded');
+               img.onerror = () => resolve('blocked');
+               img.src = src;
+             });
+             const fetched = fetch(url, { mode: 'no-cors' }).then(() => 'loaded', (e) => 'blocked: ' + e);
+             const plugin = window.__TAURI__.core
+               .invoke('plugin:fs|read_text_file', { path: '/etc/hostname' })
+               .then(() => 'allowed', (e) => 'refused: ' + e);
+             const local = load(\"data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' width='2' height='2'/>\");
+             Promise.all([fetched, load(url), local, plugin])
+               .then(([f, i, l, p]) => done({ fetch: f, image: i, local: l, plugin: p }));",
+            json!([picture]),
+        )
+        .expect("run the probe in the webview");
+    assert_eq!(probe["local"], "loaded", "the control image loads: {probe}");
+    assert!(probe["fetch"].as_str().unwrap().starts_with("blocked"), "fetch to the simulator: {probe}");
+    assert_eq!(probe["image"], "blocked", "a remote image: {probe}");
+    assert!(probe["plugin"].as_str().unwrap().starts_with("refused"), "a file-system command: {probe}");
+
     // 4. Quit the app (it stops the session cleanly), then end the session.
     assert_eq!(driver.quit_app(Duration::from_secs(20)), 1, "one app process was running");
     let _ = session.end(); // the app is gone already; the driver may say so
