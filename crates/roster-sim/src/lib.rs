@@ -205,6 +205,11 @@ impl SimHandle {
         self.shared.connections_opened.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Logins the server accepted (each reconnect of a linked device is one more).
+    pub fn logins(&self) -> u64 {
+        self.shared.logins.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Connections whose Noise handshake did not complete (a client that
     /// refused the certificate chain closes right after the server hello).
     pub fn handshakes_failed(&self) -> u64 {

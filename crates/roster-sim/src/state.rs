@@ -271,6 +271,8 @@ pub struct Shared {
     pub connections_opened: AtomicU64,
     /// Connections whose Noise handshake did not complete.
     pub handshakes_failed: AtomicU64,
+    /// Logins accepted (`<success>` sent).
+    pub logins: AtomicU64,
     /// Client IQs received, by namespace (what tests count to prove caching).
     pub iq_counts: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     base_url: std::sync::OnceLock<String>,
@@ -297,6 +299,7 @@ impl Shared {
             faults: Default::default(),
             connections_opened: AtomicU64::new(0),
             handshakes_failed: AtomicU64::new(0),
+            logins: AtomicU64::new(0),
             iq_counts: Default::default(),
             base_url: std::sync::OnceLock::new(),
         }))
