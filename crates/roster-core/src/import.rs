@@ -6,6 +6,7 @@
 //! a LID JID (taken as is). Blank lines are skipped; the first line holding
 //! a number wins, later ones are "duplicate of line N".
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -92,6 +93,8 @@ pub struct CsvColumns {
 /// Normalises every line of `text`. A CSV (comma, semicolon or tab
 /// separated) is read from one column: `column` when given, else detected.
 pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize>) -> Result<Preview, ImportError> {
+    // Files saved by spreadsheets and Windows editors start with a BOM.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.len() > MAX_INPUT_BYTES {
         return Err(ImportError::TooLarge { size: text.len() });
     }
@@ -102,12 +105,8 @@ pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize
     let mut preview = Preview { lines: Vec::new(), numbers: 0, lids: 0, duplicates: 0, invalid: 0, csv: None };
     match csv_delimiter(text) {
         Some(delimiter) => {
-            let rows: Vec<(usize, Vec<String>)> = text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-                .map(|(i, l)| (i + 1, split_csv(l, delimiter)))
-                .collect();
+            let rows: Vec<(usize, Vec<String>)> =
+                csv_records(text).map(|(line, record)| (line, split_csv(&record, delimiter))).collect();
             let csv = csv_columns(&rows, default_country, column);
             let skip = usize::from(csv.has_header);
             let cells =
@@ -123,13 +122,35 @@ pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize
     Ok(preview)
 }
 
-/// A CSV when the first line splits into cells and is not a number itself.
+/// A CSV when the first record splits into cells and is not a number itself.
 fn csv_delimiter(text: &str) -> Option<char> {
-    let first = text.lines().find(|l| !l.trim().is_empty())?;
-    [',', ';', '\t'].into_iter().find(|d| first.contains(*d) && split_csv(first, *d).len() > 1)
+    let (_, first) = csv_records(text).next()?;
+    [',', ';', '\t'].into_iter().find(|d| first.contains(*d) && split_csv(&first, *d).len() > 1)
 }
 
-/// One CSV line's cells (double quotes group, `""` escapes a quote).
+/// A CSV's records, each with the line it starts on: a quoted cell may hold
+/// line breaks, so a record runs on while a quote is open. Blank lines
+/// between records are skipped.
+fn csv_records(text: &str) -> impl Iterator<Item = (usize, Cow<'_, str>)> {
+    let mut lines = text.lines().enumerate();
+    std::iter::from_fn(move || {
+        let (i, first) = lines.find(|(_, l)| !l.trim().is_empty())?;
+        let mut quotes = first.matches('"').count();
+        if quotes % 2 == 0 {
+            return Some((i + 1, Cow::Borrowed(first)));
+        }
+        let mut record = first.to_owned();
+        while quotes % 2 == 1 {
+            let Some((_, next)) = lines.next() else { break };
+            record.push('\n');
+            record.push_str(next);
+            quotes += next.matches('"').count();
+        }
+        Some((i + 1, Cow::Owned(record)))
+    })
+}
+
+/// One CSV record's cells (double quotes group, `""` escapes a quote).
 fn split_csv(line: &str, delimiter: char) -> Vec<String> {
     let mut cells = vec![String::new()];
     let mut quoted = false;
@@ -253,6 +274,21 @@ mod tests {
         let bare = normalise("+5511999999999,x\n+15550100001,y", None, None).unwrap();
         assert!(!bare.csv.unwrap().has_header);
         assert_eq!(bare.numbers, 2);
+    }
+
+    /// Found by `tests/fuzz_parsers.rs`: a BOM made the first line invalid
+    /// (or the header), and a quoted cell's line break split its record.
+    #[test]
+    fn bom_and_line_breaks_in_quoted_cells() {
+        let p = normalise("\u{feff}+5511999999999\n+15550100001\n", None, None).unwrap();
+        assert_eq!((p.numbers, p.invalid), (2, 0));
+        let csv = "\u{feff}name,phone\r\n\"Silva,\r\nAna\",+55 11 99999-9999\r\n\r\nBruno,\"+1 555\n010 0001\"\r\nCarla,+49 151 12345678";
+        let p = normalise(csv, None, None).unwrap();
+        let info = p.csv.clone().unwrap();
+        assert_eq!((info.headers, info.column, info.has_header), (vec!["name".into(), "phone".into()], 1, true));
+        let lines: Vec<_> = p.lines.iter().map(|l| (l.line, l.input.as_str())).collect();
+        assert_eq!(lines, [(2, "+55 11 99999-9999"), (5, "+1 555\n010 0001"), (7, "+49 151 12345678")]);
+        assert_eq!((p.numbers, p.invalid), (2, 1), "a line break is not part of a number");
     }
 
     #[test]

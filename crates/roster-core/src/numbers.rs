@@ -63,24 +63,50 @@ pub fn parse_country(input: &str) -> Result<Country, CountryError> {
 /// Parses operator input. `default_country` (ISO code, e.g. "BR") applies
 /// to numbers typed without a country code.
 pub fn parse_target(input: &str, default_country: Option<&str>) -> Result<Target, TargetError> {
-    let input = input.trim();
+    // Numbers copied from WhatsApp and phone apps come wrapped in invisible
+    // direction marks (U+202A ... U+202C); they are not part of the number.
+    let visible: String;
+    let input = if input.chars().any(|c| is_direction_mark(&c)) {
+        visible = input.chars().filter(|c| !is_direction_mark(c)).collect();
+        visible.trim()
+    } else {
+        input.trim()
+    };
     if input.is_empty() {
         return Err(TargetError::Empty);
     }
     if let Some((user, server)) = input.rsplit_once('@') {
-        let bare = user.split([':', '.']).next().unwrap_or_default();
-        let digits_only = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit());
-        return match server.to_ascii_lowercase().as_str() {
-            "s.whatsapp.net" | "c.us" if digits_only => phone_digits(bare, input),
-            "lid" if digits_only => Ok(Target::Lid(bare.to_owned())),
-            "s.whatsapp.net" | "c.us" | "lid" => Err(TargetError::NotANumber(input.to_owned())),
-            "g.us" => Err(TargetError::Group(input.to_owned())),
-            "newsletter" => Err(TargetError::Newsletter(input.to_owned())),
-            "broadcast" => Err(TargetError::Broadcast(input.to_owned())),
-            other => Err(TargetError::UnknownServer { input: input.to_owned(), server: other.to_owned() }),
+        let server = server.to_ascii_lowercase();
+        let bare = jid_user(user, server == "lid");
+        return match (server.as_str(), bare) {
+            ("s.whatsapp.net" | "c.us", Some(bare)) => phone_digits(bare, input),
+            ("lid", Some(bare)) => Ok(Target::Lid(bare.to_owned())),
+            ("s.whatsapp.net" | "c.us" | "lid", None) => Err(TargetError::NotANumber(input.to_owned())),
+            ("g.us", _) => Err(TargetError::Group(input.to_owned())),
+            ("newsletter", _) => Err(TargetError::Newsletter(input.to_owned())),
+            ("broadcast", _) => Err(TargetError::Broadcast(input.to_owned())),
+            (other, _) => Err(TargetError::UnknownServer { input: input.to_owned(), server: other.to_owned() }),
         };
     }
     parse_phone(input, default_country).map(Target::Phone)
+}
+
+fn is_direction_mark(c: &char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The digits of a PN or LID JID's user, as the client reads them: at most
+/// one device suffix, `:N` (or `.N`, a PN JID's legacy spelling; a LID's
+/// user has no dot). Anything else is not a person's JID.
+fn jid_user(user: &str, lid: bool) -> Option<&str> {
+    let (bare, device) = match user.split_once(':') {
+        Some((bare, device)) => (bare, Some(device)),
+        None if !lid => user.split_once('.').map_or((user, None), |(bare, device)| (bare, Some(device))),
+        None => (user, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let device_ok = device.is_none_or(|d| digits(d) && d.parse::<u16>().is_ok());
+    (digits(bare) && device_ok).then_some(bare)
 }
 
 fn phone_digits(digits: &str, input: &str) -> Result<Target, TargetError> {
@@ -108,25 +134,33 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<String,
     if digits.len() > 15 + if international { 0 } else { 2 } {
         return Err(TargetError::TooLong(owned()));
     }
-    let country = default_country.and_then(|c| c.to_ascii_uppercase().parse::<phonenumber::country::Id>().ok());
+    // A number with its country code reads the same whatever the default country.
+    let country = default_country
+        .filter(|_| !international)
+        .and_then(|c| c.to_ascii_uppercase().parse::<phonenumber::country::Id>().ok());
     let text = if international { format!("+{digits}") } else { input.to_owned() };
     match phonenumber::parse(country, &text) {
-        Ok(number) => {
+        Ok(number) if phonenumber::is_valid(&number) => {
             let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
-            let e164 = e164.trim_start_matches('+').to_owned();
-            if phonenumber::is_valid(&number) || (international && (8..=15).contains(&e164.len())) {
-                Ok(e164)
-            } else {
-                Err(TargetError::Invalid(owned(), "no such number in its country's numbering plan".into()))
+            // Some national plans allow numbers that E.164 (7 to 15 digits on
+            // WhatsApp) does not.
+            match e164.trim_start_matches('+') {
+                e164 if e164.len() < 7 => Err(TargetError::TooShort(owned())),
+                e164 if e164.len() > 15 => Err(TargetError::TooLong(owned())),
+                e164 => Ok(e164.to_owned()),
             }
         }
-        // Typed without + and no default country: read it as international digits.
+        // A known country code, but not in its numbering plan as libphonenumber
+        // knows it (new ranges, test numbers): taken as typed, since its
+        // rewriting of such numbers (trunk prefixes dropped) does not hold
+        // when the result is read again.
+        Ok(_) if international && digits.len() >= 8 => Ok(digits),
+        Ok(_) => Err(TargetError::Invalid(owned(), "no such number in its country's numbering plan".into())),
+        // Typed without + and no default country: read it as international
+        // digits, exactly as if typed with the + (so it starts with a real
+        // country code, and reads the same when typed again with the +).
         Err(_) if !international && country.is_none() => {
-            if (8..=15).contains(&digits.len()) {
-                Ok(digits)
-            } else {
-                Err(TargetError::NeedsCountry(owned()))
-            }
+            parse_phone(&format!("+{digits}"), None).map_err(|_| TargetError::NeedsCountry(owned()))
         }
         Err(e) => Err(TargetError::Invalid(owned(), e.to_string())),
     }
@@ -179,5 +213,62 @@ mod tests {
         assert!(matches!(parse_target("abc@lid", None), Err(TargetError::NotANumber(_))));
         let msg = parse_target("120363123456789@g.us", None).unwrap_err().to_string();
         assert!(msg.contains("group"), "{msg}");
+    }
+
+    #[test]
+    fn direction_marks_around_a_copied_number_are_ignored() {
+        assert_eq!(parse_target("\u{202a}+55 11 99999-9999\u{202c}", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(
+            parse_target("\u{2068}5511999999999@s.whatsapp.net\u{2069}", None),
+            parse_target("+5511999999999", None)
+        );
+        assert_eq!(parse_target("\u{202a}\u{202c}", None), Err(TargetError::Empty));
+    }
+
+    /// Found by `tests/fuzz_parsers.rs`: a JID is read as the client reads
+    /// it, or not at all (`123….5@lid` was the LID `123…`, someone else).
+    #[test]
+    fn jid_users_are_read_as_the_client_reads_them() {
+        assert_eq!(parse_target("5511999999999.5@s.whatsapp.net", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("123456789012345:7@LID", None), Ok(Target::Lid("123456789012345".into())));
+        for junk in [
+            "123456789012345.5@lid",
+            "5511999999999:1:2@s.whatsapp.net",
+            "5511999999999.0:12@s.whatsapp.net",
+            "5511999999999:abc@s.whatsapp.net",
+            "5511999999999:@s.whatsapp.net",
+            "5511999999999:99999@s.whatsapp.net",
+        ] {
+            assert!(matches!(parse_target(junk, None), Err(TargetError::NotANumber(_))), "{junk}");
+        }
+    }
+
+    /// Found by `tests/fuzz_parsers.rs`: a number is normalised once, and
+    /// its digits typed again with a + read the same.
+    #[test]
+    fn normalised_numbers_read_back_the_same() {
+        // Digits without + or default country need a real country code.
+        for national in ["011 99999-9999", "2812345678"] {
+            assert!(matches!(parse_target(national, None), Err(TargetError::NeedsCountry(_))), "{national}");
+        }
+        // A number libphonenumber does not know is kept as typed (it used to
+        // lose the zeros after +62, and then again when read back).
+        assert_eq!(parse_target("+6200062295", None), Ok(Target::Phone("6200062295".into())));
+        // Valid in a national plan, but longer or shorter than E.164 allows.
+        assert!(matches!(parse_target("43808444399668", Some("DE")), Err(TargetError::TooLong(_))));
+        assert!(matches!(parse_target("(+49)0016 87", None), Err(TargetError::TooShort(_))));
+        for (typed, country) in [
+            ("+6200062295", None),
+            ("62087460300682", None),
+            (" +81 04387635", Some("BR")),
+            (" +81 04387635", None),
+            ("(11) 99999-9999", Some("BR")),
+            ("+1 555 010 0001", Some("DE")),
+        ] {
+            let Ok(Target::Phone(digits)) = parse_target(typed, country) else { panic!("{typed}") };
+            let again = parse_target(&format!("+{digits}"), None);
+            assert_eq!(again, Ok(Target::Phone(digits.clone())), "{typed} → {digits}");
+            assert_eq!(parse_target(&format!("+{digits}"), Some("JP")), again, "{typed}");
+        }
     }
 }

@@ -55,6 +55,9 @@ impl FrameReader {
             return Ok(());
         }
         if head[start..start + 4] != WA_CONN_HEADER {
+            // Refused for good: nothing after a wrong header is read as frames.
+            head.truncate(start + 4);
+            self.pending_header = Some(head);
             return Err(FrameError::BadHeader);
         }
         self.decoder.feed(&head[start + 4..]);
@@ -140,5 +143,17 @@ mod tests {
     fn wrong_header_is_refused() {
         let mut reader = FrameReader::default();
         assert!(matches!(reader.feed(b"GET / HTTP/1.1"), Err(FrameError::BadHeader)));
+    }
+
+    /// Found by `tests/fuzz_frames.rs`: after refusing the header, the next
+    /// bytes fed went straight to the frame decoder.
+    #[test]
+    fn a_refused_stream_stays_refused() {
+        let mut reader = FrameReader::default();
+        assert!(matches!(reader.feed(b"WA\x06\x04"), Err(FrameError::BadHeader)));
+        let mut wire = WA_CONN_HEADER.to_vec();
+        wire.extend(frame(b"hello").unwrap());
+        assert!(matches!(reader.feed(&wire), Err(FrameError::BadHeader)));
+        assert!(reader.next_frame().is_none());
     }
 }
