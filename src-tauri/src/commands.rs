@@ -1,20 +1,21 @@
 //! The window's commands: thin calls into the session. Each checks the
-//! size and shape of what the webview sent before the core sees it; errors
-//! become the operator-facing sentence the core wrote for them, logged once
-//! here.
+//! size and shape of what the webview sent ([`crate::args`]) before the
+//! core sees it; errors become the operator-facing sentence the core wrote
+//! for them, logged once here.
 
 use std::fmt::Display;
 use std::sync::Arc;
 
 use std::path::PathBuf;
 
-use roster_core::import::MAX_INPUT_BYTES;
 use roster_core::store::{ContactPage, ListFilter};
 use roster_core::{
     AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails,
     GroupSummary, JobState, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::State;
+
+use crate::args;
 
 /// What the commands reach through `tauri::State`.
 pub struct AppState {
@@ -26,13 +27,6 @@ pub struct AppState {
 /// Lines of a preview sent to the window (the counts cover all of them;
 /// every line's answer is in the job's results once it runs).
 const PREVIEW_LINES: usize = 1_000;
-
-/// The longest search query the list accepts.
-const MAX_QUERY: usize = 200;
-/// The most rows one page of the list may ask for.
-const MAX_PAGE: usize = 500;
-/// The longest "block a number" input (a LID JID is ~25 characters).
-const MAX_TARGET: usize = 100;
 
 /// The current state; the window asks once at start, then follows the
 /// `session://state` events.
@@ -64,34 +58,30 @@ pub fn contacts(
     offset: usize,
     limit: usize,
 ) -> Result<ContactPage, String> {
-    if query.chars().count() > MAX_QUERY {
-        return Err(format!("the search is too long (at most {MAX_QUERY} characters)"));
-    }
-    checked_page(limit)?;
+    args::query(&query)?;
+    args::page(offset, limit)?;
     state.session.contacts(&query, filter, offset, limit).map_err(|e| report("list the contacts", e))
 }
 
 /// A contact's about and picture, fetched now when connected.
 #[tauri::command]
 pub async fn contact_details(state: State<'_, AppState>, phone: String) -> Result<ContactDetails, String> {
-    let phone = checked_phone(&phone)?;
-    state.session.contact_details(&phone).await.map_err(|e| report("load the contact", e))
+    let phone = args::phone(&phone)?;
+    state.session.contact_details(phone).await.map_err(|e| report("load the contact", e))
 }
 
 /// A list row's picture (cached, or fetched with bounded concurrency).
 #[tauri::command]
 pub async fn avatar(state: State<'_, AppState>, phone: String) -> Result<Avatar, String> {
-    let phone = checked_phone(&phone)?;
-    state.session.avatar(&phone).await.map_err(|e| report("load a picture", e))
+    let phone = args::phone(&phone)?;
+    state.session.avatar(phone).await.map_err(|e| report("load a picture", e))
 }
 
 /// Blocks or unblocks a number, PN JID or LID JID; the answer carries the
 /// server's new count.
 #[tauri::command]
 pub async fn set_blocked(state: State<'_, AppState>, target: String, block: bool) -> Result<BlockOutcome, String> {
-    if target.chars().count() > MAX_TARGET {
-        return Err(format!("that is too long for a number or JID (at most {MAX_TARGET} characters)"));
-    }
+    args::target(&target)?;
     tracing::info!(block, "operator asked to {}", if block { "block" } else { "unblock" });
     state.session.set_blocked(&target, block).await.map_err(|e| report(if block { "block" } else { "unblock" }, e))
 }
@@ -104,18 +94,14 @@ pub fn settings(state: State<'_, AppState>) -> Result<Settings, String> {
 /// Sets the default country (a two-letter code; empty clears it).
 #[tauri::command]
 pub fn set_default_country(state: State<'_, AppState>, code: String) -> Result<Settings, String> {
-    if code.chars().count() > 8 {
-        return Err("a country is its two-letter code, such as BR, US or DE".into());
-    }
+    args::country(&code)?;
     state.session.set_default_country(&code).map_err(|e| report("set the default country", e))
 }
 
 /// Re-syncs the chosen app-state scopes (the defaults when none).
 #[tauri::command]
 pub async fn sync_app_state(state: State<'_, AppState>, scopes: Vec<Scope>, full: bool) -> Result<SyncReport, String> {
-    if scopes.len() > Scope::ALL.len() {
-        return Err("too many scopes".into());
-    }
+    args::scopes(&scopes)?;
     tracing::info!(?scopes, full, "operator asked for an app-state sync");
     state.session.sync_app_state(&scopes, full).await.map_err(|e| report("sync", e))
 }
@@ -123,7 +109,7 @@ pub async fn sync_app_state(state: State<'_, AppState>, scopes: Vec<Scope>, full
 /// Normalises a pasted or loaded list, without any network call.
 #[tauri::command]
 pub fn preview_numbers(state: State<'_, AppState>, text: String, column: Option<usize>) -> Result<Preview, String> {
-    checked_list(&text)?;
+    args::list(&text, column)?;
     let mut preview = state.session.preview_numbers(&text, column).map_err(|e| report("read the list", e))?;
     preview.lines.truncate(PREVIEW_LINES);
     Ok(preview)
@@ -138,7 +124,9 @@ pub fn start_check(
     rate: u32,
     group: Option<String>,
 ) -> Result<CheckProgress, String> {
-    checked_list(&text)?;
+    args::list(&text, column)?;
+    args::rate(rate)?;
+    args::group(group.as_deref())?;
     tracing::info!(bytes = text.len(), rate, ?group, "operator started a number check");
     state.session.start_check(&text, column, rate, group.as_deref()).map_err(|e| report("start the check", e))
 }
@@ -152,9 +140,8 @@ pub async fn groups(state: State<'_, AppState>) -> Result<Vec<GroupSummary>, Str
 /// Adds the registered numbers of a check (the `lines` given, or all) to the directory.
 #[tauri::command]
 pub fn add_to_directory(state: State<'_, AppState>, job: i64, lines: Option<Vec<i64>>) -> Result<usize, String> {
-    if lines.as_ref().is_some_and(|l| l.len() > roster_core::bulk::MAX_TARGETS) {
-        return Err(format!("at most {} lines can be added at once", roster_core::bulk::MAX_TARGETS));
-    }
+    args::job(job)?;
+    args::lines_to_add(lines.as_deref())?;
     tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator added checked numbers to the directory");
     state.session.add_to_directory(job, lines.as_deref()).map_err(|e| report("add them", e))
 }
@@ -169,7 +156,8 @@ pub fn check_rows(
     offset: usize,
     limit: usize,
 ) -> Result<CheckPage, String> {
-    checked_page(limit)?;
+    args::job(job)?;
+    args::page(offset, limit)?;
     let order = order.unwrap_or_default();
     state.session.check_page(job, filter, order, offset, limit).map_err(|e| report("read the results", e))
 }
@@ -177,18 +165,23 @@ pub fn check_rows(
 /// Pauses (`paused`), resumes (`running`) or cancels (`cancelled`) a job.
 #[tauri::command]
 pub fn set_check_state(state: State<'_, AppState>, job: i64, to: JobState) -> Result<CheckProgress, String> {
+    args::job(job)?;
+    args::job_state(to)?;
     tracing::info!(job, ?to, "operator changed a number check");
     state.session.set_check_state(job, to).map_err(|e| report("change the check", e))
 }
 
 #[tauri::command]
 pub fn set_check_rate(state: State<'_, AppState>, job: i64, rate: u32) -> Result<CheckProgress, String> {
+    args::job(job)?;
+    args::rate(rate)?;
     state.session.set_check_rate(job, rate).map_err(|e| report("change the pace", e))
 }
 
 /// Writes a job's results as CSV into the export directory; returns the path.
 #[tauri::command]
 pub fn export_check(state: State<'_, AppState>, job: i64) -> Result<String, String> {
+    args::job(job)?;
     let csv = state.session.export_check_csv(job).map_err(|e| report("export the results", e))?;
     write_export(&state, &format!("roster-check-{job}"), &csv)
 }
@@ -206,7 +199,7 @@ fn write_export(state: &AppState, name: &str, csv: &str) -> Result<String, Strin
 /// The audit log of operator actions, newest first.
 #[tauri::command]
 pub fn audit_log(state: State<'_, AppState>, offset: usize, limit: usize) -> Result<AuditPage, String> {
-    checked_page(limit)?;
+    args::page(offset, limit)?;
     state.session.audit_log(offset, limit).map_err(|e| report("read the activity log", e))
 }
 
@@ -224,9 +217,8 @@ pub async fn block_checked(
     job: i64,
     lines: Option<Vec<i64>>,
 ) -> Result<BulkOutcome, String> {
-    if lines.as_ref().is_some_and(|l| l.len() > roster_core::bulk::MAX_TARGETS) {
-        return Err(format!("at most {} people can be blocked at once", roster_core::bulk::MAX_TARGETS));
-    }
+    args::job(job)?;
+    args::lines_to_block(lines.as_deref())?;
     tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator asked for a bulk block");
     state.session.block_checked(job, lines.as_deref()).await.map_err(|e| report("block them", e))
 }
@@ -234,35 +226,9 @@ pub async fn block_checked(
 /// Unblocks what a bulk block blocked.
 #[tauri::command]
 pub async fn undo_bulk(state: State<'_, AppState>, action: i64) -> Result<BulkOutcome, String> {
+    args::action(action)?;
     tracing::info!(action, "operator asked to undo a bulk block");
     state.session.undo_bulk(action).await.map_err(|e| report("undo", e))
-}
-
-fn checked_page(limit: usize) -> Result<(), String> {
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(format!("a page holds 1 to {MAX_PAGE} rows, not {limit}"));
-    }
-    Ok(())
-}
-
-fn checked_list(text: &str) -> Result<(), String> {
-    if text.len() > MAX_INPUT_BYTES {
-        return Err(format!(
-            "the list is {} bytes; at most {} (8 MiB) can be checked at once — split it",
-            text.len(),
-            MAX_INPUT_BYTES
-        ));
-    }
-    Ok(())
-}
-
-/// A phone number as the list hands it back: E.164 digits.
-fn checked_phone(phone: &str) -> Result<String, String> {
-    if (7..=15).contains(&phone.len()) && phone.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(phone.to_owned())
-    } else {
-        Err("a contact is named by its number's digits (7 to 15)".into())
-    }
 }
 
 fn report(action: &str, error: impl Display) -> String {

@@ -9,6 +9,7 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod args;
 mod cli;
 mod commands;
 mod logging;
