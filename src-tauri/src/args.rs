@@ -208,104 +208,41 @@ fn chosen_lines(lines: Option<&[i64]>, too_many: ArgError) -> Result<(), ArgErro
 mod tests {
     use std::collections::BTreeMap;
     use std::fmt::{Debug, Display};
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-    use std::time::Instant;
 
-    use rand::rngs::Xoshiro256PlusPlus;
-    use rand::{Rng, SeedableRng};
+    use rand::Rng;
     use roster_core::bulk::BulkError;
     use roster_core::checks::{CheckError, CheckFilter, CheckOrder, CheckSort};
     use roster_core::import::ImportError;
     use roster_core::store::ListFilter;
+    use roster_fuzz::cases;
     use serde::Deserialize;
     use serde::de::DeserializeOwned;
     use serde_json::{Map, Number, Value};
 
     use super::*;
 
-    const DEFAULT_SEED: u64 = 0x5EED_F022;
-
-    fn cases() -> u64 {
-        match std::env::var("ROSTER_FUZZ_CASES") {
-            Ok(v) => v.trim().replace('_', "").parse().expect("ROSTER_FUZZ_CASES is a number of cases"),
-            Err(_) => 1_000_000,
-        }
-    }
-
-    fn seed() -> u64 {
-        match std::env::var("ROSTER_FUZZ_SEED") {
-            Ok(v) => {
-                let v = v.trim();
-                let parsed = match v.strip_prefix("0x") {
-                    Some(hex) => u64::from_str_radix(hex, 16),
-                    None => v.parse(),
-                };
-                parsed.expect("ROSTER_FUZZ_SEED is a number (decimal or 0x-hex)")
-            }
-            Err(_) => DEFAULT_SEED,
-        }
-    }
-
+    /// The shared harness, counting what each check accepted.
     struct Fuzz {
-        target: &'static str,
-        seed: u64,
-        rng: Xoshiro256PlusPlus,
-        case: u64,
-        started: Instant,
+        harness: roster_fuzz::Fuzz,
         accepted: BTreeMap<&'static str, u64>,
-        rejected: BTreeMap<&'static str, u64>,
+    }
+
+    impl std::ops::Deref for Fuzz {
+        type Target = roster_fuzz::Fuzz;
+        fn deref(&self) -> &roster_fuzz::Fuzz {
+            &self.harness
+        }
+    }
+
+    impl std::ops::DerefMut for Fuzz {
+        fn deref_mut(&mut self) -> &mut roster_fuzz::Fuzz {
+            &mut self.harness
+        }
     }
 
     impl Fuzz {
         fn new(target: &'static str) -> Fuzz {
-            let seed = seed();
-            let stream =
-                target.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-            Fuzz {
-                target,
-                seed,
-                rng: Xoshiro256PlusPlus::seed_from_u64(seed ^ stream),
-                case: 0,
-                started: Instant::now(),
-                accepted: BTreeMap::new(),
-                rejected: BTreeMap::new(),
-            }
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.rng.next_u64() % n as u64) as usize
-        }
-
-        fn one_in(&mut self, n: usize) -> bool {
-            self.below(n) == 0
-        }
-
-        fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-            items[self.below(items.len())]
-        }
-
-        /// Runs one check under `catch_unwind`; a panic fails with the input.
-        fn call<I: Debug + ?Sized, T>(&self, input: &I, f: impl FnOnce() -> T) -> T {
-            match catch_unwind(AssertUnwindSafe(f)) {
-                Ok(v) => v,
-                Err(panic) => {
-                    let why = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    panic!("{}: PANIC on input {input:?}: {why}\n  ({})", self.target, self.replay())
-                }
-            }
-        }
-
-        fn replay(&self) -> String {
-            format!("case {} with ROSTER_FUZZ_SEED={}", self.case, self.seed)
-        }
-
-        #[track_caller]
-        fn fail<I: Debug + ?Sized>(&self, input: &I, what: impl Display) -> ! {
-            panic!("{}: {what}\n  input: {input:?}\n  ({})", self.target, self.replay())
+            Fuzz { harness: roster_fuzz::Fuzz::new(target), accepted: BTreeMap::new() }
         }
 
         /// Checks one answer against the expected one and counts it.

@@ -10,46 +10,18 @@
 //! property fails the test with the input (`{:?}`) and the seed. Each test
 //! prints one summary line (`cargo test ... -- --nocapture` shows it).
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::{Debug, Display};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::collections::HashMap;
 use std::str::FromStr;
-use std::time::Instant;
 
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use roster_core::groups::{GroupError, checked_group_jid};
 use roster_core::import::{self, ImportError, MAX_INPUT_BYTES, MAX_LINES, Parsed, Preview};
 use roster_core::numbers::{Target, TargetError, parse_country, parse_target};
+use roster_fuzz::{Fuzz, cases};
 use whatsapp_rust::Jid;
 
 // ---------------------------------------------------------------------------
-// The harness: seed, case count, panics caught, one summary line.
-
-const DEFAULT_SEED: u64 = 0x5EED_F022;
-
-/// Inputs per parser: `ROSTER_FUZZ_CASES`, default one million.
-fn cases() -> u64 {
-    match std::env::var("ROSTER_FUZZ_CASES") {
-        Ok(v) => v.trim().replace('_', "").parse().expect("ROSTER_FUZZ_CASES is a number of cases"),
-        Err(_) => 1_000_000,
-    }
-}
-
-/// `ROSTER_FUZZ_SEED` (decimal or 0x-hex), else a fixed seed.
-fn seed() -> u64 {
-    match std::env::var("ROSTER_FUZZ_SEED") {
-        Ok(v) => {
-            let v = v.trim();
-            let parsed = match v.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16),
-                None => v.parse(),
-            };
-            parsed.expect("ROSTER_FUZZ_SEED is a number (decimal or 0x-hex)")
-        }
-        Err(_) => DEFAULT_SEED,
-    }
-}
+// The harness (shared: `roster-fuzz`), with libphonenumber's cache widened.
 
 /// libphonenumber compiles its patterns into a 100-entry LRU cache; inputs
 /// from many countries would recompile them for nearly every call (about
@@ -58,92 +30,10 @@ fn roomy_pattern_cache() {
     phonenumber::metadata::DATABASE.cache().lock().expect("the pattern cache").set_capacity(20_000);
 }
 
-struct Fuzz {
-    target: &'static str,
-    seed: u64,
-    rng: Xoshiro256PlusPlus,
-    case: u64,
-    started: Instant,
-    accepted: u64,
-    rejected: BTreeMap<&'static str, u64>,
-}
-
-impl Fuzz {
-    /// Each target draws its own stream from the seed, so targets can run
-    /// in any order or alone and still see the same inputs.
-    fn new(target: &'static str) -> Fuzz {
-        roomy_pattern_cache();
-        let seed = seed();
-        let stream =
-            target.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        Fuzz {
-            target,
-            seed,
-            rng: Xoshiro256PlusPlus::seed_from_u64(seed ^ stream),
-            case: 0,
-            started: Instant::now(),
-            accepted: 0,
-            rejected: BTreeMap::new(),
-        }
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.rng.next_u64() % n as u64) as usize
-    }
-
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-
-    fn digit(&mut self) -> char {
-        char::from(b'0' + self.below(10) as u8)
-    }
-
-    /// Calls the code under test; a panic fails the test with the input.
-    fn call<I: Debug + ?Sized, T>(&self, input: &I, f: impl FnOnce() -> T) -> T {
-        match catch_unwind(AssertUnwindSafe(f)) {
-            Ok(v) => v,
-            Err(panic) => {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                panic!("{}: PANIC on input {input:?}: {why}\n  ({})", self.target, self.replay())
-            }
-        }
-    }
-
-    fn replay(&self) -> String {
-        format!("case {} with ROSTER_FUZZ_SEED={}", self.case, self.seed)
-    }
-
-    /// A broken property fails the test with the input.
-    #[track_caller]
-    fn fail<I: Debug + ?Sized>(&self, input: &I, what: impl Display) -> ! {
-        panic!("{}: {what}\n  input: {input:?}\n  ({})", self.target, self.replay())
-    }
-
-    fn reject(&mut self, variant: &'static str) {
-        *self.rejected.entry(variant).or_default() += 1;
-    }
-
-    fn summary(&self, count: u64, unit: &str, extra: &str) {
-        let secs = self.started.elapsed().as_secs_f64();
-        let rejected: Vec<String> = self.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!(
-            "fuzz {}: {count} {unit}, {} accepted, rejected [{}]{extra}; {secs:.1} s, {:.0} {unit}/s (ROSTER_FUZZ_SEED={})",
-            self.target,
-            self.accepted,
-            rejected.join(", "),
-            count as f64 / secs.max(1e-9),
-            self.seed
-        );
-    }
+/// The harness for one parser.
+fn fuzz(target: &'static str) -> Fuzz {
+    roomy_pattern_cache();
+    Fuzz::new(target)
 }
 
 // ---------------------------------------------------------------------------
@@ -711,7 +601,7 @@ fn check_target(fz: &mut Fuzz, input: &str, country: Option<&str>, result: &Resu
 // Numbers, countries, JIDs.
 
 fn fuzz_numbers(target: &'static str, with_country: bool) {
-    let mut fz = Fuzz::new(target);
+    let mut fz = fuzz(target);
     let total = cases();
     let mut input = String::new();
     for case in 0..total {
@@ -740,7 +630,7 @@ fn numbers_with_a_default_country() {
 
 #[test]
 fn countries() {
-    let mut fz = Fuzz::new("parse_country");
+    let mut fz = fuzz("parse_country");
     let total = cases();
     let mut input = String::new();
     for case in 0..total {
@@ -798,7 +688,7 @@ fn countries() {
 
 #[test]
 fn jids() {
-    let mut fz = Fuzz::new("jids");
+    let mut fz = fuzz("jids");
     let total = cases();
     let mut input = String::new();
     let (mut groups, mut client_ok, mut client_unstable) = (0u64, 0u64, 0u64);
@@ -1252,7 +1142,7 @@ fn check_truth(fz: &mut Fuzz, doc: &Doc, result: &Result<Preview, ImportError>) 
 
 #[test]
 fn lists_and_csv() {
-    let mut fz = Fuzz::new("import::normalise");
+    let mut fz = fuzz("import::normalise");
     let total = cases();
     let (mut lines, mut docs, mut csv_docs, mut empty) = (0u64, 0u64, 0u64, 0u64);
     while lines < total {

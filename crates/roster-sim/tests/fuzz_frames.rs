@@ -11,14 +11,10 @@
 //! Each test prints one summary line (`-- --nocapture` shows it).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::fmt::{Debug, Display};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Instant;
+use std::fmt::Debug;
 
 use bytes::BytesMut;
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use roster_sim::frame::{FrameError, FrameReader, Transport, frame};
 use wacore_binary::consts::WA_CONN_HEADER;
 use wacore_binary::marshal::{marshal, marshal_ref, unmarshal_ref};
@@ -26,125 +22,7 @@ use wacore_binary::util::unpack;
 use wacore_binary::{Attrs, Jid, Node, NodeContent, NodeValue, Server};
 use wacore_noise::NoiseCipher;
 
-// ---------------------------------------------------------------------------
-// The harness: seed, case count, panics caught, one summary line.
-
-const DEFAULT_SEED: u64 = 0x5EED_F022;
-
-/// Inputs per target: `ROSTER_FUZZ_CASES`, default one million.
-fn cases() -> u64 {
-    match std::env::var("ROSTER_FUZZ_CASES") {
-        Ok(v) => v.trim().replace('_', "").parse().expect("ROSTER_FUZZ_CASES is a number of cases"),
-        Err(_) => 1_000_000,
-    }
-}
-
-/// `ROSTER_FUZZ_SEED` (decimal or 0x-hex), else a fixed seed.
-fn seed() -> u64 {
-    match std::env::var("ROSTER_FUZZ_SEED") {
-        Ok(v) => {
-            let v = v.trim();
-            let parsed = match v.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16),
-                None => v.parse(),
-            };
-            parsed.expect("ROSTER_FUZZ_SEED is a number (decimal or 0x-hex)")
-        }
-        Err(_) => DEFAULT_SEED,
-    }
-}
-
-struct Fuzz {
-    target: &'static str,
-    seed: u64,
-    rng: Xoshiro256PlusPlus,
-    case: u64,
-    started: Instant,
-    accepted: u64,
-    rejected: BTreeMap<&'static str, u64>,
-}
-
-impl Fuzz {
-    /// Each target draws its own stream from the seed.
-    fn new(target: &'static str) -> Fuzz {
-        let seed = seed();
-        let stream =
-            target.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        Fuzz {
-            target,
-            seed,
-            rng: Xoshiro256PlusPlus::seed_from_u64(seed ^ stream),
-            case: 0,
-            started: Instant::now(),
-            accepted: 0,
-            rejected: BTreeMap::new(),
-        }
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.rng.next_u64() % n as u64) as usize
-    }
-
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.rng.next_u32() as u8
-    }
-
-    fn bytes(&mut self, out: &mut Vec<u8>, len: usize) {
-        let start = out.len();
-        out.resize(start + len, 0);
-        self.rng.fill_bytes(&mut out[start..]);
-    }
-
-    /// Calls the code under test; a panic fails the test with the input.
-    fn call<I: Debug + ?Sized, T>(&self, input: &I, f: impl FnOnce() -> T) -> T {
-        match catch_unwind(AssertUnwindSafe(f)) {
-            Ok(v) => v,
-            Err(panic) => {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                panic!("{}: PANIC on input {input:?}: {why}\n  ({})", self.target, self.replay())
-            }
-        }
-    }
-
-    fn replay(&self) -> String {
-        format!("case {} with ROSTER_FUZZ_SEED={}", self.case, self.seed)
-    }
-
-    /// A broken property fails the test with the input.
-    #[track_caller]
-    fn fail<I: Debug + ?Sized>(&self, input: &I, what: impl Display) -> ! {
-        panic!("{}: {what}\n  input: {input:?}\n  ({})", self.target, self.replay())
-    }
-
-    fn reject(&mut self, variant: &'static str) {
-        *self.rejected.entry(variant).or_default() += 1;
-    }
-
-    fn summary(&self, count: u64, unit: &str, extra: &str) {
-        let secs = self.started.elapsed().as_secs_f64();
-        let rejected: Vec<String> = self.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!(
-            "fuzz {}: {count} {unit}, {} accepted, rejected [{}]{extra}; {secs:.1} s, {:.0} {unit}/s (ROSTER_FUZZ_SEED={})",
-            self.target,
-            self.accepted,
-            rejected.join(", "),
-            count as f64 / secs.max(1e-9),
-            self.seed
-        );
-    }
-}
+use roster_fuzz::{Fuzz, cases};
 
 fn frame_error(e: &FrameError) -> &'static str {
     match e {
