@@ -83,32 +83,34 @@ impl Store {
     pub(crate) fn plan_block(&self, job: i64, lines: Option<&[i64]>) -> Result<i64, BulkError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut targets: Vec<(String, Option<String>)> = Vec::new();
-        {
-            let mut stmt = tx.prepare(
-                "SELECT DISTINCT lid, phone FROM check_item
-                 WHERE job_id = ?1 AND on_whatsapp = 1 AND lid IS NOT NULL ORDER BY line",
-            )?;
-            let rows = stmt.query_map([job], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
-            let all = rows.collect::<Result<Vec<_>, _>>()?;
-            match lines {
-                None => targets = all,
-                Some(lines) => {
-                    let mut pick = tx.prepare(
-                        "SELECT lid, phone FROM check_item
-                         WHERE job_id = ?1 AND line = ?2 AND on_whatsapp = 1 AND lid IS NOT NULL",
-                    )?;
-                    for line in lines {
-                        if let Some(t) =
-                            pick.query_row(params![job, line], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
-                            && !targets.contains(&t)
-                        {
-                            targets.push(t);
-                        }
+        let targets: Vec<(String, Option<String>)> = match lines {
+            None => {
+                let mut stmt = tx.prepare(
+                    "SELECT DISTINCT lid, phone FROM check_item
+                     WHERE job_id = ?1 AND on_whatsapp = 1 AND lid IS NOT NULL ORDER BY line",
+                )?;
+                let rows = stmt.query_map([job], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            }
+            Some(lines) => {
+                let mut pick = tx.prepare(
+                    "SELECT lid, phone FROM check_item
+                     WHERE job_id = ?1 AND line = ?2 AND on_whatsapp = 1 AND lid IS NOT NULL",
+                )?;
+                let mut targets = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                for line in lines {
+                    let found: Option<(String, Option<String>)> =
+                        pick.query_row(params![job, line], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                    if let Some(t) = found
+                        && seen.insert(t.clone())
+                    {
+                        targets.push(t);
                     }
                 }
+                targets
             }
-        }
+        };
         if targets.is_empty() {
             return Err(BulkError::Nothing("block"));
         }

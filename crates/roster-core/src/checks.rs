@@ -13,7 +13,7 @@
 //! - batches are spaced so that no window of time sees more numbers than
 //!   the rate allows (plus one batch).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -460,10 +460,11 @@ impl Store {
             let rows = stmt.query_map([job], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
             })?;
-            let mut picked = Vec::new();
+            let chosen: Option<HashSet<i64>> = lines.map(|l| l.iter().copied().collect());
+            let (mut picked, mut seen) = (Vec::new(), HashSet::new());
             for row in rows {
                 let (line, phone, lid) = row?;
-                if lines.is_none_or(|l| l.contains(&line)) && !picked.iter().any(|(p, _)| *p == phone) {
+                if chosen.as_ref().is_none_or(|c| c.contains(&line)) && seen.insert(phone.clone()) {
                     picked.push((phone, lid));
                 }
             }
