@@ -12,7 +12,6 @@ use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use crate::faults::ConnectionFault;
-
 use crate::frame::{FrameReader, Transport, frame};
 use crate::handlers::{self, Ctx, Outcome};
 use crate::nodes::stream_error;
