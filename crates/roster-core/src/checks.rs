@@ -956,7 +956,7 @@ async fn check(client: &Client, batch: &[Pending]) -> Result<HashMap<String, Ans
     Ok(answers)
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

@@ -10,6 +10,7 @@ use whatsapp_rust::prelude::*;
 use whatsapp_rust::wacore::types::events::ConnectFailureReason;
 
 use crate::blocklist;
+use crate::checks::unix_now;
 use crate::session::{Account, ConnectionState, Qr, SessionSnapshot, mask_phone};
 use crate::store::{SavedContact, Store};
 
@@ -59,23 +60,23 @@ impl Reducer {
         let generation = self.reconnect_followers.clone();
         let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            // The first look comes after the `Reconnecting` state is applied.
+            let every = std::time::Duration::from_millis(500);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tick.tick().await;
-                if generation.load(Ordering::SeqCst) != mine {
+                let reconnecting = matches!(state.borrow().state, ConnectionState::Reconnecting { .. });
+                if !reconnecting || generation.load(Ordering::SeqCst) != mine {
                     return;
                 }
                 let attempts = client.stats().reconnects.saturating_sub(start);
-                let still = state.send_if_modified(|s| match &mut s.state {
+                state.send_if_modified(|s| match &mut s.state {
                     ConnectionState::Reconnecting { attempt, .. } if *attempt != attempts => {
                         *attempt = attempts;
                         true
                     }
                     _ => false,
                 });
-                if !still && !matches!(state.borrow().state, ConnectionState::Reconnecting { .. }) {
-                    return;
-                }
             }
         });
     }
@@ -239,10 +240,6 @@ fn disconnect_reason(reason: &whatsapp_rust::wacore::net::DisconnectReason) -> S
         R::ReadError(_) => "the network connection failed".into(),
         _ => "the connection dropped".into(),
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn logout_reason(reason: &ConnectFailureReason, on_connect: bool) -> String {

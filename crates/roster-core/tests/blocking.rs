@@ -6,14 +6,10 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{pair, temp_dir, wait};
+use common::{pair, temp_dir, wait, world_blocked_lids};
 use roster_core::{BlockError, Session, TargetError};
 use roster_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::Value;
-
-fn world_blocked_lids(sim: &SimHandle) -> BTreeSet<String> {
-    sim.world_json()["blocklist"].as_array().unwrap().iter().map(|e| e["lid"].as_str().unwrap().to_owned()).collect()
-}
 
 fn app_blocked_lids(session: &Session) -> BTreeSet<String> {
     session.blocklist().unwrap().into_iter().map(|e| e.lid).collect()

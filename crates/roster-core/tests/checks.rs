@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{pair, temp_dir, wait};
+use common::{pair, temp_dir, wait, world_blocked_lids};
 use roster_core::{CheckError, CheckProgress, JobState, Session};
 use roster_sim::limits::UsyncLimit;
 use roster_sim::{SimConfig, SimHandle, Simulator};
@@ -261,15 +261,11 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     sim.shutdown().await;
 }
 
-fn blocklist(sim: &SimHandle) -> BTreeSet<String> {
-    sim.world_json()["blocklist"].as_array().unwrap().iter().map(|b| b["lid"].as_str().unwrap().to_owned()).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
     let sim = Simulator::start(SimConfig { seed: 44, contacts: 200, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir("checks-bulk"), &sim).await;
-    let before = blocklist(&sim);
+    let before = world_blocked_lids(&sim);
     let people = registered(&sim);
     let mut strangers: Vec<(&String, &String)> =
         people.iter().filter(|(_, (lid, saved))| !saved && !before.contains(lid)).map(|(p, (l, _))| (p, l)).collect();
@@ -286,21 +282,21 @@ async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
     for i in [0, 1, 3] {
         expected.insert(strangers[i].1.clone());
     }
-    assert_eq!(blocklist(&sim), expected, "the server blocked exactly the selection");
+    assert_eq!(world_blocked_lids(&sim), expected, "the server blocked exactly the selection");
     assert_eq!(outcome.count, expected.len(), "the count is the server's");
     assert_eq!(session.snapshot().blocked_count, Some(expected.len()));
 
     // Undo unblocks what was just blocked, nothing else.
     let undone = session.undo_bulk(outcome.action).await.unwrap();
     assert_eq!((undone.kind.as_str(), undone.done), ("unblock", 3));
-    assert_eq!(blocklist(&sim), before);
+    assert_eq!(world_blocked_lids(&sim), before);
     assert_eq!(undone.count, before.len());
     assert!(matches!(session.undo_bulk(undone.action).await, Err(roster_core::BulkError::NotUndoable(_))));
 
     // Nothing registered selected: refused, nothing sent.
     let err = session.block_checked(job, Some(&[7, 8])).await.unwrap_err();
     assert!(err.to_string().contains("no registered number"), "{err}");
-    assert_eq!(blocklist(&sim), before);
+    assert_eq!(world_blocked_lids(&sim), before);
     session.shutdown().await;
     sim.shutdown().await;
 }

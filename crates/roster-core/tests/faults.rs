@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{pair, temp_dir, wait};
+use common::{pair, temp_dir, wait, world_blocked_lids};
 use roster_core::{BlockError, ConnectionState, JobState, Scope, Session, SessionSnapshot, SyncError};
 use roster_sim::faults::{Armed, ConnectionFault, IqAction};
 use roster_sim::{SimConfig, SimHandle, Simulator};
@@ -19,7 +19,7 @@ use serde_json::Value;
 async fn start(seed: u64, name: &str) -> (SimHandle, Arc<Session>) {
     let sim = Simulator::start(SimConfig { seed, contacts: 120, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir(name), &sim).await;
-    let blocked = world_blocked(&sim).len();
+    let blocked = world_blocked_lids(&sim).len();
     let book = address_book(&sim);
     // The background fetches after connecting are done, so faults armed
     // from here on hit the test's own requests.
@@ -30,17 +30,13 @@ async fn start(seed: u64, name: &str) -> (SimHandle, Arc<Session>) {
     (sim, session)
 }
 
-fn world_blocked(sim: &SimHandle) -> BTreeSet<String> {
-    sim.world_json()["blocklist"].as_array().unwrap().iter().map(|e| e["lid"].as_str().unwrap().to_owned()).collect()
-}
-
 fn address_book(sim: &SimHandle) -> usize {
     sim.world_json()["people"].as_array().unwrap().iter().filter(|p| !p["saved_name"].is_null()).count()
 }
 
 /// People nobody has blocked yet: (phone, lid).
 fn unblocked(sim: &SimHandle) -> Vec<(String, String)> {
-    let blocked = world_blocked(sim);
+    let blocked = world_blocked_lids(sim);
     sim.world_json()["people"]
         .as_array()
         .unwrap()
@@ -62,7 +58,7 @@ fn requests_for(sim: &SimHandle, lid: &str) -> Vec<(String, bool)> {
 }
 
 fn assert_blocklist_is_the_servers(sim: &SimHandle, session: &Session, step: &str) {
-    let expected = world_blocked(sim);
+    let expected = world_blocked_lids(sim);
     let stored: BTreeSet<String> = session.blocklist().unwrap().into_iter().map(|e| e.lid).collect();
     assert_eq!(stored, expected, "{step}: the saved blocklist is the server's");
     assert_eq!(session.snapshot().blocked_count, Some(expected.len()), "{step}: the header count is the server's");
@@ -118,8 +114,8 @@ async fn a_block_cut_off_by_a_dropped_socket_happens_exactly_once() {
     sim.arm_fault(Armed::next("blocklist", IqAction::DropBefore).of_type("set"));
     let outcome = session.set_blocked(phone, true).await.expect("the block completes after the reconnect");
     assert!(outcome.blocked && &outcome.lid == lid);
-    assert!(world_blocked(&sim).contains(lid));
-    assert_eq!(outcome.count, world_blocked(&sim).len(), "the count is the server's");
+    assert!(world_blocked_lids(&sim).contains(lid));
+    assert_eq!(outcome.count, world_blocked_lids(&sim).len(), "the count is the server's");
     assert_eq!(requests_for(&sim, lid), [("block".to_owned(), true)], "the server saw the block once");
     assert!(sim.connections_opened() > opened, "the client reconnected");
     assert_blocklist_is_the_servers(&sim, &session, "after a drop before the block");
@@ -129,7 +125,7 @@ async fn a_block_cut_off_by_a_dropped_socket_happens_exactly_once() {
     let (phone, lid) = &people[1];
     sim.arm_fault(Armed::next("blocklist", IqAction::DropAfter).of_type("set"));
     let outcome = session.set_blocked(phone, true).await.expect("the block completes after the reconnect");
-    assert_eq!(outcome.count, world_blocked(&sim).len());
+    assert_eq!(outcome.count, world_blocked_lids(&sim).len());
     assert_eq!(
         requests_for(&sim, lid),
         [("block".to_owned(), true), ("block".to_owned(), false)],
@@ -140,7 +136,7 @@ async fn a_block_cut_off_by_a_dropped_socket_happens_exactly_once() {
     // 3. The same for an unblock.
     sim.arm_fault(Armed::next("blocklist", IqAction::DropAfter).of_type("set"));
     let outcome = session.set_blocked(phone, false).await.expect("the unblock completes after the reconnect");
-    assert!(!outcome.blocked && !world_blocked(&sim).contains(lid));
+    assert!(!outcome.blocked && !world_blocked_lids(&sim).contains(lid));
     assert_blocklist_is_the_servers(&sim, &session, "after a drop after the unblock");
 
     let actions = audit(&session);
@@ -154,7 +150,7 @@ async fn a_block_cut_off_by_a_dropped_socket_happens_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_on_blocklist_and_picture_are_reported_and_change_nothing() {
     let (sim, session) = start(62, "faults-errors").await;
-    let before = world_blocked(&sim);
+    let before = world_blocked_lids(&sim);
     let (phone, lid) = unblocked(&sim).remove(0);
 
     for code in [500u16, 503] {
@@ -163,7 +159,7 @@ async fn server_errors_on_blocklist_and_picture_are_reported_and_change_nothing(
         assert!(matches!(error, BlockError::Refused { code: c, .. } if c == code), "{error:?}");
         let message = error.to_string();
         assert!(message.contains(&code.to_string()) && message.contains("refused"), "a clear message: {message}");
-        assert_eq!(world_blocked(&sim), before, "nothing was blocked after a {code}");
+        assert_eq!(world_blocked_lids(&sim), before, "nothing was blocked after a {code}");
         assert!(requests_for(&sim, &lid).is_empty(), "the server changed nothing");
         assert_blocklist_is_the_servers(&sim, &session, &format!("after a {code}"));
     }
@@ -202,7 +198,7 @@ async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
         .iter()
         .filter(|p| p["saved_name"].is_null())
         .map(|p| (p["phone"].as_str().unwrap().to_owned(), p["lid"].as_str().unwrap().to_owned()))
-        .filter(|(_, lid)| !world_blocked(&sim).contains(lid))
+        .filter(|(_, lid)| !world_blocked_lids(&sim).contains(lid))
         .take(12)
         .collect();
     let strangers: Vec<String> =
@@ -252,7 +248,7 @@ async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
     sim.arm_fault(Armed::next("blocklist", IqAction::DropBefore).of_type("set").after(5));
     let undone = session.undo_bulk(outcome.action).await.expect("the undo finishes after the reconnect");
     assert_eq!((undone.done, undone.failed), (12, 0), "{undone:?}");
-    assert!(people.iter().all(|(_, lid)| !world_blocked(&sim).contains(lid)), "all unblocked again");
+    assert!(people.iter().all(|(_, lid)| !world_blocked_lids(&sim).contains(lid)), "all unblocked again");
     assert_blocklist_is_the_servers(&sim, &session, "after the undo");
 }
 
@@ -286,7 +282,7 @@ async fn a_silent_server_is_detected_and_the_block_in_flight_happens_once() {
     assert_eq!(sim.inject(ConnectionFault::Silence(Duration::from_secs(120))), 1);
     let outcome = session.set_blocked(&phone, true).await.expect("the block completes on the next connection");
     assert!(sim.connections_opened() > opened, "the client gave up on the silent socket and reconnected");
-    assert_eq!(outcome.count, world_blocked(&sim).len());
+    assert_eq!(outcome.count, world_blocked_lids(&sim).len());
     assert_eq!(requests_for(&sim, &lid), [("block".to_owned(), true)], "the silent server never applied it");
     assert_blocklist_is_the_servers(&sim, &session, "after the silence");
     // The client's keepalive replaces a dead socket at once (no pause, no
@@ -304,7 +300,7 @@ async fn late_replies_still_complete_once() {
     let started = Instant::now();
     let outcome = session.set_blocked(&phone, true).await.expect("a late answer is still an answer");
     assert!(started.elapsed() >= Duration::from_secs(3), "the reply really was late");
-    assert_eq!(outcome.count, world_blocked(&sim).len());
+    assert_eq!(outcome.count, world_blocked_lids(&sim).len());
     assert_eq!(requests_for(&sim, &lid), [("block".to_owned(), true)]);
     assert_eq!(sim.connections_opened(), opened, "no reconnect for a slow reply");
     assert_eq!(session.snapshot().state, ConnectionState::Connected);
@@ -349,7 +345,7 @@ async fn an_outage_is_retried_with_growing_pauses_that_the_window_counts() {
     assert_eq!(reason, "the server closed the connection");
     assert!(since > 0);
     let back = connected_again(&session, "the outage").await;
-    assert_eq!(back.blocked_count, Some(world_blocked(&sim).len()));
+    assert_eq!(back.blocked_count, Some(world_blocked_lids(&sim).len()));
     let refused = sim.refused_connections();
     // Pauses of about 1, 1, 2, 3 s: within 6 s the client tries 3 or 4 times, not dozens.
     assert!((2..=5).contains(&refused), "{refused} attempts refused during a 6 s outage");

@@ -238,12 +238,13 @@ async fn connection_fault(
 
 /// `?ms=N`: new connections are refused with 503 for N milliseconds.
 async fn outage(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Response {
-    match query.get("ms").and_then(|m| m.parse::<u64>().ok()) {
-        Some(ms @ 1..=600_000) => {
-            state.shared.faults.start_outage(std::time::Duration::from_millis(ms));
+    use crate::faults::{MAX_FAULT_MS, fault_length};
+    match fault_length(query.get("ms").and_then(|m| m.parse().ok())) {
+        Some(length) => {
+            state.shared.faults.start_outage(length);
             StatusCode::NO_CONTENT.into_response()
         }
-        _ => (StatusCode::BAD_REQUEST, "outage needs ?ms=N (1 to 600000)").into_response(),
+        None => (StatusCode::BAD_REQUEST, format!("outage needs ?ms=N (1 to {MAX_FAULT_MS})")).into_response(),
     }
 }
 

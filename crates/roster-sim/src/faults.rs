@@ -112,13 +112,21 @@ pub enum ConnectionFault {
     Silence(Duration),
 }
 
+/// The longest silence or outage a test may ask for.
+pub const MAX_FAULT_MS: u64 = 600_000;
+
+/// How long a silence or outage lasts: 1 to [`MAX_FAULT_MS`] milliseconds.
+pub fn fault_length(ms: Option<u64>) -> Option<Duration> {
+    ms.filter(|ms| (1..=MAX_FAULT_MS).contains(ms)).map(Duration::from_millis)
+}
+
 #[derive(Debug, Error)]
 pub enum FaultError {
     #[error(
         "unknown connection fault {0:?}; one of drop, restart, logged-out, replaced, stream-end, malformed, truncated, silence"
     )]
     Unknown(String),
-    #[error("silence needs ?ms=N (1 to 600000)")]
+    #[error("silence needs ?ms=N (1 to {MAX_FAULT_MS})")]
     SilenceLength,
 }
 
@@ -133,10 +141,7 @@ impl ConnectionFault {
             "stream-end" => ConnectionFault::StreamEnd,
             "malformed" => ConnectionFault::Malformed,
             "truncated" => ConnectionFault::Truncated,
-            "silence" => match ms {
-                Some(ms @ 1..=600_000) => ConnectionFault::Silence(Duration::from_millis(ms)),
-                _ => return Err(FaultError::SilenceLength),
-            },
+            "silence" => ConnectionFault::Silence(fault_length(ms).ok_or(FaultError::SilenceLength)?),
             other => return Err(FaultError::Unknown(other.to_owned())),
         })
     }

@@ -8,6 +8,11 @@ use std::time::Duration;
 use roster_core::{ConnectionState, DataDir, Session, SessionConfig, SessionSnapshot, parse_server_url};
 use roster_sim::SimHandle;
 
+/// The LIDs the server's blocklist holds, as `GET /admin/world` shows them.
+pub fn world_blocked_lids(sim: &SimHandle) -> std::collections::BTreeSet<String> {
+    sim.world_json()["blocklist"].as_array().unwrap().iter().map(|e| e["lid"].as_str().unwrap().to_owned()).collect()
+}
+
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
 pub fn temp_dir(name: &str) -> PathBuf {
