@@ -1,14 +1,39 @@
 #!/usr/bin/env bash
 # Sets up the machine, then runs every test: unit tests, the protocol tests
-# against the simulator, and the GUI tests in a real window under Xvfb.
-set -euo pipefail
+# against the simulator, the GUI tests in a real window under Xvfb, and the
+# default build's certificate check. Every step runs even when an earlier one
+# fails; the summary at the end names each failed step, and the exit code is
+# non-zero if any failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh || exit 1
 export PATH="$HOME/.cargo/bin:$PATH"
 export RUST_BACKTRACE=1
+
+failed=()
+step() {
+  local name=$1
+  shift
+  echo "== test step: $name"
+  local started=$SECONDS
+  if "$@"; then
+    echo "== test step passed: $name ($((SECONDS - started)) s)"
+  else
+    echo "== test step FAILED: $name ($((SECONDS - started)) s)"
+    failed+=("$name")
+  fi
+}
+
 # The sandbox feature is what lets the client talk to the local simulator;
 # GUI tests need an X display, so everything runs under xvfb-run.
-xvfb-run -a cargo test --workspace --features roster/sandbox,roster-core/sandbox --no-fail-fast "$@"
+step "workspace tests" xvfb-run -a cargo test --workspace --features roster/sandbox,roster-core/sandbox \
+  --no-fail-fast "$@"
 # A default build verifies WhatsApp's certificate chain: prove it refuses
 # the simulator (a second build of the client without the sandbox feature).
-cargo test -p roster-core --test cert_refusal "$@"
+step "certificate refusal (default build)" cargo test -p roster-core --test cert_refusal "$@"
+
+if ((${#failed[@]})); then
+  echo "== FAILED steps: ${failed[*]}"
+  exit 1
+fi
+echo "== all test steps passed"
