@@ -16,7 +16,7 @@ const COMMANDS: &[&str] = &[
     "preview_numbers",
     "start_check",
     "check_rows",
-    "set_check_state",
+    "steer_check",
     "set_check_rate",
     "export_check",
     "block_checked",

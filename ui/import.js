@@ -105,7 +105,7 @@ export class ImportPanel {
     el.preview.addEventListener('click', () => this.preview());
     el.start.addEventListener('click', () => this.start());
     el.pause.addEventListener('click', () => this.togglePause());
-    el.cancel.addEventListener('click', () => this.setState('cancelled'));
+    el.cancel.addEventListener('click', () => this.steer('cancel'));
     el.exportButton.addEventListener('click', () => this.exportCsv());
     el.rows.addEventListener('change', (event) => this.tick(event.target));
     el.filter.addEventListener('change', () => {
@@ -295,10 +295,10 @@ export class ImportPanel {
     }
   }
 
-  async setState(to) {
+  async steer(intent) {
     if (!this.progress) return;
     try {
-      await invoke('set_check_state', { job: this.progress.job, to });
+      await invoke('steer_check', { job: this.progress.job, intent });
     } catch (error) {
       say(this.el.message, String(error), 'error');
     }
@@ -316,7 +316,7 @@ export class ImportPanel {
   }
 
   togglePause() {
-    this.setState(this.progress?.state === 'paused' ? 'running' : 'paused');
+    this.steer(this.progress?.state === 'paused' ? 'resume' : 'pause');
   }
 
   async exportCsv() {

@@ -1,21 +1,20 @@
 //! The window's commands: thin calls into the session. Each checks the
 //! size and shape of what the webview sent ([`crate::args`]) before the
-//! core sees it; errors become the operator-facing sentence the core wrote
-//! for them, logged once here.
+//! core sees it; a refusal reaches the window as a [`CommandError`] (a kind
+//! and the core's sentence), logged once here with what was being done.
 
-use std::fmt::Display;
+use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use std::path::PathBuf;
-
-use roster_core::store::{ContactPage, ListFilter};
 use roster_core::{
     AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails,
-    GroupSummary, JobState, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
+    ContactPage, GroupSummary, JobIntent, ListFilter, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::State;
 
 use crate::args;
+use crate::error::{CommandError, FileError};
 
 /// What the commands reach through `tauri::State`.
 pub struct AppState {
@@ -24,9 +23,21 @@ pub struct AppState {
     pub export_dir: PathBuf,
 }
 
+type Answer<T> = Result<T, CommandError>;
+
 /// Lines of a preview sent to the window (the counts cover all of them;
 /// every line's answer is in the job's results once it runs).
 const PREVIEW_LINES: usize = 1_000;
+
+/// Runs a command's work; a refusal is logged once with `action`.
+fn now<T>(action: &str, work: impl FnOnce() -> Answer<T>) -> Answer<T> {
+    work().map_err(|e| e.logged(action))
+}
+
+/// [`now`] for work that waits on the server.
+async fn awaited<T>(action: &str, work: impl Future<Output = Answer<T>>) -> Answer<T> {
+    work.await.map_err(|e| e.logged(action))
+}
 
 /// The current state; the window asks once at start, then follows the
 /// `session://state` events.
@@ -37,16 +48,16 @@ pub fn session_snapshot(state: State<'_, AppState>) -> SessionSnapshot {
 
 /// Unlinks this computer from the account; a fresh QR code follows.
 #[tauri::command]
-pub async fn logout(state: State<'_, AppState>) -> Result<(), String> {
+pub async fn logout(state: State<'_, AppState>) -> Answer<()> {
     tracing::info!("operator asked to log out");
-    state.session.logout().await.map_err(|e| report("log out", e))
+    awaited("log out", async { Ok(state.session.logout().await?) }).await
 }
 
 /// Starts a new pairing attempt after the QR codes ran out.
 #[tauri::command]
-pub async fn refresh_qr(state: State<'_, AppState>) -> Result<(), String> {
+pub async fn refresh_qr(state: State<'_, AppState>) -> Answer<()> {
     tracing::info!("operator asked for a new QR code");
-    state.session.refresh_qr().await.map_err(|e| report("get a new code", e))
+    awaited("get a new code", async { Ok(state.session.refresh_qr().await?) }).await
 }
 
 /// A page of the contact list (or the blocklist), filtered by `query`.
@@ -57,62 +68,81 @@ pub fn contacts(
     filter: ListFilter,
     offset: usize,
     limit: usize,
-) -> Result<ContactPage, String> {
-    args::query(&query)?;
-    args::page(offset, limit)?;
-    state.session.contacts(&query, filter, offset, limit).map_err(|e| report("list the contacts", e))
+) -> Answer<ContactPage> {
+    now("list the contacts", || {
+        args::query(&query)?;
+        args::page(offset, limit)?;
+        Ok(state.session.directory().page(&query, filter, offset, limit)?)
+    })
 }
 
 /// A contact's about and picture, fetched now when connected.
 #[tauri::command]
-pub async fn contact_details(state: State<'_, AppState>, phone: String) -> Result<ContactDetails, String> {
-    let phone = args::phone(&phone)?;
-    state.session.contact_details(phone).await.map_err(|e| report("load the contact", e))
+pub async fn contact_details(state: State<'_, AppState>, phone: String) -> Answer<ContactDetails> {
+    awaited("load the contact", async {
+        let phone = args::phone(&phone)?;
+        Ok(state.session.directory().details(phone).await?)
+    })
+    .await
 }
 
 /// A list row's picture (cached, or fetched with bounded concurrency).
 #[tauri::command]
-pub async fn avatar(state: State<'_, AppState>, phone: String) -> Result<Avatar, String> {
-    let phone = args::phone(&phone)?;
-    state.session.avatar(phone).await.map_err(|e| report("load a picture", e))
+pub async fn avatar(state: State<'_, AppState>, phone: String) -> Answer<Avatar> {
+    awaited("load a picture", async {
+        let phone = args::phone(&phone)?;
+        Ok(state.session.directory().avatar(phone).await?)
+    })
+    .await
 }
 
 /// Blocks or unblocks a number, PN JID or LID JID; the answer carries the
 /// server's new count.
 #[tauri::command]
-pub async fn set_blocked(state: State<'_, AppState>, target: String, block: bool) -> Result<BlockOutcome, String> {
-    args::target(&target)?;
-    tracing::info!(block, "operator asked to {}", if block { "block" } else { "unblock" });
-    state.session.set_blocked(&target, block).await.map_err(|e| report(if block { "block" } else { "unblock" }, e))
+pub async fn set_blocked(state: State<'_, AppState>, target: String, block: bool) -> Answer<BlockOutcome> {
+    let action = if block { "block" } else { "unblock" };
+    awaited(action, async {
+        args::target(&target)?;
+        tracing::info!(block, "operator asked to {action}");
+        Ok(state.session.blocklist().set_blocked(&target, block).await?)
+    })
+    .await
 }
 
 #[tauri::command]
-pub fn settings(state: State<'_, AppState>) -> Result<Settings, String> {
-    state.session.settings().map_err(|e| report("read the settings", e))
+pub fn settings(state: State<'_, AppState>) -> Answer<Settings> {
+    now("read the settings", || Ok(state.session.settings().get()?))
 }
 
 /// Sets the default country (a two-letter code; empty clears it).
 #[tauri::command]
-pub fn set_default_country(state: State<'_, AppState>, code: String) -> Result<Settings, String> {
-    args::country(&code)?;
-    state.session.set_default_country(&code).map_err(|e| report("set the default country", e))
+pub fn set_default_country(state: State<'_, AppState>, code: String) -> Answer<Settings> {
+    now("set the default country", || {
+        args::country(&code)?;
+        Ok(state.session.settings().set_default_country(&code)?)
+    })
 }
 
 /// Re-syncs the chosen app-state scopes (the defaults when none).
 #[tauri::command]
-pub async fn sync_app_state(state: State<'_, AppState>, scopes: Vec<Scope>, full: bool) -> Result<SyncReport, String> {
-    args::scopes(&scopes)?;
-    tracing::info!(?scopes, full, "operator asked for an app-state sync");
-    state.session.sync_app_state(&scopes, full).await.map_err(|e| report("sync", e))
+pub async fn sync_app_state(state: State<'_, AppState>, scopes: Vec<Scope>, full: bool) -> Answer<SyncReport> {
+    awaited("sync", async {
+        args::scopes(&scopes)?;
+        tracing::info!(?scopes, full, "operator asked for an app-state sync");
+        Ok(state.session.app_state().sync(&scopes, full).await?)
+    })
+    .await
 }
 
 /// Normalises a pasted or loaded list, without any network call.
 #[tauri::command]
-pub fn preview_numbers(state: State<'_, AppState>, text: String, column: Option<usize>) -> Result<Preview, String> {
-    args::list(&text, column)?;
-    let mut preview = state.session.preview_numbers(&text, column).map_err(|e| report("read the list", e))?;
-    preview.lines.truncate(PREVIEW_LINES);
-    Ok(preview)
+pub fn preview_numbers(state: State<'_, AppState>, text: String, column: Option<usize>) -> Answer<Preview> {
+    now("read the list", || {
+        args::list(&text, column)?;
+        let mut preview = state.session.checks().preview(&text, column)?;
+        preview.lines.truncate(PREVIEW_LINES);
+        Ok(preview)
+    })
 }
 
 /// Starts checking a list at `rate` numbers a minute.
@@ -123,27 +153,31 @@ pub fn start_check(
     column: Option<usize>,
     rate: u32,
     group: Option<String>,
-) -> Result<CheckProgress, String> {
-    args::list(&text, column)?;
-    args::rate(rate)?;
-    args::group(group.as_deref())?;
-    tracing::info!(bytes = text.len(), rate, ?group, "operator started a number check");
-    state.session.start_check(&text, column, rate, group.as_deref()).map_err(|e| report("start the check", e))
+) -> Answer<CheckProgress> {
+    now("start the check", || {
+        args::list(&text, column)?;
+        args::rate(rate)?;
+        args::group(group.as_deref())?;
+        tracing::info!(bytes = text.len(), rate, ?group, "operator started a number check");
+        Ok(state.session.checks().start(&text, column, rate, group.as_deref())?)
+    })
 }
 
 /// The groups the account is in (to limit a check to one).
 #[tauri::command]
-pub async fn groups(state: State<'_, AppState>) -> Result<Vec<GroupSummary>, String> {
-    state.session.groups().await.map_err(|e| report("list the groups", e))
+pub async fn groups(state: State<'_, AppState>) -> Answer<Vec<GroupSummary>> {
+    awaited("list the groups", async { Ok(state.session.groups().list().await?) }).await
 }
 
 /// Adds the registered numbers of a check (the `lines` given, or all) to the directory.
 #[tauri::command]
-pub fn add_to_directory(state: State<'_, AppState>, job: i64, lines: Option<Vec<i64>>) -> Result<usize, String> {
-    args::job(job)?;
-    args::lines_to_add(lines.as_deref())?;
-    tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator added checked numbers to the directory");
-    state.session.add_to_directory(job, lines.as_deref()).map_err(|e| report("add them", e))
+pub fn add_to_directory(state: State<'_, AppState>, job: i64, lines: Option<Vec<i64>>) -> Answer<usize> {
+    now("add them", || {
+        args::job(job)?;
+        args::lines_to_add(lines.as_deref())?;
+        tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator added checked numbers to the directory");
+        Ok(state.session.checks().add_to_directory(job, lines.as_deref())?)
+    })
 }
 
 /// A page of a job's lines with their answers, filtered.
@@ -155,83 +189,90 @@ pub fn check_rows(
     order: Option<CheckOrder>,
     offset: usize,
     limit: usize,
-) -> Result<CheckPage, String> {
-    args::job(job)?;
-    args::page(offset, limit)?;
-    let order = order.unwrap_or_default();
-    state.session.check_page(job, filter, order, offset, limit).map_err(|e| report("read the results", e))
+) -> Answer<CheckPage> {
+    now("read the results", || {
+        args::job(job)?;
+        args::page(offset, limit)?;
+        Ok(state.session.checks().page(job, filter, order.unwrap_or_default(), offset, limit)?)
+    })
 }
 
-/// Pauses (`paused`), resumes (`running`) or cancels (`cancelled`) a job.
+/// Pauses, resumes or cancels a job.
 #[tauri::command]
-pub fn set_check_state(state: State<'_, AppState>, job: i64, to: JobState) -> Result<CheckProgress, String> {
-    args::job(job)?;
-    args::job_state(to)?;
-    tracing::info!(job, ?to, "operator changed a number check");
-    state.session.set_check_state(job, to).map_err(|e| report("change the check", e))
+pub fn steer_check(state: State<'_, AppState>, job: i64, intent: JobIntent) -> Answer<CheckProgress> {
+    now("change the check", || {
+        args::job(job)?;
+        tracing::info!(job, ?intent, "operator changed a number check");
+        Ok(state.session.checks().steer(job, intent)?)
+    })
 }
 
 #[tauri::command]
-pub fn set_check_rate(state: State<'_, AppState>, job: i64, rate: u32) -> Result<CheckProgress, String> {
-    args::job(job)?;
-    args::rate(rate)?;
-    state.session.set_check_rate(job, rate).map_err(|e| report("change the pace", e))
+pub fn set_check_rate(state: State<'_, AppState>, job: i64, rate: u32) -> Answer<CheckProgress> {
+    now("change the pace", || {
+        args::job(job)?;
+        args::rate(rate)?;
+        Ok(state.session.checks().set_rate(job, rate)?)
+    })
 }
 
 /// Writes a job's results as CSV into the export directory; returns the path.
 #[tauri::command]
-pub fn export_check(state: State<'_, AppState>, job: i64) -> Result<String, String> {
-    args::job(job)?;
-    let csv = state.session.export_check_csv(job).map_err(|e| report("export the results", e))?;
-    write_export(&state, &format!("roster-check-{job}"), &csv)
+pub fn export_check(state: State<'_, AppState>, job: i64) -> Answer<String> {
+    now("export the results", || {
+        args::job(job)?;
+        let csv = state.session.checks().export_csv(job)?;
+        write_export(&state, &format!("roster-check-{job}"), &csv)
+    })
 }
 
 /// Writes `<name>-<unix time>.csv` into the export directory.
-fn write_export(state: &AppState, name: &str, csv: &str) -> Result<String, String> {
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+fn write_export(state: &AppState, name: &str, csv: &str) -> Answer<String> {
+    let stamp = roster_core::clock::unix_now();
     let path = state.export_dir.join(format!("{name}-{stamp}.csv"));
     let write = std::fs::create_dir_all(&state.export_dir).and_then(|()| std::fs::write(&path, csv));
-    write.map_err(|e| report("export", format!("cannot write {}: {e}", path.display())))?;
+    write.map_err(|e| FileError(format!("cannot write {}: {e}", path.display())))?;
     tracing::info!(path = %path.display(), "exported");
     Ok(path.display().to_string())
 }
 
 /// The audit log of operator actions, newest first.
 #[tauri::command]
-pub fn audit_log(state: State<'_, AppState>, offset: usize, limit: usize) -> Result<AuditPage, String> {
-    args::page(offset, limit)?;
-    state.session.audit_log(offset, limit).map_err(|e| report("read the activity log", e))
+pub fn audit_log(state: State<'_, AppState>, offset: usize, limit: usize) -> Answer<AuditPage> {
+    now("read the activity log", || {
+        args::page(offset, limit)?;
+        Ok(state.session.audit().page(offset, limit)?)
+    })
 }
 
 /// Writes the whole audit log as CSV into the export directory; returns the path.
 #[tauri::command]
-pub fn export_audit(state: State<'_, AppState>) -> Result<String, String> {
-    let csv = state.session.export_audit_csv().map_err(|e| report("export the activity log", e))?;
-    write_export(&state, "roster-activity", &csv)
+pub fn export_audit(state: State<'_, AppState>) -> Answer<String> {
+    now("export the activity log", || {
+        let csv = state.session.audit().export_csv()?;
+        write_export(&state, "roster-activity", &csv)
+    })
 }
 
 /// Blocks the registered numbers of a check: the `lines` given, or all.
 #[tauri::command]
-pub async fn block_checked(
-    state: State<'_, AppState>,
-    job: i64,
-    lines: Option<Vec<i64>>,
-) -> Result<BulkOutcome, String> {
-    args::job(job)?;
-    args::lines_to_block(lines.as_deref())?;
-    tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator asked for a bulk block");
-    state.session.block_checked(job, lines.as_deref()).await.map_err(|e| report("block them", e))
+pub async fn block_checked(state: State<'_, AppState>, job: i64, lines: Option<Vec<i64>>) -> Answer<BulkOutcome> {
+    awaited("block them", async {
+        args::job(job)?;
+        args::lines_to_block(lines.as_deref())?;
+        tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator asked for a bulk block");
+        Ok(state.session.bulk().block_checked(job, lines.as_deref()).await?)
+    })
+    .await
 }
 
 /// Unblocks what a bulk block blocked.
 #[tauri::command]
-pub async fn undo_bulk(state: State<'_, AppState>, action: i64) -> Result<BulkOutcome, String> {
-    args::action(action)?;
-    tracing::info!(action, "operator asked to undo a bulk block");
-    state.session.undo_bulk(action).await.map_err(|e| report("undo", e))
-}
-
-fn report(action: &str, error: impl Display) -> String {
-    tracing::warn!(%error, "could not {action}");
-    error.to_string()
+pub async fn undo_bulk(state: State<'_, AppState>, action: i64) -> Answer<BulkOutcome> {
+    awaited("undo", async {
+        args::action(action)?;
+        tracing::info!(action, "operator asked to undo a bulk block");
+        Ok(state.session.bulk().undo(action).await?)
+    })
+    .await
 }

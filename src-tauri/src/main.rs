@@ -12,6 +12,7 @@
 mod args;
 mod cli;
 mod commands;
+mod error;
 mod logging;
 
 use std::path::PathBuf;
@@ -211,7 +212,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::preview_numbers,
             commands::start_check,
             commands::check_rows,
-            commands::set_check_state,
+            commands::steer_check,
             commands::set_check_rate,
             commands::export_check,
             commands::block_checked,

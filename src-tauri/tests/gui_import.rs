@@ -51,25 +51,6 @@ fn until(session: &Session, what: &str, done: impl Fn(&Value) -> bool) -> Value 
     })
 }
 
-/// Splits one CSV line (the export quotes cells holding commas or quotes).
-fn csv_cells(line: &str) -> Vec<String> {
-    let mut cells = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                cells.last_mut().unwrap().push('"');
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => cells.push(String::new()),
-            c => cells.last_mut().unwrap().push(c),
-        }
-    }
-    cells
-}
-
 #[test]
 fn paste_preview_run_and_export() {
     let exports = tempfile::Builder::new().prefix("gui-exports-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -147,9 +128,11 @@ fn paste_preview_run_and_export() {
     let path = seen["job"]["path"].as_str().unwrap();
     assert!(Path::new(path).starts_with(&export_dir), "{path}");
     let csv = std::fs::read_to_string(path).unwrap();
-    let mut rows = csv.lines();
-    assert_eq!(rows.next(), Some("line,input,e164,on_whatsapp,pn_jid,lid,name,status,source,checked_at,note"));
-    let rows: Vec<Vec<String>> = rows.map(csv_cells).collect();
+    assert_eq!(csv.lines().next(), Some("line,input,e164,on_whatsapp,pn_jid,lid,name,status,source,checked_at,note"));
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.expect("a well-formed CSV record").iter().map(str::to_owned).collect())
+        .collect();
     assert_eq!(rows.len(), lines.len());
     for (row, typed) in rows.iter().zip(&lines) {
         assert_eq!(&row[1], typed, "input kept as typed");

@@ -85,7 +85,7 @@ fn main() {
         let registered = numbers.len();
         numbers.extend((0..10_000 - registered).map(|i| format!("+55 11 8{:08}", i * 37)));
         let started = Instant::now();
-        let job = session.start_check(&numbers.join("\n"), None, MAX_RATE, None).unwrap().job;
+        let job = session.checks().start(&numbers.join("\n"), None, MAX_RATE, None).unwrap().job;
         let done = session
             .wait_for(Duration::from_secs(600), |s| {
                 s.check.as_ref().is_some_and(|c| c.job == job && c.state == JobState::Done)

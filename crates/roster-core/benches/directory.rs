@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use roster_core::store::{ListFilter, SavedContact, Store};
+use roster_core::ListFilter;
+use roster_core::store::{SavedContact, Store};
 use roster_core::{DataDir, PICTURE_MAX_AGE, Session, SessionConfig, parse_server_url};
 
 const CONTACTS: usize = 50_000;
@@ -28,7 +29,7 @@ fn main() {
         })
         .collect();
     let started = Instant::now();
-    store.save_address_book(&entries).unwrap();
+    store.directory().save_address_book(&entries).unwrap();
     println!("saving {CONTACTS} contacts (one transaction): {:?}", started.elapsed());
 
     let queries = ["ana", "an", "Kowalski 4", "+55 11 9000", "5511900", "200000000", "zzz-no-match", ""];
@@ -39,7 +40,7 @@ fn main() {
         let mut total = 0;
         for _ in 0..200 {
             let t = Instant::now();
-            let page = store.list_contacts(q, ListFilter::All, 0, 50).unwrap();
+            let page = store.directory().page(q, ListFilter::All, 0, 50).unwrap();
             times.push(t.elapsed());
             total = page.total;
         }
@@ -66,7 +67,7 @@ fn main() {
             picture_max_age: PICTURE_MAX_AGE,
         }));
         let session = session.unwrap();
-        let first_page = session.contacts("", ListFilter::All, 0, 50).unwrap();
+        let first_page = session.directory().page("", ListFilter::All, 0, 50).unwrap();
         starts.push(t.elapsed());
         assert_eq!(session.snapshot().contact_count, CONTACTS);
         assert_eq!(first_page.rows.len(), 50);

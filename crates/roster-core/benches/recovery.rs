@@ -68,7 +68,7 @@ async fn fresh(sim: &SimHandle, dir: &std::path::Path) -> std::sync::Arc<Session
 async fn settle(session: &Session) {
     loop {
         session.wait_for(Duration::from_secs(60), |s| s.state == ConnectionState::Connected).await.expect("connected");
-        if session.refresh_blocklist().await.is_ok() {
+        if session.blocklist().refresh().await.is_ok() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -115,9 +115,9 @@ fn main() {
                 let session = fresh(&sim, &dir).await;
                 sim.arm_fault(Armed::next("blocklist", action.clone()).of_type("set"));
                 let started = Instant::now();
-                session.set_blocked(phone, true).await.expect("blocked");
+                session.blocklist().set_blocked(phone, true).await.expect("blocked");
                 times.push(started.elapsed());
-                session.set_blocked(phone, false).await.expect("unblocked");
+                session.blocklist().set_blocked(phone, false).await.expect("unblocked");
                 session.shutdown().await;
             }
             summary(name, times);
@@ -126,7 +126,7 @@ fn main() {
         let session = fresh(&sim, &dir).await;
         let started = Instant::now();
         assert!(sim.inject(ConnectionFault::Silence(Duration::from_secs(120))) >= 1);
-        session.set_blocked(&phones[30], true).await.expect("blocked after the silence");
+        session.blocklist().set_blocked(&phones[30], true).await.expect("blocked after the silence");
         summary("block into a silent server -> done", vec![started.elapsed()]);
 
         session.shutdown().await;

@@ -14,7 +14,8 @@ use whatsapp_rust::request::IqError;
 use whatsapp_rust::{BlockingError, ContactError};
 
 use crate::numbers::{Target, TargetError};
-use crate::store::{BlockedEntry, Store, StoreError};
+use crate::snapshot::BlockedEntry;
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Error)]
 pub enum BlockError {
@@ -92,7 +93,7 @@ async fn resolve(client: &Client, store: &Store, target: &Target) -> Result<(Str
     };
     let lid = lid.ok_or(BlockError::NotOnWhatsApp(shown))?;
     if let Some(phone) = &phone {
-        store.remember_identity(phone, &lid)?;
+        store.directory().remember_identity(phone, &lid)?;
     }
     Ok((lid, phone))
 }
@@ -142,7 +143,7 @@ pub(crate) async fn refresh(client: &Client, store: &Store) -> Result<usize, Blo
         };
         entries.push(BlockedEntry { lid, phone, blocked_at: item.timestamp });
     }
-    store.replace_blocklist(&entries)?;
+    store.blocklist().replace(&entries)?;
     Ok(entries.len())
 }
 

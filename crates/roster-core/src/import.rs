@@ -6,12 +6,12 @@
 //! a LID JID (taken as is). Blank lines are skipped; the first line holding
 //! a number wins, later ones are "duplicate of line N".
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::csv;
 use crate::numbers::{Target, parse_target};
 
 /// The most a pasted or loaded list may weigh.
@@ -90,23 +90,26 @@ pub struct CsvColumns {
     pub has_header: bool,
 }
 
+/// A list no larger than [`MAX_INPUT_BYTES`].
+pub fn check_size(text: &str) -> Result<(), ImportError> {
+    if text.len() > MAX_INPUT_BYTES { Err(ImportError::TooLarge { size: text.len() }) } else { Ok(()) }
+}
+
 /// Normalises every line of `text`. A CSV (comma, semicolon or tab
 /// separated) is read from one column: `column` when given, else detected.
 pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize>) -> Result<Preview, ImportError> {
     // Files saved by spreadsheets and Windows editors start with a BOM.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.len() > MAX_INPUT_BYTES {
-        return Err(ImportError::TooLarge { size: text.len() });
-    }
+    check_size(text)?;
     let lines = text.lines().count();
     if lines > MAX_LINES {
         return Err(ImportError::TooManyLines { lines });
     }
     let mut preview = Preview { lines: Vec::new(), numbers: 0, lids: 0, duplicates: 0, invalid: 0, csv: None };
-    match csv_delimiter(text) {
+    match csv::delimiter(text) {
         Some(delimiter) => {
             let rows: Vec<(usize, Vec<String>)> =
-                csv_records(text).map(|(line, record)| (line, split_csv(&record, delimiter))).collect();
+                csv::records(text).map(|(line, record)| (line, csv::split(&record, delimiter))).collect();
             let csv = csv_columns(&rows, default_country, column);
             let skip = usize::from(csv.has_header);
             let cells =
@@ -120,53 +123,6 @@ pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize
         return Err(ImportError::Empty);
     }
     Ok(preview)
-}
-
-/// A CSV when the first record splits into cells and is not a number itself.
-fn csv_delimiter(text: &str) -> Option<char> {
-    let (_, first) = csv_records(text).next()?;
-    [',', ';', '\t'].into_iter().find(|d| first.contains(*d) && split_csv(&first, *d).len() > 1)
-}
-
-/// A CSV's records, each with the line it starts on: a quoted cell may hold
-/// line breaks, so a record runs on while a quote is open. Blank lines
-/// between records are skipped.
-fn csv_records(text: &str) -> impl Iterator<Item = (usize, Cow<'_, str>)> {
-    let mut lines = text.lines().enumerate();
-    std::iter::from_fn(move || {
-        let (i, first) = lines.find(|(_, l)| !l.trim().is_empty())?;
-        let mut quotes = first.matches('"').count();
-        if quotes % 2 == 0 {
-            return Some((i + 1, Cow::Borrowed(first)));
-        }
-        let mut record = first.to_owned();
-        while quotes % 2 == 1 {
-            let Some((_, next)) = lines.next() else { break };
-            record.push('\n');
-            record.push_str(next);
-            quotes += next.matches('"').count();
-        }
-        Some((i + 1, Cow::Owned(record)))
-    })
-}
-
-/// One CSV record's cells (double quotes group, `""` escapes a quote).
-fn split_csv(line: &str, delimiter: char) -> Vec<String> {
-    let mut cells = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                cells.last_mut().expect("one cell").push('"');
-            }
-            '"' => quoted = !quoted,
-            c if c == delimiter && !quoted => cells.push(String::new()),
-            c => cells.last_mut().expect("one cell").push(c),
-        }
-    }
-    cells.into_iter().map(|c| c.trim().to_owned()).collect()
 }
 
 fn csv_columns(rows: &[(usize, Vec<String>)], default_country: Option<&str>, column: Option<usize>) -> CsvColumns {

@@ -1,13 +1,17 @@
 //! Roster's core: the device session and the domain logic behind the window.
 //!
-//! Nothing here knows about Tauri; the app crate is a thin shell over this API,
-//! and the integration tests drive it against the protocol simulator.
+//! Nothing here knows about Tauri; the app crate is a thin shell over this
+//! API, and the integration tests drive it against the protocol simulator.
+//! [`Session`] is the entry point; [`snapshot`] holds every type the window
+//! renders (the API boundary); [`store`] is the home of all SQL.
 
 pub mod appsync;
 pub mod audit;
 pub mod blocklist;
 pub mod bulk;
 pub mod checks;
+pub mod clock;
+mod csv;
 pub mod datadir;
 pub mod endpoint;
 pub mod groups;
@@ -19,20 +23,22 @@ pub mod qr;
 pub mod redact;
 mod reducer;
 pub mod session;
+pub mod snapshot;
 pub mod store;
 
 pub use appsync::{Scope, SyncError, SyncReport};
-pub use audit::{AuditEntry, AuditPage};
 pub use blocklist::{BlockError, BlockOutcome};
-pub use bulk::{BulkError, BulkOutcome};
-pub use checks::{CheckError, CheckFilter, CheckOrder, CheckPage, CheckProgress, CheckRow, CheckSort, JobState};
+pub use bulk::BulkError;
+pub use checks::{CheckError, CheckFilter, CheckOrder, CheckSort, JobIntent};
 pub use datadir::{DataDir, DataDirError};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
-pub use groups::{GroupError, GroupSummary};
+pub use groups::GroupError;
 pub use import::{ImportError, Preview};
 pub use numbers::{Country, CountryError, Target, TargetError, parse_country, parse_target};
-pub use session::{
-    Account, Avatar, ConnectionState, ContactDetails, DetailsError, PICTURE_MAX_AGE, Qr, Session, SessionConfig,
-    SessionError, SessionSnapshot, Settings, SettingsError,
+pub use session::{DetailsError, PICTURE_MAX_AGE, Session, SessionConfig, SessionError, SettingsError};
+pub use snapshot::{
+    AboutState, Account, AnswerSource, AuditEntry, AuditOutcome, AuditPage, Avatar, BlockedEntry, BulkKind,
+    BulkOutcome, CheckPage, CheckProgress, CheckRow, ConnectionState, ContactDetails, ContactPage, ContactRow,
+    GroupSummary, JobState, LineKind, LineState, ListFilter, PictureState, Qr, SessionSnapshot, Settings,
 };
-pub use store::{BlockedEntry, StoreError};
+pub use store::StoreError;

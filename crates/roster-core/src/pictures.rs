@@ -89,18 +89,18 @@ pub(crate) async fn thumbnail(
     picture_id: &str,
     max_age: Duration,
 ) -> Result<Option<Vec<u8>>, PictureError> {
-    if let Some(cached) = store.thumbnail(phone, picture_id, max_age)? {
+    if let Some(cached) = store.pictures().thumbnail(phone, picture_id, max_age)? {
         return Ok(Some(cached));
     }
     let jid = Jid::pn(phone);
     // A URL kept from earlier may have expired; one fresh URL is asked for then.
-    let mut url = store.picture_url(phone, picture_id)?;
+    let mut url = store.pictures().url(phone, picture_id)?;
     for attempt in 0..2 {
         let current = match url.take() {
             Some(u) => u,
             None => match client.contacts().get_profile_picture(&jid, true).await? {
                 Some(p) => {
-                    store.save_picture_url(phone, &p.id, &p.url)?;
+                    store.pictures().save_url(phone, &p.id, &p.url)?;
                     p.url
                 }
                 None => return Ok(None),
@@ -112,7 +112,7 @@ pub(crate) async fn thumbnail(
         match fetched {
             Download::Ok(bytes) => {
                 let thumb = make_thumbnail(&bytes)?;
-                store.save_thumbnail(phone, picture_id, &thumb)?;
+                store.pictures().save_thumbnail(phone, picture_id, &thumb)?;
                 debug!(bytes = bytes.len(), "picture cached");
                 return Ok(Some(thumb));
             }

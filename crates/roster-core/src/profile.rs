@@ -10,6 +10,8 @@ use whatsapp_rust::wacore::request::InfoQueryType;
 use whatsapp_rust::wacore_binary::builder::NodeBuilder;
 use whatsapp_rust::wacore_binary::{NodeContent, NodeRef};
 
+use crate::snapshot::{AboutState, PictureState};
+
 #[derive(Debug, Error)]
 pub enum ProfileError {
     #[error("not connected to WhatsApp")]
@@ -35,12 +37,12 @@ impl From<IqError> for ProfileError {
 /// What the account may see of someone's profile.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Profile {
-    /// `shown`, or `hidden` by the contact's privacy settings.
-    pub about_state: &'static str,
+    /// `Shown`, or `Hidden` by the contact's privacy settings.
+    pub about_state: AboutState,
     pub about: Option<String>,
     pub about_set_at: Option<u64>,
-    /// `shown`, `hidden` (privacy) or `none` (no picture).
-    pub picture_state: &'static str,
+    /// `Shown`, `Hidden` (privacy) or `None` (no picture).
+    pub picture_state: PictureState,
     pub picture_id: Option<String>,
 }
 
@@ -85,17 +87,17 @@ fn parse_user(user: &NodeRef<'_>) -> Profile {
     let hidden = status.is_none_or(|s| attr(s, "code").is_some() || s.get_optional_child("error").is_some());
     let (about_state, about, about_set_at) = match status {
         Some(s) if !hidden => {
-            ("shown", s.content_as_string().map(|c| c.to_string()), attr(s, "t").and_then(|t| t.parse().ok()))
+            (AboutState::Shown, s.content_as_string().map(|c| c.to_string()), attr(s, "t").and_then(|t| t.parse().ok()))
         }
-        _ => ("hidden", None, None),
+        _ => (AboutState::Hidden, None, None),
     };
     let picture = user.get_optional_child("picture");
     let error_code = picture.and_then(|p| p.get_optional_child("error")).and_then(|e| attr(e, "code"));
     let picture_id = picture.and_then(|p| attr(p, "id"));
     let picture_state = match (error_code.as_deref(), &picture_id) {
-        (Some("401"), _) => "hidden",
-        (_, Some(_)) => "shown",
-        _ => "none",
+        (Some("401"), _) => PictureState::Hidden,
+        (_, Some(_)) => PictureState::Shown,
+        _ => PictureState::None,
     };
     Profile { about_state, about, about_set_at, picture_state, picture_id }
 }

@@ -10,8 +10,9 @@ use whatsapp_rust::prelude::*;
 use whatsapp_rust::wacore::types::events::ConnectFailureReason;
 
 use crate::blocklist;
-use crate::checks::unix_now;
-use crate::session::{Account, ConnectionState, Qr, SessionSnapshot, mask_phone};
+use crate::clock::unix_now;
+use crate::redact::mask_numbers;
+use crate::snapshot::{Account, ConnectionState, Qr, SessionSnapshot};
 use crate::store::{SavedContact, Store};
 
 pub(crate) struct Forward(pub(crate) mpsc::UnboundedSender<Arc<Event>>);
@@ -83,9 +84,9 @@ impl Reducer {
 
     /// Saves a burst of address-book entries in one transaction.
     fn save_contacts(&self, contacts: &[SavedContact]) {
-        match self.store.save_address_book(contacts) {
+        match self.store.directory().save_address_book(contacts) {
             Ok(()) => {
-                let count = self.store.contact_count().unwrap_or_default();
+                let count = self.store.directory().count().unwrap_or_default();
                 info!(saved = contacts.len(), total = count, "address book updated");
                 self.state.send_modify(|s| {
                     s.contact_count = count;
@@ -159,13 +160,13 @@ impl Reducer {
             }
             Event::UserAboutUpdate(about) => {
                 let set_at = about.timestamp.timestamp().max(0) as u64;
-                if let Err(e) = self.store.save_about(&about.jid.user, &about.status, set_at) {
+                if let Err(e) = self.store.directory().save_about(&about.jid.user, &about.status, set_at) {
                     warn!("cannot save an about change: {e}");
                 }
                 Some(Box::new(|s| s.directory_version += 1))
             }
             Event::PictureUpdate(picture) => {
-                if let Err(e) = self.store.picture_changed(&picture.jid.user) {
+                if let Err(e) = self.store.pictures().changed(&picture.jid.user) {
                     warn!("cannot record a picture change: {e}");
                 }
                 Some(Box::new(|s| s.directory_version += 1))
@@ -173,7 +174,7 @@ impl Reducer {
             Event::Connected(_) => {
                 self.refresh_blocklist();
                 let account = account_of(&client);
-                info!(phone = ?account.as_ref().map(|a| mask_phone(&a.phone)), "connected");
+                info!(phone = ?account.as_ref().map(|a| mask_numbers(&a.phone)), "connected");
                 Some(Box::new(move |s| {
                     s.state = ConnectionState::Connected;
                     s.connection_epoch += 1;

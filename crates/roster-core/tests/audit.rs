@@ -4,7 +4,7 @@
 mod common;
 
 use common::{pair, temp_dir, wait};
-use roster_core::{ConnectionState, JobState, Scope};
+use roster_core::{ConnectionState, JobIntent, Scope};
 use roster_sim::{SimConfig, Simulator};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,17 +20,17 @@ async fn every_operator_action_is_logged_with_its_outcome() {
     let count = blocked.len();
 
     let typed = format!("+{phone}");
-    session.set_blocked(&typed, true).await.unwrap();
-    session.set_blocked("12", true).await.unwrap_err();
-    session.set_blocked(&typed, false).await.unwrap();
-    session.sync_app_state(&[Scope::Contacts], false).await.unwrap();
-    let job = session.start_check("+5511999990000\n+5511999990001", None, 1, None).unwrap().job;
-    session.set_check_state(job, JobState::Cancelled).unwrap();
-    session.set_check_state(job, JobState::Running).unwrap_err();
+    session.blocklist().set_blocked(&typed, true).await.unwrap();
+    session.blocklist().set_blocked("12", true).await.unwrap_err();
+    session.blocklist().set_blocked(&typed, false).await.unwrap();
+    session.app_state().sync(&[Scope::Contacts], false).await.unwrap();
+    let job = session.checks().start("+5511999990000\n+5511999990001", None, 1, None).unwrap().job;
+    session.checks().steer(job, JobIntent::Cancel).unwrap();
+    session.checks().steer(job, JobIntent::Resume).unwrap_err();
     session.logout().await.unwrap();
     wait(&session, "a new pairing", |s| s.state == ConnectionState::WaitingForScan).await;
 
-    let log = session.audit_log(0, 100).unwrap();
+    let log = session.audit().page(0, 100).unwrap();
     let seen: Vec<(&str, Option<&str>, &str)> =
         log.rows.iter().rev().map(|e| (e.action.as_str(), e.target.as_deref(), e.outcome.as_str())).collect();
     let check_target = "2 lines".to_owned();
@@ -57,7 +57,7 @@ async fn every_operator_action_is_logged_with_its_outcome() {
     assert!(log.rows.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
 
     // The export: a header and one line per action, oldest first.
-    let csv = session.export_audit_csv().unwrap();
+    let csv = session.audit().export_csv().unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "id,time,action,target,outcome,detail");
     assert_eq!(lines.len(), 9);

@@ -12,7 +12,7 @@ use roster_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::Value;
 
 fn app_blocked_lids(session: &Session) -> BTreeSet<String> {
-    session.blocklist().unwrap().into_iter().map(|e| e.lid).collect()
+    session.blocklist().entries().unwrap().into_iter().map(|e| e.lid).collect()
 }
 
 /// People of the world who are not blocked, Brazilian numbers first.
@@ -61,7 +61,8 @@ async fn block_and_unblock_by_every_kind_of_input() {
     ];
     let mut blocked = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        let outcome = session.set_blocked(input, true).await.unwrap_or_else(|e| panic!("block {input}: {e}"));
+        let outcome =
+            session.blocklist().set_blocked(input, true).await.unwrap_or_else(|e| panic!("block {input}: {e}"));
         assert!(outcome.blocked);
         assert_eq!(outcome.lid, people[i]["lid"].as_str().unwrap(), "{input} resolved to the right person");
         assert!(world_blocked_lids(&sim).contains(&outcome.lid), "{input} is blocked on the server");
@@ -70,11 +71,12 @@ async fn block_and_unblock_by_every_kind_of_input() {
         blocked.push(outcome.lid);
     }
     // Blocking again is idempotent.
-    let again = session.set_blocked(&inputs[1], true).await.unwrap();
+    let again = session.blocklist().set_blocked(&inputs[1], true).await.unwrap();
     assert_eq!(again.count, initial + inputs.len());
 
     for input in &inputs {
-        let outcome = session.set_blocked(input, false).await.unwrap_or_else(|e| panic!("unblock {input}: {e}"));
+        let outcome =
+            session.blocklist().set_blocked(input, false).await.unwrap_or_else(|e| panic!("unblock {input}: {e}"));
         assert!(!outcome.blocked);
         assert!(!world_blocked_lids(&sim).contains(&outcome.lid));
         assert_in_sync(&sim, &session, outcome.count, &format!("unblock {input}"));
@@ -91,16 +93,16 @@ async fn groups_unregistered_numbers_and_junk_are_refused_and_change_nothing() {
     let before = world_blocked_lids(&sim);
     wait(&session, "the initial blocked count", |s| s.blocked_count == Some(before.len())).await;
 
-    let group = session.set_blocked("120363123456789@g.us", true).await.unwrap_err();
+    let group = session.blocklist().set_blocked("120363123456789@g.us", true).await.unwrap_err();
     assert!(matches!(group, BlockError::Target(TargetError::Group(_))), "{group}");
     assert!(group.to_string().contains("group"));
 
     let unregistered = sim.world_json()["unregistered"][0].as_str().unwrap().to_owned();
-    let err = session.set_blocked(&format!("+{unregistered}"), true).await.unwrap_err();
+    let err = session.blocklist().set_blocked(&format!("+{unregistered}"), true).await.unwrap_err();
     assert!(matches!(err, BlockError::NotOnWhatsApp(_)), "{err}");
     assert_eq!(err.to_string(), format!("+{unregistered} is not on WhatsApp"));
 
-    let junk = session.set_blocked("call me maybe", true).await.unwrap_err();
+    let junk = session.blocklist().set_blocked("call me maybe", true).await.unwrap_err();
     assert!(matches!(junk, BlockError::Target(TargetError::NotANumber(_))), "{junk}");
 
     assert_eq!(world_blocked_lids(&sim), before, "nothing changed on the server");
@@ -142,8 +144,8 @@ async fn blocking_needs_a_connection() {
     // The server is gone: the cached list and count stay usable, actions are refused.
     let session = common::start_session_at(&dir, "ws://127.0.0.1:9/ws/chat").await;
     assert_eq!(session.snapshot().blocked_count, Some(count), "cached count shown at once");
-    assert_eq!(session.blocklist().unwrap().len(), count);
-    let err = session.set_blocked("+5511999999999", true).await.unwrap_err();
+    assert_eq!(session.blocklist().entries().unwrap().len(), count);
+    let err = session.blocklist().set_blocked("+5511999999999", true).await.unwrap_err();
     assert!(matches!(err, BlockError::NotConnected), "{err}");
     session.shutdown().await;
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{pair, temp_dir, wait, world_blocked_lids};
-use roster_core::{CheckError, CheckProgress, JobState, Session};
+use roster_core::{AnswerSource, CheckError, CheckProgress, JobIntent, JobState, LineState, Session};
 use roster_sim::limits::UsyncLimit;
 use roster_sim::{SimConfig, SimHandle, Simulator};
 
@@ -90,11 +90,11 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert_eq!(lines.len(), 2_000);
     let text = lines.join("\n");
 
-    let preview = session.preview_numbers(&text, None).unwrap();
+    let preview = session.checks().preview(&text, None).unwrap();
     assert_eq!((preview.numbers, preview.lids, preview.duplicates, preview.invalid), (1_400, 100, 250, 250));
     assert!(sim.check_log().is_empty(), "a preview asks nobody");
 
-    let started = session.start_check(&text, None, roster_core::checks::MAX_RATE, None).unwrap();
+    let started = session.checks().start(&text, None, roster_core::checks::MAX_RATE, None).unwrap();
     assert!(started.known > 0, "address-book numbers are answered at once: {started:?}");
     let job = started.job;
     let progress = finished(&session, job).await;
@@ -102,7 +102,7 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert_eq!((progress.invalid, progress.duplicates), (250, 250));
 
     // Every line as the world says.
-    let rows = session.check_rows(job, 0, 5_000).unwrap();
+    let rows = session.checks().rows(job, 0, 5_000).unwrap();
     assert_eq!(rows.len(), 2_000);
     let phone_of_lid: HashMap<&str, &str> = people.iter().map(|(p, (l, _))| (l.as_str(), p.as_str())).collect();
     let mut expected_asked = BTreeSet::new();
@@ -117,10 +117,10 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
                     assert_eq!(row.lid.as_deref(), Some(people[phone].0.as_str()), "{row:?}");
                 }
                 if people.get(phone).is_some_and(|(_, saved)| *saved) {
-                    assert_eq!(row.source.as_deref(), Some("directory"), "{row:?}");
+                    assert_eq!(row.source, Some(AnswerSource::Directory), "{row:?}");
                     assert!(row.name.is_some(), "a contact's name is shown: {row:?}");
                 } else {
-                    assert_eq!(row.source.as_deref(), Some("server"), "{row:?}");
+                    assert_eq!(row.source, Some(AnswerSource::Server), "{row:?}");
                     expected_asked.insert(phone.to_owned());
                 }
             }
@@ -128,12 +128,12 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
                 let lid = row.value.as_deref().unwrap();
                 assert_eq!(row.on_whatsapp, Some(true), "{row:?}");
                 assert_eq!(row.phone.as_deref(), Some(phone_of_lid[lid]), "the LID's number: {row:?}");
-                if row.source.as_deref() == Some("server") {
+                if row.source == Some(AnswerSource::Server) {
                     expected_asked.insert(format!("{lid}@lid"));
                 }
             }
             "duplicate" | "invalid" => {
-                assert_eq!(row.state, "skipped");
+                assert_eq!(row.state, LineState::Skipped);
                 assert_eq!(row.on_whatsapp, None);
             }
             other => panic!("unexpected kind {other}"),
@@ -145,14 +145,14 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert_eq!(unique, expected_asked, "exactly the unknown numbers and LIDs reached the server");
 
     // A second paste of the same list is answered from the recent checks.
-    let again = session.start_check(&text, None, 120, None).unwrap();
+    let again = session.checks().start(&text, None, 120, None).unwrap();
     assert_eq!(again.checked, again.to_check, "all answered locally: {again:?}");
     assert_eq!(finished(&session, again.job).await.known, 1_500);
     assert_eq!(self::asked(&sim).len(), asked.len(), "nothing new was asked");
 
     // Bad input is refused with its reason.
-    assert!(matches!(session.start_check("\n\n", None, 120, None), Err(CheckError::Import(_))));
-    let err = session.start_check(&text, None, 0, None).unwrap_err();
+    assert!(matches!(session.checks().start("\n\n", None, 120, None), Err(CheckError::Import(_))));
+    let err = session.checks().start(&text, None, 0, None).unwrap_err();
     assert!(err.to_string().contains("between 1 and"), "{err}");
 
     session.shutdown().await;
@@ -185,7 +185,8 @@ async fn the_servers_rate_limit_is_honoured_and_the_pace_never_exceeded() {
 
     let rate = 6_000; // numbers a minute: batches of 50, one every 0.5 s
     let job = session
-        .start_check(&numbers.iter().map(|n| format!("+{n}")).collect::<Vec<_>>().join("\n"), None, rate, None)
+        .checks()
+        .start(&numbers.iter().map(|n| format!("+{n}")).collect::<Vec<_>>().join("\n"), None, rate, None)
         .unwrap()
         .job;
     let progress = finished(&session, job).await;
@@ -207,7 +208,7 @@ async fn the_servers_rate_limit_is_honoured_and_the_pace_never_exceeded() {
     let answered: Vec<String> = asked(&sim);
     let unique: BTreeSet<&String> = answered.iter().collect();
     assert_eq!((answered.len(), unique.len()), (300, 300), "each number answered once");
-    let rows = session.check_rows(job, 0, 1_000).unwrap();
+    let rows = session.checks().rows(job, 0, 1_000).unwrap();
     for row in rows {
         let phone = row.value.unwrap();
         assert_eq!(row.on_whatsapp, Some(people.contains_key(&phone)), "{phone}");
@@ -223,7 +224,7 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     let session = pair(&dir, &sim).await;
     let numbers: Vec<String> = unregistered(&sim).into_iter().take(100).map(|n| format!("+{n}")).collect();
     let rate = 1_200; // batches of 20, one a second
-    let job = session.start_check(&numbers.join("\n"), None, rate, None).unwrap().job;
+    let job = session.checks().start(&numbers.join("\n"), None, rate, None).unwrap().job;
     wait(&session, "a first batch", |s| s.check.as_ref().is_some_and(|c| c.checked >= 20)).await;
 
     // Quit mid-job: the batch in flight is finished and saved first.
@@ -236,25 +237,28 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     assert_eq!(first.checked, before, "what was answered before the restart is kept");
 
     // Pause, then resume; cancelling a finished job is refused with a reason.
-    let paused = session.set_check_state(job, JobState::Paused).unwrap();
+    let paused = session.checks().steer(job, JobIntent::Pause).unwrap();
     assert_eq!(paused.state, JobState::Paused);
-    let err = session.set_check_state(job, JobState::Paused).unwrap_err();
+    let err = session.checks().steer(job, JobIntent::Pause).unwrap_err();
     assert!(err.to_string().contains("cannot be paused"), "{err}");
-    session.set_check_state(job, JobState::Running).unwrap();
+    session.checks().steer(job, JobIntent::Resume).unwrap();
     let done = finished(&session, job).await;
     assert_eq!((done.checked, done.not_on_whatsapp), (100, 100));
     let answered = asked(&sim);
     let unique: BTreeSet<&String> = answered.iter().collect();
     assert_eq!((answered.len(), unique.len()), (100, 100), "none asked twice, none lost");
-    let err = session.set_check_state(job, JobState::Cancelled).unwrap_err();
+    let err = session.checks().steer(job, JobIntent::Cancel).unwrap_err();
     assert!(err.to_string().contains("is done"), "{err}");
 
     // A cancelled job stops where it is.
-    let job2 = session.start_check(&unregistered(&sim)[100..160].join("\n"), None, 600, None).unwrap().job;
-    let cancelled = session.set_check_state(job2, JobState::Cancelled).unwrap();
+    let job2 = session.checks().start(&unregistered(&sim)[100..160].join("\n"), None, 600, None).unwrap().job;
+    let cancelled = session.checks().steer(job2, JobIntent::Cancel).unwrap();
     assert_eq!(cancelled.state, JobState::Cancelled);
     let asked_then = asked(&sim).len();
-    assert!(session.check_rows(job2, 0, 100).unwrap().iter().any(|r| r.state == "pending"), "left as it was");
+    assert!(
+        session.checks().rows(job2, 0, 100).unwrap().iter().any(|r| r.state == LineState::Pending),
+        "left as it was"
+    );
     assert!(asked(&sim).len() <= asked_then + 10, "at most the batch in flight finished");
 
     session.shutdown().await;
@@ -272,11 +276,11 @@ async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
     strangers.sort();
     let mut lines: Vec<String> = strangers.iter().take(6).map(|(p, _)| format!("+{p}")).collect();
     lines.extend(unregistered(&sim).into_iter().take(3).map(|n| format!("+{n}")));
-    let job = session.start_check(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
+    let job = session.checks().start(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
     finished(&session, job).await;
 
     // A selection: lines 1, 2, 4 (registered) and 7 (not on WhatsApp: skipped).
-    let outcome = session.block_checked(job, Some(&[1, 2, 4, 7])).await.unwrap();
+    let outcome = session.bulk().block_checked(job, Some(&[1, 2, 4, 7])).await.unwrap();
     assert_eq!((outcome.kind.as_str(), outcome.done, outcome.failed), ("block", 3, 0));
     let mut expected = before.clone();
     for i in [0, 1, 3] {
@@ -287,14 +291,14 @@ async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
     assert_eq!(session.snapshot().blocked_count, Some(expected.len()));
 
     // Undo unblocks what was just blocked, nothing else.
-    let undone = session.undo_bulk(outcome.action).await.unwrap();
+    let undone = session.bulk().undo(outcome.action).await.unwrap();
     assert_eq!((undone.kind.as_str(), undone.done), ("unblock", 3));
     assert_eq!(world_blocked_lids(&sim), before);
     assert_eq!(undone.count, before.len());
-    assert!(matches!(session.undo_bulk(undone.action).await, Err(roster_core::BulkError::NotUndoable(_))));
+    assert!(matches!(session.bulk().undo(undone.action).await, Err(roster_core::BulkError::NotUndoable(_))));
 
     // Nothing registered selected: refused, nothing sent.
-    let err = session.block_checked(job, Some(&[7, 8])).await.unwrap_err();
+    let err = session.bulk().block_checked(job, Some(&[7, 8])).await.unwrap_err();
     assert!(err.to_string().contains("no registered number"), "{err}");
     assert_eq!(world_blocked_lids(&sim), before);
     session.shutdown().await;
@@ -314,7 +318,7 @@ async fn server_errors_are_retried_a_few_times_then_the_check_goes_on() {
     for code in [500, 503] {
         sim.fail_next_iq(IqFault { xmlns: "usync".into(), code, text: "internal-server-error".into() });
     }
-    let job = session.start_check(&numbers.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
+    let job = session.checks().start(&numbers.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
     let done = finished(&session, job).await;
     assert_eq!((done.checked, done.failed, done.not_on_whatsapp), (30, 0, 30), "{done:?}");
     let answered = asked(&sim);
@@ -331,7 +335,7 @@ async fn identifiers_resolve_among_a_groups_members_without_asking_the_server() 
     let sim = Simulator::start(SimConfig { seed: 46, contacts: 200, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir("checks-groups"), &sim).await;
     let world = sim.world_json();
-    let groups = session.groups().await.unwrap();
+    let groups = session.groups().list().await.unwrap();
     let world_groups = world["groups"].as_array().unwrap();
     assert_eq!(groups.len(), world_groups.len());
     for g in world_groups {
@@ -359,27 +363,28 @@ async fn identifiers_resolve_among_a_groups_members_without_asking_the_server() 
     lines.push(format!("+{}", members[0].0));
     let usync_before = sim.iq_count("usync");
     let jid = group["jid"].as_str().unwrap();
-    let job = session.start_check(&lines.join("\n"), None, 120, Some(jid)).unwrap().job;
+    let job = session.checks().start(&lines.join("\n"), None, 120, Some(jid)).unwrap().job;
     let done = finished(&session, job).await;
     assert_eq!(done.group.as_deref(), Some("Neighbourhood watch"));
     assert_eq!((done.to_check, done.checked, done.on_whatsapp, done.outside_group), (15, 15, 15, 6), "{done:?}");
     assert_eq!((done.invalid, done.duplicates), (1, 1));
     assert_eq!(sim.iq_count("usync"), usync_before, "the group's own list answered; nothing was asked");
 
-    let rows = session.check_rows(job, 0, 100).unwrap();
+    let rows = session.checks().rows(job, 0, 100).unwrap();
     for (i, (phone, lid)) in members[..15].iter().enumerate() {
         let row = &rows[i];
         assert_eq!((row.phone.as_ref(), row.lid.as_ref()), (Some(phone), Some(lid)), "line {}", row.line);
-        assert_eq!(row.source.as_deref(), Some("group"));
+        assert_eq!(row.source, Some(AnswerSource::Group));
     }
     for row in &rows[15..21] {
-        assert_eq!(row.state, "skipped", "{row:?}");
+        assert_eq!(row.state, LineState::Skipped, "{row:?}");
         assert_eq!(row.error.as_deref(), Some("not a member of Neighbourhood watch"));
     }
 
     // Sorted by name, the named lines come first in order; by number, descending.
     let by_name = session
-        .check_page(job, CheckFilter::OnWhatsapp, CheckOrder { by: CheckSort::Name, desc: false }, 0, 100)
+        .checks()
+        .page(job, CheckFilter::OnWhatsapp, CheckOrder { by: CheckSort::Name, desc: false }, 0, 100)
         .unwrap();
     let names: Vec<String> = by_name.rows.iter().filter_map(|r| r.name.clone()).collect();
     let mut sorted = names.clone();
@@ -387,15 +392,16 @@ async fn identifiers_resolve_among_a_groups_members_without_asking_the_server() 
     assert_eq!(names, sorted);
     assert!(by_name.rows.iter().skip(names.len()).all(|r| r.name.is_none()), "unnamed lines last");
     let by_number = session
-        .check_page(job, CheckFilter::OnWhatsapp, CheckOrder { by: CheckSort::Number, desc: true }, 0, 100)
+        .checks()
+        .page(job, CheckFilter::OnWhatsapp, CheckOrder { by: CheckSort::Number, desc: true }, 0, 100)
         .unwrap();
     let numbers: Vec<&String> = by_number.rows.iter().map(|r| r.phone.as_ref().unwrap()).collect();
     assert!(numbers.windows(2).all(|w| w[0] >= w[1]), "{numbers:?}");
 
     // A group the account is not in is refused before anything starts.
-    let err = session.start_check("+5511999990000", None, 120, Some("120363999999999999@g.us")).unwrap_err();
+    let err = session.checks().start("+5511999990000", None, 120, Some("120363999999999999@g.us")).unwrap_err();
     assert!(err.to_string().contains("not in group"), "{err}");
-    let err = session.start_check("+5511999990000", None, 120, Some("family")).unwrap_err();
+    let err = session.checks().start("+5511999990000", None, 120, Some("family")).unwrap_err();
     assert!(err.to_string().contains("not a group JID"), "{err}");
     session.shutdown().await;
     sim.shutdown().await;
@@ -414,13 +420,13 @@ async fn registered_numbers_join_the_directory_and_known_lids_are_not_asked_agai
     strangers.truncate(10);
     let mut lines: Vec<String> = strangers.iter().map(|(p, _)| format!("+{p}")).collect();
     lines.push(format!("+{}", unregistered(&sim)[0]));
-    let job = session.start_check(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
+    let job = session.checks().start(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
     finished(&session, job).await;
 
     // Lines 1 and 3 added; the directory shows them, marked as added.
-    let visible = |session: &Session| session.contacts("", roster_core::store::ListFilter::All, 0, 500).unwrap();
+    let visible = |session: &Session| session.directory().page("", roster_core::ListFilter::All, 0, 500).unwrap();
     let before = visible(&session).total;
-    assert_eq!(session.add_to_directory(job, Some(&[1, 3, 11])).unwrap(), 2, "line 11 is not on WhatsApp");
+    assert_eq!(session.checks().add_to_directory(job, Some(&[1, 3, 11])).unwrap(), 2, "line 11 is not on WhatsApp");
     let after = visible(&session);
     assert_eq!(after.total, before + 2);
     for (phone, lid) in [&strangers[0], &strangers[2]] {
@@ -428,8 +434,8 @@ async fn registered_numbers_join_the_directory_and_known_lids_are_not_asked_agai
         assert!(row.added && !row.in_address_book);
         assert_eq!(row.lid.as_ref(), Some(lid));
     }
-    assert_eq!(session.add_to_directory(job, Some(&[1, 2, 3, 4, 5])).unwrap(), 3, "1 and 3 are already there");
-    assert!(matches!(session.add_to_directory(job, Some(&[11])), Err(CheckError::NothingToAdd)));
+    assert_eq!(session.checks().add_to_directory(job, Some(&[1, 2, 3, 4, 5])).unwrap(), 3, "1 and 3 are already there");
+    assert!(matches!(session.checks().add_to_directory(job, Some(&[11])), Err(CheckError::NothingToAdd)));
     session.shutdown().await;
 
     // A week later the answers are too old to reuse, but the client's
@@ -443,13 +449,13 @@ async fn registered_numbers_join_the_directory_and_known_lids_are_not_asked_agai
     let asked_before = asked(&sim).len();
     let strangers = &strangers[5..];
     let lids: Vec<String> = strangers.iter().map(|(_, l)| format!("{l}@lid")).collect();
-    let job = session.start_check(&lids.join("\n"), None, 120, None).unwrap().job;
+    let job = session.checks().start(&lids.join("\n"), None, 120, None).unwrap().job;
     let done = finished(&session, job).await;
     assert_eq!((done.checked, done.on_whatsapp, done.known), (5, 5, 5), "{done:?}");
-    let rows = session.check_rows(job, 0, 10).unwrap();
+    let rows = session.checks().rows(job, 0, 10).unwrap();
     for (row, (phone, lid)) in rows.iter().zip(strangers) {
         assert_eq!((row.phone.as_ref(), row.lid.as_ref()), (Some(phone), Some(lid)));
-        assert_eq!(row.source.as_deref(), Some("LID map"), "{row:?}");
+        assert_eq!(row.source, Some(AnswerSource::LidMap), "{row:?}");
     }
     assert_eq!(asked(&sim).len(), asked_before, "no LID reached the server");
     session.shutdown().await;

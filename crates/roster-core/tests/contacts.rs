@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{pair, temp_dir, wait};
+use roster_core::ListFilter;
 use roster_core::Session;
-use roster_core::store::ListFilter;
 use roster_sim::{SimConfig, SimHandle, Simulator};
 
 /// phone → saved name, as the simulated phone's address book has it.
@@ -21,12 +21,12 @@ fn address_book(sim: &SimHandle) -> BTreeMap<String, String> {
 }
 
 fn directory(session: &Session) -> BTreeMap<String, String> {
-    let page = session.contacts("", ListFilter::All, 0, 100_000).unwrap();
+    let page = session.directory().page("", ListFilter::All, 0, 100_000).unwrap();
     page.rows.into_iter().filter(|r| r.in_address_book).map(|r| (r.phone, r.name.unwrap_or_default())).collect()
 }
 
 fn search(session: &Session, query: &str) -> Vec<String> {
-    session.contacts(query, ListFilter::All, 0, 1_000).unwrap().rows.into_iter().map(|r| r.phone).collect()
+    session.directory().page(query, ListFilter::All, 0, 1_000).unwrap().rows.into_iter().map(|r| r.phone).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,10 +84,13 @@ async fn a_scope_sync_brings_what_a_lost_push_missed_and_a_full_sync_rebuilds() 
     // The phone renames someone, but the push never arrives.
     let phone = expected.keys().next().unwrap().clone();
     sim.phone_rename_unannounced(&phone, "Only After A Sync").unwrap();
-    assert_eq!(session.contact(&phone).unwrap().unwrap().name.as_deref(), expected.get(&phone).map(String::as_str));
+    assert_eq!(
+        session.directory().contact(&phone).unwrap().unwrap().name.as_deref(),
+        expected.get(&phone).map(String::as_str)
+    );
 
     // Syncing the contacts scope fetches exactly the one missed patch.
-    let report = session.sync_app_state(&[Scope::Contacts], false).await.unwrap();
+    let report = session.app_state().sync(&[Scope::Contacts], false).await.unwrap();
     assert_eq!(report.scopes, [Scope::Contacts]);
     assert!(!report.full);
     assert_eq!(report.collections.len(), 1, "{report:?}");
@@ -98,7 +101,7 @@ async fn a_scope_sync_brings_what_a_lost_push_missed_and_a_full_sync_rebuilds() 
     wait(&session, "the rename", |_| search(&session, "Only After A Sync") == vec![phone.clone()]).await;
 
     // The default scopes (contacts, chats, settings), rebuilt from scratch.
-    let report = session.sync_app_state(&[], true).await.unwrap();
+    let report = session.app_state().sync(&[], true).await.unwrap();
     assert_eq!(report.scopes, [Scope::Contacts, Scope::Chats, Scope::Settings]);
     let names: Vec<_> = report.collections.iter().map(|c| c.name).collect();
     assert_eq!(names, ["critical_block", "critical_unblock_low", "regular_low", "regular_high", "regular"]);
@@ -111,7 +114,7 @@ async fn a_scope_sync_brings_what_a_lost_push_missed_and_a_full_sync_rebuilds() 
     session.shutdown().await;
     sim.shutdown().await;
     let offline = common::start_session_at(&dir, "ws://127.0.0.1:9/ws/chat").await;
-    let err = offline.sync_app_state(&[Scope::Pins], false).await.unwrap_err();
+    let err = offline.app_state().sync(&[Scope::Pins], false).await.unwrap_err();
     assert!(matches!(err, SyncError::NotConnected), "{err:?}");
     assert!(err.to_string().contains("not connected"), "{err}");
     offline.shutdown().await;

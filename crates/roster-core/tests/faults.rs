@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{pair, temp_dir, wait, world_blocked_lids};
-use roster_core::{BlockError, ConnectionState, JobState, Scope, Session, SessionSnapshot, SyncError};
+use roster_core::{BlockError, ConnectionState, JobState, PictureState, Scope, Session, SessionSnapshot, SyncError};
 use roster_sim::faults::{Armed, ConnectionFault, IqAction};
 use roster_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::Value;
@@ -59,14 +59,21 @@ fn requests_for(sim: &SimHandle, lid: &str) -> Vec<(String, bool)> {
 
 fn assert_blocklist_is_the_servers(sim: &SimHandle, session: &Session, step: &str) {
     let expected = world_blocked_lids(sim);
-    let stored: BTreeSet<String> = session.blocklist().unwrap().into_iter().map(|e| e.lid).collect();
+    let stored: BTreeSet<String> = session.blocklist().entries().unwrap().into_iter().map(|e| e.lid).collect();
     assert_eq!(stored, expected, "{step}: the saved blocklist is the server's");
     assert_eq!(session.snapshot().blocked_count, Some(expected.len()), "{step}: the header count is the server's");
 }
 
 /// The audit log's (action, outcome) pairs, oldest first.
 fn audit(session: &Session) -> Vec<(String, String)> {
-    let mut rows: Vec<_> = session.audit_log(0, 500).unwrap().rows.into_iter().map(|e| (e.action, e.outcome)).collect();
+    let mut rows: Vec<_> = session
+        .audit()
+        .page(0, 500)
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|e| (e.action, e.outcome.as_str().to_owned()))
+        .collect();
     rows.reverse();
     rows
 }
@@ -112,7 +119,7 @@ async fn a_block_cut_off_by_a_dropped_socket_happens_exactly_once() {
     // 1. The socket drops before the server sees the block: sent again once connected.
     let (phone, lid) = &people[0];
     sim.arm_fault(Armed::next("blocklist", IqAction::DropBefore).of_type("set"));
-    let outcome = session.set_blocked(phone, true).await.expect("the block completes after the reconnect");
+    let outcome = session.blocklist().set_blocked(phone, true).await.expect("the block completes after the reconnect");
     assert!(outcome.blocked && &outcome.lid == lid);
     assert!(world_blocked_lids(&sim).contains(lid));
     assert_eq!(outcome.count, world_blocked_lids(&sim).len(), "the count is the server's");
@@ -124,7 +131,7 @@ async fn a_block_cut_off_by_a_dropped_socket_happens_exactly_once() {
     //    the app cannot know it worked, sends it again, and the repeat changes nothing.
     let (phone, lid) = &people[1];
     sim.arm_fault(Armed::next("blocklist", IqAction::DropAfter).of_type("set"));
-    let outcome = session.set_blocked(phone, true).await.expect("the block completes after the reconnect");
+    let outcome = session.blocklist().set_blocked(phone, true).await.expect("the block completes after the reconnect");
     assert_eq!(outcome.count, world_blocked_lids(&sim).len());
     assert_eq!(
         requests_for(&sim, lid),
@@ -135,7 +142,8 @@ async fn a_block_cut_off_by_a_dropped_socket_happens_exactly_once() {
 
     // 3. The same for an unblock.
     sim.arm_fault(Armed::next("blocklist", IqAction::DropAfter).of_type("set"));
-    let outcome = session.set_blocked(phone, false).await.expect("the unblock completes after the reconnect");
+    let outcome =
+        session.blocklist().set_blocked(phone, false).await.expect("the unblock completes after the reconnect");
     assert!(!outcome.blocked && !world_blocked_lids(&sim).contains(lid));
     assert_blocklist_is_the_servers(&sim, &session, "after a drop after the unblock");
 
@@ -155,7 +163,7 @@ async fn server_errors_on_blocklist_and_picture_are_reported_and_change_nothing(
 
     for code in [500u16, 503] {
         sim.arm_fault(Armed::next("blocklist", IqAction::Error { code, text: "server-error".into() }).of_type("set"));
-        let error = session.set_blocked(&phone, true).await.expect_err("a refused block is reported");
+        let error = session.blocklist().set_blocked(&phone, true).await.expect_err("a refused block is reported");
         assert!(matches!(error, BlockError::Refused { code: c, .. } if c == code), "{error:?}");
         let message = error.to_string();
         assert!(message.contains(&code.to_string()) && message.contains("refused"), "a clear message: {message}");
@@ -178,10 +186,10 @@ async fn server_errors_on_blocklist_and_picture_are_reported_and_change_nothing(
         "w:profile:picture",
         IqAction::Error { code: 500, text: "internal-server-error".into() },
     ));
-    let failed = session.avatar(phone).await;
+    let failed = session.directory().avatar(phone).await;
     assert!(failed.is_err(), "a picture refused with 500 is an error, not an empty picture: {failed:?}");
-    let avatar = session.avatar(phone).await.expect("asked again, the picture comes");
-    assert_eq!(avatar.picture_state, "shown");
+    let avatar = session.directory().avatar(phone).await.expect("asked again, the picture comes");
+    assert_eq!(avatar.picture_state, PictureState::Shown);
     assert!(avatar.picture.is_some_and(|p| p.starts_with("data:image/jpeg;base64,")));
 
     let actions = audit(&session);
@@ -211,7 +219,7 @@ async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
     sim.arm_fault(Armed::next("usync", IqAction::DropAfter).after(2));
     let opened = sim.connections_opened();
     // 120 a minute: batches of 2 a second, so the drops land mid-job.
-    let job = session.start_check(&lines.join("\n"), None, 120, None).unwrap().job;
+    let job = session.checks().start(&lines.join("\n"), None, 120, None).unwrap().job;
     let done = match session
         .wait_for(Duration::from_secs(120), |s| {
             s.check.as_ref().is_some_and(|c| c.job == job && c.state == JobState::Done)
@@ -225,7 +233,7 @@ async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
     assert!(sim.connections_opened() >= opened + 2, "the client reconnected after each drop");
     assert_eq!((done.lines, done.checked, done.failed), (24, 24, 0), "{done:?}");
     assert_eq!((done.on_whatsapp, done.not_on_whatsapp), (12, 12), "{done:?}");
-    let rows = session.check_rows(job, 0, 100).unwrap();
+    let rows = session.checks().rows(job, 0, 100).unwrap();
     assert_eq!(rows.len(), 24, "one result per line, none twice");
     for row in &rows {
         let digits = row.value.as_deref().unwrap().trim_start_matches('+');
@@ -236,7 +244,7 @@ async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
 
     // The bulk block: the third target's socket drops after the server applied it.
     sim.arm_fault(Armed::next("blocklist", IqAction::DropAfter).of_type("set").after(2));
-    let outcome = session.block_checked(job, None).await.expect("the bulk block finishes after the reconnect");
+    let outcome = session.bulk().block_checked(job, None).await.expect("the bulk block finishes after the reconnect");
     assert_eq!((outcome.done, outcome.failed), (12, 0), "{outcome:?}");
     assert_eq!(sim.armed_faults(), 0, "the drop happened during the action");
     for (_, lid) in &people {
@@ -246,7 +254,7 @@ async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
     assert_blocklist_is_the_servers(&sim, &session, "after the bulk block");
 
     sim.arm_fault(Armed::next("blocklist", IqAction::DropBefore).of_type("set").after(5));
-    let undone = session.undo_bulk(outcome.action).await.expect("the undo finishes after the reconnect");
+    let undone = session.bulk().undo(outcome.action).await.expect("the undo finishes after the reconnect");
     assert_eq!((undone.done, undone.failed), (12, 0), "{undone:?}");
     assert!(people.iter().all(|(_, lid)| !world_blocked_lids(&sim).contains(lid)), "all unblocked again");
     assert_blocklist_is_the_servers(&sim, &session, "after the undo");
@@ -259,13 +267,13 @@ async fn a_contact_sync_cut_off_is_resumed_and_the_directory_is_whole() {
     let opened = sim.connections_opened();
     sim.arm_fault(Armed::next("w:sync:app:state", IqAction::DropBefore).of_type("set"));
     let report =
-        session.sync_app_state(&[Scope::Contacts], true).await.expect("the sync completes after the reconnect");
+        session.app_state().sync(&[Scope::Contacts], true).await.expect("the sync completes after the reconnect");
     assert!(sim.connections_opened() > opened, "the socket did drop");
     let collection = &report.collections[0];
     assert_eq!(collection.name, "critical_unblock_low");
     assert_eq!(collection.after, sim.world_json()["collections"]["critical_unblock_low"].as_u64().unwrap());
     assert_eq!(session.snapshot().contact_count, book, "every contact once, none lost, none doubled");
-    let page = session.contacts("", roster_core::store::ListFilter::All, 0, 500).unwrap();
+    let page = session.directory().page("", roster_core::ListFilter::All, 0, 500).unwrap();
     let phones: BTreeSet<_> = page.rows.iter().map(|r| r.phone.clone()).collect();
     assert_eq!(phones.len(), page.rows.len(), "no contact listed twice");
     assert_eq!(audit(&session), [("sync".to_owned(), "done".to_owned())]);
@@ -280,7 +288,8 @@ async fn a_silent_server_is_detected_and_the_block_in_flight_happens_once() {
     // Longer than the client's keepalive needs to declare the socket dead
     // (15–30 s idle, then 20 s for the pong) and shorter than its 75 s IQ timeout.
     assert_eq!(sim.inject(ConnectionFault::Silence(Duration::from_secs(120))), 1);
-    let outcome = session.set_blocked(&phone, true).await.expect("the block completes on the next connection");
+    let outcome =
+        session.blocklist().set_blocked(&phone, true).await.expect("the block completes on the next connection");
     assert!(sim.connections_opened() > opened, "the client gave up on the silent socket and reconnected");
     assert_eq!(outcome.count, world_blocked_lids(&sim).len());
     assert_eq!(requests_for(&sim, &lid), [("block".to_owned(), true)], "the silent server never applied it");
@@ -298,7 +307,7 @@ async fn late_replies_still_complete_once() {
     let opened = sim.connections_opened();
     sim.arm_fault(Armed::next("blocklist", IqAction::Delay { ms: 3_000 }).of_type("set"));
     let started = Instant::now();
-    let outcome = session.set_blocked(&phone, true).await.expect("a late answer is still an answer");
+    let outcome = session.blocklist().set_blocked(&phone, true).await.expect("a late answer is still an answer");
     assert!(started.elapsed() >= Duration::from_secs(3), "the reply really was late");
     assert_eq!(outcome.count, world_blocked_lids(&sim).len());
     assert_eq!(requests_for(&sim, &lid), [("block".to_owned(), true)]);
@@ -315,7 +324,7 @@ async fn a_restart_request_reconnects_at_once_and_bad_frames_are_skipped() {
     let opened = sim.connections_opened();
     assert_eq!(sim.inject(ConnectionFault::Malformed), 1);
     assert_eq!(sim.inject(ConnectionFault::Truncated), 1);
-    session.set_blocked(&people[0].0, true).await.expect("the connection still works after bad frames");
+    session.blocklist().set_blocked(&people[0].0, true).await.expect("the connection still works after bad frames");
     assert_eq!(sim.connections_opened(), opened, "bad frames did not cost the connection");
     assert_blocklist_is_the_servers(&sim, &session, "after bad frames");
 
@@ -323,14 +332,14 @@ async fn a_restart_request_reconnects_at_once_and_bad_frames_are_skipped() {
     assert_eq!(sim.inject(ConnectionFault::Restart), 1);
     connections_reach(&sim, opened + 1).await;
     connected_again(&session, "a 515").await;
-    session.set_blocked(&people[1].0, true).await.expect("a block works after the restart");
+    session.blocklist().set_blocked(&people[1].0, true).await.expect("a block works after the restart");
     assert_blocklist_is_the_servers(&sim, &session, "after the restart");
 
     // A clean stream end: a routine recycle, also reconnected.
     assert_eq!(sim.inject(ConnectionFault::StreamEnd), 1);
     connections_reach(&sim, opened + 2).await;
     connected_again(&session, "a stream end").await;
-    session.set_blocked(&people[1].0, false).await.expect("an unblock works after the recycle");
+    session.blocklist().set_blocked(&people[1].0, false).await.expect("an unblock works after the recycle");
     assert_blocklist_is_the_servers(&sim, &session, "after the recycle");
 }
 
@@ -367,7 +376,7 @@ async fn replaced_and_logged_out_stop_reconnecting_and_keep_the_saved_data() {
     let states = record_states(&session);
     let contacts = session.snapshot().contact_count;
     let (phone, _) = unblocked(&sim).remove(0);
-    let job = session.start_check(&format!("+{phone}"), None, 600, None).unwrap().job;
+    let job = session.checks().start(&format!("+{phone}"), None, 600, None).unwrap().job;
     wait(&session, "the check", |s| s.check.as_ref().is_some_and(|c| c.job == job && c.state == JobState::Done)).await;
 
     // Another session takes over: the window says so and stops.
@@ -375,7 +384,7 @@ async fn replaced_and_logged_out_stop_reconnecting_and_keep_the_saved_data() {
     assert_eq!(sim.inject(ConnectionFault::Replaced), 1);
     wait(&session, "replaced", |s| s.state == ConnectionState::Replaced).await;
     assert_no_reconnect(&sim, opened).await;
-    let error = session.set_blocked(&phone, true).await.expect_err("no blocking while taken over");
+    let error = session.blocklist().set_blocked(&phone, true).await.expect_err("no blocking while taken over");
     assert!(matches!(error, BlockError::NotConnected), "{error:?}");
     assert_saved_data_kept(&session, contacts, job);
 
@@ -391,7 +400,7 @@ async fn replaced_and_logged_out_stop_reconnecting_and_keep_the_saved_data() {
     assert!(reason.contains("unlinked"), "the reason is explained: {reason}");
     assert_no_reconnect(&sim, opened).await;
     assert_saved_data_kept(&session, contacts, job);
-    let error = session.sync_app_state(&[], false).await.expect_err("no sync while logged out");
+    let error = session.app_state().sync(&[], false).await.expect_err("no sync while logged out");
     assert!(matches!(error, SyncError::NotConnected), "{error:?}");
 
     let seen = states.lock().unwrap().clone();
@@ -410,11 +419,11 @@ async fn assert_no_reconnect(sim: &SimHandle, opened: u64) {
 
 fn assert_saved_data_kept(session: &Session, contacts: usize, job: i64) {
     assert_eq!(session.snapshot().contact_count, contacts, "the saved contacts remain");
-    let page = session.contacts("", roster_core::store::ListFilter::All, 0, 10).unwrap();
+    let page = session.directory().page("", roster_core::ListFilter::All, 0, 10).unwrap();
     assert!(!page.rows.is_empty(), "and are listed");
-    let progress = session.check_progress(job).expect("the check job remains");
+    let progress = session.checks().progress(job).expect("the check job remains");
     assert_eq!(progress.state, JobState::Done);
-    assert_eq!(session.check_rows(job, 0, 10).unwrap().len(), 1, "with its result");
+    assert_eq!(session.checks().rows(job, 0, 10).unwrap().len(), 1, "with its result");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -422,7 +431,7 @@ async fn the_phone_removing_the_device_logs_out_and_keeps_the_saved_data() {
     let (sim, session) = start(70, "faults-removed").await;
     let contacts = session.snapshot().contact_count;
     let (phone, _) = unblocked(&sim).remove(0);
-    let job = session.start_check(&format!("+{phone}"), None, 600, None).unwrap().job;
+    let job = session.checks().start(&format!("+{phone}"), None, 600, None).unwrap().job;
     wait(&session, "the check", |s| s.check.as_ref().is_some_and(|c| c.job == job && c.state == JobState::Done)).await;
     let opened = sim.connections_opened();
     assert_eq!(sim.remove_devices(None).len(), 1);

@@ -65,10 +65,10 @@ async fn no_secret_key_reaches_the_logs_even_when_verbose() {
     let session = pair(&dir, &sim).await;
     let world = sim.world_json();
     let someone = world["people"][0]["phone"].as_str().unwrap().to_owned();
-    session.set_blocked(&someone, true).await.unwrap();
-    session.set_blocked(&someone, false).await.unwrap();
-    session.sync_app_state(&[Scope::Contacts], true).await.unwrap();
-    let job = session.start_check(&format!("+{someone}"), None, 600, None).unwrap().job;
+    session.blocklist().set_blocked(&someone, true).await.unwrap();
+    session.blocklist().set_blocked(&someone, false).await.unwrap();
+    session.app_state().sync(&[Scope::Contacts], true).await.unwrap();
+    let job = session.checks().start(&format!("+{someone}"), None, 600, None).unwrap().job;
     wait(&session, "the check", |s| s.check.as_ref().is_some_and(|c| c.job == job && c.checked == 1)).await;
     session.reconnect().await.unwrap();
     wait(&session, "reconnected", |s| s.state == roster_core::ConnectionState::Connected).await;

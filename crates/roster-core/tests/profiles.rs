@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{pair, temp_dir, wait};
+use roster_core::{AboutState, PictureState};
 use roster_sim::{SimConfig, Simulator};
 use serde_json::Value;
 
@@ -28,32 +29,32 @@ async fn abouts_and_pictures_follow_privacy() {
     let open =
         person(&world, |p| p["about_visible"] == true && p["picture_visible"] == true && !p["picture_id"].is_null());
     let phone = open["phone"].as_str().unwrap();
-    let details = session.contact_details(phone).await.unwrap();
-    assert_eq!(details.contact.about_state, "shown");
+    let details = session.directory().details(phone).await.unwrap();
+    assert_eq!(details.contact.about_state, AboutState::Shown);
     assert_eq!(details.contact.about.as_deref(), open["about"].as_str());
     assert_eq!(details.contact.about_set_at, open["about_set_at"].as_u64(), "the about's set time");
-    assert_eq!(details.contact.picture_state, "shown");
+    assert_eq!(details.contact.picture_state, PictureState::Shown);
     let thumb = decode_data_url(details.picture.as_deref().expect("a thumbnail"));
     assert_eq!((thumb.width(), thumb.height()), (96, 96));
 
     let private =
         person(&world, |p| p["about_visible"] == false && p["picture_visible"] == false && !p["picture_id"].is_null());
-    let details = session.contact_details(private["phone"].as_str().unwrap()).await.unwrap();
-    assert_eq!(details.contact.about_state, "hidden");
+    let details = session.directory().details(private["phone"].as_str().unwrap()).await.unwrap();
+    assert_eq!(details.contact.about_state, AboutState::Hidden);
     assert_eq!(details.contact.about, None);
-    assert_eq!(details.contact.picture_state, "hidden", "hidden by privacy, not missing");
+    assert_eq!(details.contact.picture_state, PictureState::Hidden, "hidden by privacy, not missing");
     assert_eq!(details.picture, None);
 
     let bare = person(&world, |p| p["picture_id"].is_null());
-    let details = session.contact_details(bare["phone"].as_str().unwrap()).await.unwrap();
-    assert_eq!(details.contact.picture_state, "none", "no picture at all");
+    let details = session.directory().details(bare["phone"].as_str().unwrap()).await.unwrap();
+    assert_eq!(details.contact.picture_state, PictureState::None, "no picture at all");
     assert_eq!(details.picture, None);
 
     // The contact changes their about: the push updates the directory.
     let version = session.snapshot().directory_version;
     sim.contact_set_about(phone, "On holiday until Monday").unwrap();
     wait(&session, "the about push", |s| s.directory_version > version).await;
-    let row = session.contact(phone).unwrap().expect("stored");
+    let row = session.directory().contact(phone).unwrap().expect("stored");
     assert_eq!(row.about.as_deref(), Some("On holiday until Monday"));
 
     session.shutdown().await;
@@ -73,11 +74,11 @@ async fn an_expired_picture_url_is_asked_for_again() {
     let world = sim.world_json();
     let open = person(&world, |p| p["picture_visible"] == true && !p["picture_id"].is_null());
     let phone = open["phone"].as_str().unwrap();
-    assert!(session.contact_details(phone).await.unwrap().picture.is_some());
+    assert!(session.directory().details(phone).await.unwrap().picture.is_some());
     assert_eq!(sim.world_json()["expired_picture_hits"], 0);
 
     sim.expire_picture_urls();
-    let again = session.contact_details(phone).await.unwrap();
+    let again = session.directory().details(phone).await.unwrap();
     assert!(again.picture.is_some(), "a fresh URL was fetched and the picture shown");
     assert_eq!(sim.world_json()["expired_picture_hits"], 1, "the stale URL was tried once and refused");
     session.shutdown().await;
@@ -96,9 +97,13 @@ async fn list_avatars_are_fetched_once_then_served_from_the_cache() {
     let phones: Vec<&str> = [&open, &private, &bare].iter().map(|p| p["phone"].as_str().unwrap()).collect();
 
     // Asked for all at once, as a scrolled list does.
-    let (a, b, c) = tokio::join!(session.avatar(phones[0]), session.avatar(phones[1]), session.avatar(phones[2]));
+    let (a, b, c) = tokio::join!(
+        session.directory().avatar(phones[0]),
+        session.directory().avatar(phones[1]),
+        session.directory().avatar(phones[2])
+    );
     let avatars = [a.unwrap(), b.unwrap(), c.unwrap()];
-    assert_eq!(avatars[0].picture_state, "shown");
+    assert_eq!(avatars[0].picture_state, PictureState::Shown);
     assert_eq!(decode_data_url(avatars[0].picture.as_deref().unwrap()).width(), 96);
     assert_eq!((avatars[1].picture_state.as_str(), &avatars[1].picture), ("hidden", &None));
     assert_eq!((avatars[2].picture_state.as_str(), &avatars[2].picture), ("none", &None));
@@ -106,7 +111,7 @@ async fn list_avatars_are_fetched_once_then_served_from_the_cache() {
     // Scrolling back: all three answered from the cache, no server round trip.
     let (usync, pictures) = (sim.iq_count("usync"), sim.iq_count("w:profile:picture"));
     for (phone, first) in phones.iter().zip(&avatars) {
-        assert_eq!(&session.avatar(phone).await.unwrap(), first, "{phone} from the cache");
+        assert_eq!(&session.directory().avatar(phone).await.unwrap(), first, "{phone} from the cache");
     }
     assert_eq!((sim.iq_count("usync"), sim.iq_count("w:profile:picture")), (usync, pictures));
 
@@ -114,15 +119,15 @@ async fn list_avatars_are_fetched_once_then_served_from_the_cache() {
     let version = session.snapshot().directory_version;
     sim.contact_set_picture(phones[0]).unwrap();
     wait(&session, "the picture push", |s| s.directory_version > version).await;
-    let changed = session.avatar(phones[0]).await.unwrap();
-    assert_eq!(changed.picture_state, "shown");
+    let changed = session.directory().avatar(phones[0]).await.unwrap();
+    assert_eq!(changed.picture_state, PictureState::Shown);
     assert_ne!(changed.picture, avatars[0].picture, "the new picture, not the cached one");
 
     // Offline, the cache still answers.
     session.shutdown().await;
     sim.shutdown().await;
     let offline = common::start_session_at(&dir, "ws://127.0.0.1:9/ws/chat").await;
-    assert_eq!(offline.avatar(phones[0]).await.unwrap(), changed);
-    assert_eq!(offline.avatar(phones[1]).await.unwrap().picture_state, "hidden");
+    assert_eq!(offline.directory().avatar(phones[0]).await.unwrap(), changed);
+    assert_eq!(offline.directory().avatar(phones[1]).await.unwrap().picture_state, PictureState::Hidden);
     offline.shutdown().await;
 }

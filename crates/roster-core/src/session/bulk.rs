@@ -1,0 +1,109 @@
+//! `session.bulk()`: blocking the registered lines of a check, paced,
+//! and undoing it; an interrupted action resumes on the next connection.
+
+use std::sync::Arc;
+
+use tracing::{Instrument, info, info_span, warn};
+
+use super::Session;
+use super::audit::audited;
+use crate::blocklist::BlockError;
+use crate::bulk::{self, BulkError};
+use crate::snapshot::{BulkKind, BulkOutcome, ConnectionState};
+
+/// `session.bulk()`.
+#[derive(Clone, Copy)]
+pub struct Bulk<'a>(pub(super) &'a Session);
+
+impl Bulk<'_> {
+    /// Blocks the registered numbers of a check (`lines`, or all of them),
+    /// paced; the action is saved first and resumes if interrupted.
+    pub async fn block_checked(self, job: i64, lines: Option<&[i64]>) -> Result<BulkOutcome, BulkError> {
+        let span = info_span!("session.block_checked", job);
+        async {
+            self.0.connected_client().await.ok_or(BlockError::NotConnected)?;
+            let _one = self.0.bulk_lock.lock().await;
+            let action = self.0.store.bulk().plan_block(job, lines)?;
+            let target =
+                format!("check #{job}, {}", lines.map_or("all registered".into(), |l| format!("{} lines", l.len())));
+            audited(&self.0.store, "bulk block", Some(&target), describe, self.run(action)).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Unblocks what a bulk block blocked.
+    pub async fn undo(self, action: i64) -> Result<BulkOutcome, BulkError> {
+        let span = info_span!("session.undo_bulk", action);
+        async {
+            self.0.connected_client().await.ok_or(BlockError::NotConnected)?;
+            let _one = self.0.bulk_lock.lock().await;
+            let undo = self.0.store.bulk().plan_undo(action)?;
+            let target = format!("bulk action #{action}");
+            audited(&self.0.store, "undo bulk block", Some(&target), describe, self.run(undo)).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Carries out a saved bulk action; if the connection drops on the way,
+    /// it carries on from the first target not yet confirmed once the
+    /// connection is back (the one in flight is sent again: idempotent).
+    async fn run(self, action: i64) -> Result<BulkOutcome, BulkError> {
+        let lost = |e: &BulkError| matches!(e, BulkError::Block(BlockError::NotConnected));
+        let outcome = self
+            .0
+            .retried_once_reconnected(
+                || BlockError::NotConnected.into(),
+                lost,
+                |client| {
+                    let store = &self.0.store;
+                    async move { bulk::run(&client, store, action).await }
+                },
+            )
+            .await?;
+        self.0.publish(|s| {
+            s.blocked_count = Some(outcome.count);
+            s.directory_version += 1;
+        });
+        Ok(outcome)
+    }
+
+    /// Each time the session connects, finishes bulk actions an earlier run
+    /// left half done.
+    pub(super) fn resume_on_connect(session: &Arc<Session>) {
+        let mut snapshots = session.subscribe();
+        let session = Arc::downgrade(session);
+        tokio::spawn(async move {
+            loop {
+                if snapshots.wait_for(|s| s.state == ConnectionState::Connected).await.is_err() {
+                    return;
+                }
+                let Some(session) = session.upgrade() else { return };
+                if let Ok(actions) = session.store.bulk().unfinished() {
+                    let _one = session.bulk_lock.lock().await;
+                    for action in actions {
+                        info!(action, "resuming an interrupted bulk action");
+                        if let Err(e) = session.bulk().run(action).await {
+                            warn!("cannot finish bulk action {action}: {e}");
+                            break;
+                        }
+                    }
+                }
+                drop(session);
+                if snapshots.wait_for(|s| s.state != ConnectionState::Connected).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// How the audit log tells a bulk action's outcome.
+fn describe(o: &BulkOutcome) -> String {
+    let verb = match o.kind {
+        BulkKind::Block => "blocked",
+        BulkKind::Unblock => "unblocked",
+    };
+    format!("action #{}: {} {verb}, {} failed; the account now blocks {}", o.action, o.done, o.failed, o.count)
+}

@@ -1,0 +1,121 @@
+//! `session.directory()`: the contact list (served from roster.db, so
+//! usable offline), a contact's details and the list's pictures.
+
+use thiserror::Error;
+use tracing::{Instrument, info_span};
+use whatsapp_rust::Client;
+
+use super::Session;
+use crate::pictures::{self, PictureError};
+use crate::profile::{self, ProfileError};
+use crate::snapshot::{Avatar, ContactDetails, ContactPage, ContactRow, ListFilter, PictureState};
+use crate::store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum DetailsError {
+    #[error("no contact with the number +{0} in the directory")]
+    Unknown(String),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Picture(#[from] PictureError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `session.directory()`.
+#[derive(Clone, Copy)]
+pub struct Directory<'a>(pub(super) &'a Session);
+
+impl Directory<'_> {
+    /// A page of the contact list (or of the blocklist), filtered by a
+    /// search query; served from the local directory, so usable offline.
+    pub fn page(
+        &self,
+        query: &str,
+        filter: ListFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ContactPage, StoreError> {
+        self.0.store.directory().page(query, filter, offset, limit)
+    }
+
+    /// A contact as stored (no server round trip).
+    pub fn contact(&self, phone: &str) -> Result<Option<ContactRow>, StoreError> {
+        let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
+        self.0.store.directory().contact(&phone)
+    }
+
+    /// A contact's details: about (with its set time) and picture, fetched
+    /// now when connected, else as cached.
+    pub async fn details(self, phone: &str) -> Result<ContactDetails, DetailsError> {
+        let span = info_span!("session.contact_details");
+        async {
+            let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
+            if let Some(client) = self.0.connected_client().await {
+                let (_, picture) = self.refresh_profile(&client, &phone).await?;
+                let contact =
+                    self.0.store.directory().contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
+                return Ok(ContactDetails { contact, picture: picture.map(|t| pictures::data_url(&t)) });
+            }
+            let contact =
+                self.0.store.directory().contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
+            let picture = self.0.store.pictures().current_thumbnail(&phone, None)?.map(|t| pictures::data_url(&t));
+            Ok(ContactDetails { contact, picture })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// A contact's picture for the list. Served from the cache while it is
+    /// younger than the configured age; otherwise asked of the server, at
+    /// most [`PICTURE_FETCHES`] at a time. Offline, whatever is cached.
+    pub async fn avatar(self, phone: &str) -> Result<Avatar, DetailsError> {
+        let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
+        // The semaphore is never closed, so this always holds a slot.
+        let _slot = self.0.picture_slots.acquire().await.ok();
+        let span = info_span!("session.avatar");
+        async {
+            // Blocked users outside the address book have no row until asked.
+            let known_state =
+                self.0.store.directory().contact(&phone)?.map_or(PictureState::Unknown, |c| c.picture_state);
+            if let Some(thumb) =
+                self.0.store.pictures().current_thumbnail(&phone, Some(self.0.config.picture_max_age))?
+            {
+                return Ok(Avatar { picture: Some(pictures::data_url(&thumb)), picture_state: known_state });
+            }
+            let fresh_answer = matches!(known_state, PictureState::Hidden | PictureState::None)
+                && self.0.store.directory().profile_age(&phone)?.is_some_and(|age| age < self.0.config.picture_max_age);
+            let client = match self.0.connected_client().await {
+                Some(client) if !fresh_answer => client,
+                _ => {
+                    let picture =
+                        self.0.store.pictures().current_thumbnail(&phone, None)?.map(|t| pictures::data_url(&t));
+                    return Ok(Avatar { picture, picture_state: known_state });
+                }
+            };
+            let (fetched, picture) = self.refresh_profile(&client, &phone).await?;
+            Ok(Avatar { picture: picture.map(|t| pictures::data_url(&t)), picture_state: fetched.picture_state })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Asks the server for a contact's about and picture, stores them, and
+    /// returns the picture's thumbnail (cached while fresh) when it is shown.
+    async fn refresh_profile(
+        &self,
+        client: &Client,
+        phone: &str,
+    ) -> Result<(profile::Profile, Option<Vec<u8>>), DetailsError> {
+        let fetched = profile::fetch(client, phone).await?;
+        self.0.store.directory().save_profile(phone, &fetched)?;
+        let picture = match (&fetched.picture_id, fetched.picture_state) {
+            (Some(id), PictureState::Shown) => {
+                pictures::thumbnail(client, &self.0.store, phone, id, self.0.config.picture_max_age).await?
+            }
+            _ => None,
+        };
+        Ok((fetched, picture))
+    }
+}

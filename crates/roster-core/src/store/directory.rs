@@ -1,0 +1,274 @@
+//! The contact directory (`contact` and its `contact_search` index): the
+//! phone's address book, LID↔PN pairs learned from the server, profiles
+//! (about, picture state), and the list the window pages through.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Store, StoreError};
+use crate::profile::Profile;
+use crate::snapshot::{AboutState, ContactPage, ContactRow, ListFilter, PictureState};
+
+/// An address-book entry from the phone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedContact {
+    pub phone: String,
+    pub lid: Option<String>,
+    pub name: Option<String>,
+}
+
+/// `store.directory()`.
+pub struct Directory<'a>(pub(super) &'a Store);
+
+impl Directory<'_> {
+    /// Records a LID↔phone pair learned from the server.
+    pub fn remember_identity(&self, phone: &str, lid: &str) -> Result<(), StoreError> {
+        let conn = self.0.conn();
+        conn.execute("UPDATE contact SET lid = NULL WHERE lid = ?1 AND phone <> ?2", params![lid, phone])?;
+        conn.execute(
+            "INSERT INTO contact (phone, lid, updated_at) VALUES (?1, ?2, unixepoch())
+             ON CONFLICT(phone) DO UPDATE SET lid = excluded.lid, updated_at = excluded.updated_at",
+            params![phone, lid],
+        )?;
+        conn.execute("UPDATE blocked SET phone = ?1 WHERE lid = ?2 AND phone IS NULL", params![phone, lid])?;
+        Ok(())
+    }
+
+    /// Saves address-book entries from the phone in one transaction.
+    pub fn save_address_book(&self, entries: &[SavedContact]) -> Result<(), StoreError> {
+        let mut conn = self.0.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut clear_lid = tx.prepare("UPDATE contact SET lid = NULL WHERE lid = ?1 AND phone <> ?2")?;
+            let mut upsert = tx.prepare(
+                "INSERT INTO contact (phone, lid, saved_name, in_address_book, updated_at)
+                 VALUES (?1, ?2, ?3, 1, unixepoch())
+                 ON CONFLICT(phone) DO UPDATE SET
+                    lid = coalesce(excluded.lid, contact.lid),
+                    saved_name = excluded.saved_name,
+                    in_address_book = 1,
+                    updated_at = excluded.updated_at",
+            )?;
+            for e in entries {
+                if let Some(lid) = &e.lid {
+                    clear_lid.execute(params![lid, e.phone])?;
+                }
+                upsert.execute(params![e.phone, e.lid, e.name])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Contacts in the phone's address book.
+    pub fn count(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .0
+            .conn()
+            .query_row("SELECT count(*) FROM contact WHERE in_address_book = 1", [], |r| r.get::<_, i64>(0))?
+            as usize)
+    }
+
+    /// The contact list, or the blocklist, filtered by `query` (a name, part
+    /// of a number typed in any format, or a LID), sorted by name.
+    pub fn page(
+        &self,
+        query: &str,
+        filter: ListFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ContactPage, StoreError> {
+        let conn = self.0.conn();
+        let needle = search_needle(query);
+        let mut wheres = vec![
+            match filter {
+                ListFilter::All => "(c.in_address_book = 1 OR c.added_at IS NOT NULL OR b.lid IS NOT NULL)",
+                ListFilter::Blocked => "b.lid IS NOT NULL",
+            }
+            .to_owned(),
+        ];
+        let mut args: Vec<String> = Vec::new();
+        match &needle {
+            Some(n) if n.chars().count() >= 3 => {
+                wheres.push("c.rowid IN (SELECT rowid FROM contact_search WHERE haystack MATCH ?)".into());
+                args.push(format!("\"{}\"", n.replace('"', "\"\"")));
+            }
+            Some(n) => {
+                wheres.push("(coalesce(c.saved_name,'') || ' ' || coalesce(c.push_name,'') || ' ' || coalesce(c.phone, b.phone, '') || ' ' || coalesce(c.lid, b.lid, '')) LIKE ? ESCAPE '\\'".into());
+                args.push(format!("%{}%", n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+            }
+            None => {}
+        }
+        // Blocked users not in the directory appear by their LID/number alone.
+        let from = "FROM blocked b FULL OUTER JOIN contact c ON c.lid = b.lid";
+        let where_sql = wheres.join(" AND ");
+        let total: i64 = conn.query_row(
+            &format!("SELECT count(*) {from} WHERE {where_sql}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let sql = format!(
+            "SELECT coalesce(c.phone, b.phone, ''), coalesce(c.lid, b.lid), c.saved_name, c.push_name, c.about,
+                    c.about_set_at, coalesce(c.about_state, 'unknown'), coalesce(c.picture_state, 'unknown'),
+                    coalesce(c.in_address_book, 0), b.lid IS NOT NULL, c.added_at IS NOT NULL
+             {from} WHERE {where_sql}
+             ORDER BY coalesce(c.saved_name, c.push_name, c.phone, b.phone, b.lid) COLLATE NOCASE
+             LIMIT {limit} OFFSET {offset}"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows =
+            stmt.query_map(rusqlite::params_from_iter(args.iter()), contact_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(ContactPage { total: total as usize, offset, rows })
+    }
+
+    /// Stores what the server said of a contact's about and picture.
+    pub fn save_profile(&self, phone: &str, p: &Profile) -> Result<(), StoreError> {
+        self.0.conn().execute(
+            "INSERT INTO contact (phone, about, about_set_at, about_state, picture_id, picture_state, updated_at, profile_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, unixepoch(), unixepoch())
+             ON CONFLICT(phone) DO UPDATE SET about = excluded.about, about_set_at = excluded.about_set_at,
+                about_state = excluded.about_state, picture_id = excluded.picture_id,
+                picture_state = excluded.picture_state, updated_at = excluded.updated_at,
+                profile_at = excluded.profile_at",
+            params![phone, p.about, p.about_set_at.map(|t| t as i64), p.about_state, p.picture_id, p.picture_state],
+        )?;
+        Ok(())
+    }
+
+    /// An about text pushed by the server (the contact changed it).
+    pub fn save_about(&self, phone: &str, about: &str, set_at: u64) -> Result<(), StoreError> {
+        self.0.conn().execute(
+            "UPDATE contact SET about = ?2, about_set_at = ?3, about_state = ?4, updated_at = unixepoch() WHERE phone = ?1",
+            params![phone, about, set_at as i64, AboutState::Shown],
+        )?;
+        Ok(())
+    }
+
+    pub fn contact(&self, phone: &str) -> Result<Option<ContactRow>, StoreError> {
+        let conn = self.0.conn();
+        let row = conn
+            .query_row(
+                "SELECT c.phone, c.lid, c.saved_name, c.push_name, c.about, c.about_set_at, c.about_state,
+                        c.picture_state, c.in_address_book, b.lid IS NOT NULL, c.added_at IS NOT NULL
+                 FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE c.phone = ?1",
+                [phone],
+                contact_row,
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    /// How long ago the server last told us about this contact's profile.
+    pub fn profile_age(&self, phone: &str) -> Result<Option<std::time::Duration>, StoreError> {
+        let age: Option<i64> = self
+            .0
+            .conn()
+            .query_row(
+                "SELECT unixepoch() - profile_at FROM contact WHERE phone = ?1 AND profile_at IS NOT NULL",
+                [phone],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(age.map(|a| std::time::Duration::from_secs(a.max(0) as u64)))
+    }
+
+    pub fn lid_of_phone(&self, phone: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .conn()
+            .query_row("SELECT lid FROM contact WHERE phone = ?1", [phone], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    pub fn phone_of_lid(&self, lid: &str) -> Result<Option<String>, StoreError> {
+        Ok(phone_of_lid(&self.0.conn(), lid)?)
+    }
+}
+
+/// Maps the eleven contact columns both list queries select, in their order.
+fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
+    Ok(ContactRow {
+        phone: r.get(0)?,
+        lid: r.get(1)?,
+        name: r.get(2)?,
+        push_name: r.get(3)?,
+        about: r.get(4)?,
+        about_set_at: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+        about_state: r.get::<_, AboutState>(6)?,
+        picture_state: r.get::<_, PictureState>(7)?,
+        in_address_book: r.get(8)?,
+        blocked: r.get(9)?,
+        added: r.get(10)?,
+    })
+}
+
+/// What to look for: digits alone when the query looks like a number
+/// (so "+55 (11) 9999" finds 55119999…), else the text itself.
+fn search_needle(query: &str) -> Option<String> {
+    let q = query.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let numberish = q.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    if numberish {
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        return (!digits.is_empty()).then_some(digits);
+    }
+    Some(q.to_owned())
+}
+
+pub(super) fn phone_of_lid(conn: &Connection, lid: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT phone FROM contact WHERE lid = ?1", [lid], |r| r.get(0)).optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::BlockedEntry;
+
+    #[test]
+    fn search_by_name_number_and_lid() {
+        let (dir, store) = super::super::temp_store("search");
+        let saved = |phone: &str, lid: &str, name: &str| SavedContact {
+            phone: phone.into(),
+            lid: Some(lid.into()),
+            name: Some(name.into()),
+        };
+        store
+            .directory()
+            .save_address_book(&[
+                saved("5511987654321", "200000000000001", "Ana Silva"),
+                saved("15551234567", "200000000000002", "Bruno Costa"),
+                saved("447700900123", "200000000000003", "Anabel Berg"),
+            ])
+            .unwrap();
+        let names = |q: &str| -> Vec<String> {
+            store.directory().page(q, ListFilter::All, 0, 50).unwrap().rows.into_iter().filter_map(|r| r.name).collect()
+        };
+        assert_eq!(names(""), ["Ana Silva", "Anabel Berg", "Bruno Costa"]);
+        assert_eq!(names("ana"), ["Ana Silva", "Anabel Berg"]);
+        assert_eq!(names("an"), ["Ana Silva", "Anabel Berg"], "short queries work too");
+        assert_eq!(names("+55 (11) 98765-4321"), ["Ana Silva"]);
+        assert_eq!(names("555-123"), ["Bruno Costa"]);
+        assert_eq!(names("000000000003"), ["Anabel Berg"]);
+        assert_eq!(names("zzz"), Vec::<String>::new());
+        // A rename on the phone replaces the name in the index.
+        store.directory().save_address_book(&[saved("15551234567", "200000000000002", "Bruno C. (work)")]).unwrap();
+        assert_eq!(names("work"), ["Bruno C. (work)"]);
+        assert!(names("costa").is_empty());
+        // The blocked filter includes blocked users outside the address book.
+        store
+            .blocklist()
+            .replace(&[
+                BlockedEntry { lid: "200000000000001".into(), phone: None, blocked_at: Some(1) },
+                BlockedEntry { lid: "999".into(), phone: Some("4915112345678".into()), blocked_at: Some(2) },
+            ])
+            .unwrap();
+        let blocked = store.directory().page("", ListFilter::Blocked, 0, 50).unwrap();
+        assert_eq!(blocked.total, 2);
+        let phones: Vec<_> = blocked.rows.iter().map(|r| r.phone.as_str()).collect();
+        assert!(phones.contains(&"4915112345678") && phones.contains(&"5511987654321"), "{phones:?}");
+        assert!(blocked.rows.iter().all(|r| r.blocked));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
