@@ -53,7 +53,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn chat(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    if state.shared.faults.refuse_connection() {
+    if state.shared.faults.outage_now() {
+        state.shared.counters.refused_connections.add();
         return (StatusCode::SERVICE_UNAVAILABLE, "the simulated server is down (outage armed)").into_response();
     }
     upgrade.max_message_size(32 << 20).on_upgrade(move |socket| crate::connection::serve(state.shared, socket))
@@ -69,7 +70,7 @@ async fn picture(
     let expires: u64 = query.get("exp").and_then(|e| e.parse().ok()).unwrap_or(0);
     let epoch: u64 = query.get("e").and_then(|e| e.parse().ok()).unwrap_or(u64::MAX);
     if unix_now() > expires || epoch != state.shared.picture_url_epoch.load(Ordering::Relaxed) {
-        state.shared.expired_picture_hits.fetch_add(1, Ordering::Relaxed);
+        state.shared.counters.expired_picture_hits.add();
         return (StatusCode::FORBIDDEN, "URL signature expired").into_response();
     }
     let current = state.shared.world().account.people.by_phone(&phone).and_then(|p| p.picture_id);

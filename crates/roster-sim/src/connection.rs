@@ -20,7 +20,7 @@ use crate::state::{Push, Shared};
 
 pub async fn serve(shared: Arc<Shared>, socket: WebSocket) {
     let conn = shared.next_id();
-    shared.connections_opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    shared.counters.connections_opened.add();
     let span = info_span!("conn", id = conn);
     async move {
         let mut socket = socket;
@@ -79,7 +79,7 @@ async fn run(shared: &Arc<Shared>, conn: u64, socket: &mut WebSocket) -> anyhow:
     let mut reader = FrameReader::default();
     let established = handshake(shared, socket, &mut reader).await.inspect_err(|_| {
         // E.g. a client that refused the server's certificate chain.
-        shared.handshakes_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        shared.counters.handshakes_failed.add();
     })?;
     let mut transport = Transport::new(established.write, established.read);
     let (push_tx, mut push_rx) = mpsc::unbounded_channel();

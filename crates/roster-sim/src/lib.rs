@@ -11,6 +11,7 @@ pub mod admin;
 pub mod appstate;
 pub mod cert;
 pub mod connection;
+pub mod counters;
 pub mod faults;
 pub mod frame;
 pub mod groups;
@@ -197,23 +198,23 @@ impl SimHandle {
 
     /// Connection attempts refused by outages so far.
     pub fn refused_connections(&self) -> u64 {
-        self.shared.faults.refused_connections()
+        self.shared.counters.refused_connections.get()
     }
 
     /// Chat connections accepted so far (each reconnect is one more).
     pub fn connections_opened(&self) -> u64 {
-        self.shared.connections_opened.load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.counters.connections_opened.get()
     }
 
     /// Logins the server accepted (each reconnect of a linked device is one more).
     pub fn logins(&self) -> u64 {
-        self.shared.logins.load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.counters.logins.get()
     }
 
     /// Connections whose Noise handshake did not complete (a client that
     /// refused the certificate chain closes right after the server hello).
     pub fn handshakes_failed(&self) -> u64 {
-        self.shared.handshakes_failed.load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.counters.handshakes_failed.get()
     }
 
     /// Rate-limits number checks (`None` lifts the limit).
@@ -233,7 +234,7 @@ impl SimHandle {
 
     /// How many IQs of namespace `xmlns` (`usync`, `w:profile:picture`...) clients sent.
     pub fn iq_count(&self, xmlns: &str) -> u64 {
-        self.shared.iq_count(xmlns)
+        self.shared.counters.iq_count(xmlns)
     }
 
     /// A rename whose `server_sync` push never reaches the linked devices.

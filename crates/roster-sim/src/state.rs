@@ -261,20 +261,12 @@ pub struct Shared {
     pub picture_ttl: std::time::Duration,
     /// Bumped to make every picture URL handed out so far expire at once.
     pub picture_url_epoch: AtomicU64,
-    /// Picture downloads refused because their URL had expired.
-    pub expired_picture_hits: AtomicU64,
     /// The number-check rate limit and log.
     pub limits: crate::limits::Limits,
     /// Error replies armed by tests (`POST /admin/faults/iq`).
     pub faults: crate::faults::Faults,
-    /// Chat connections accepted so far.
-    pub connections_opened: AtomicU64,
-    /// Connections whose Noise handshake did not complete.
-    pub handshakes_failed: AtomicU64,
-    /// Logins accepted (`<success>` sent).
-    pub logins: AtomicU64,
-    /// Client IQs received, by namespace (what tests count to prove caching).
-    pub iq_counts: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// What the server counted (connections, logins, IQs...).
+    pub counters: crate::counters::Counters,
     base_url: std::sync::OnceLock<String>,
 }
 
@@ -294,13 +286,9 @@ impl Shared {
             next_id: AtomicU64::new(1),
             picture_ttl,
             picture_url_epoch: AtomicU64::new(0),
-            expired_picture_hits: AtomicU64::new(0),
             limits: Default::default(),
             faults: Default::default(),
-            connections_opened: AtomicU64::new(0),
-            handshakes_failed: AtomicU64::new(0),
-            logins: AtomicU64::new(0),
-            iq_counts: Default::default(),
+            counters: Default::default(),
             base_url: std::sync::OnceLock::new(),
         }))
     }
@@ -316,14 +304,6 @@ impl Shared {
 
     pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn count_iq(&self, xmlns: &str) {
-        *self.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).entry(xmlns.to_owned()).or_default() += 1;
-    }
-
-    pub fn iq_count(&self, xmlns: &str) -> u64 {
-        self.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).get(xmlns).copied().unwrap_or(0)
     }
 
     /// A fresh stanza or connection id.
@@ -388,12 +368,12 @@ pub fn world_json(shared: &Shared) -> serde_json::Value {
         "blocklist": blocklist,
         "blocklist_dhash": crate::handlers::blocklist::dhash(world),
         "blocklist_requests": account.blocklist_requests,
-        "expired_picture_hits": shared.expired_picture_hits.load(Ordering::Relaxed),
+        "expired_picture_hits": shared.counters.expired_picture_hits.get(),
         "collections": collections,
-        "connections_opened": shared.connections_opened.load(Ordering::Relaxed),
+        "connections_opened": shared.counters.connections_opened.get(),
         "live_connections": world.connections.len(),
-        "handshakes_failed": shared.handshakes_failed.load(Ordering::Relaxed),
-        "refused_connections": shared.faults.refused_connections(),
-        "iq_counts": shared.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        "handshakes_failed": shared.counters.handshakes_failed.get(),
+        "refused_connections": shared.counters.refused_connections.get(),
+        "iq_counts": shared.counters.iq_counts(),
     })
 }

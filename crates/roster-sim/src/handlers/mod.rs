@@ -62,7 +62,7 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         // Replies to the server's own IQs (pair-device, pings) and the pairing signature.
         return md::on_client_reply(ctx, iq);
     }
-    ctx.shared.count_iq(&xmlns);
+    ctx.shared.counters.count_iq(&xmlns);
     match ctx.shared.faults.take(&xmlns, &kind) {
         None => route_iq(ctx, iq, &xmlns).await,
         Some(IqAction::Error { code, text }) => {

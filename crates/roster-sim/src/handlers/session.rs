@@ -88,7 +88,7 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
             return vec![Outcome::Close(Some(failure("401")))];
         }
         world.logged_in.insert(ctx.conn, device);
-        ctx.shared.logins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ctx.shared.counters.logins.add();
         let account = &mut world.account;
         let lid = Jid::lid_device(account.lid.as_str(), device).to_string();
         let dev = account.devices.get_mut(&device).expect("checked above");
