@@ -57,7 +57,7 @@ async fn chat(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Respo
         state.shared.counters.refused_connections.add();
         return (StatusCode::SERVICE_UNAVAILABLE, "the simulated server is down (outage armed)").into_response();
     }
-    upgrade.max_message_size(32 << 20).on_upgrade(move |socket| crate::connection::serve(state.shared, socket))
+    upgrade.max_message_size(32 << 20).on_upgrade(move |socket| crate::server::serve(state.shared, socket))
 }
 
 /// A profile picture, while its URL has not expired (403 after, like the CDN).

@@ -3,7 +3,7 @@
 //! The real `whatsapp-rust` client connects to it over a real WebSocket, runs
 //! the real Noise handshake and exchanges binary nodes, exactly as with
 //! WhatsApp. Layout (after tokio's mini-redis): [`frame`] and [`noise`] carry
-//! bytes, [`connection`] drives one socket, [`handlers`] answer stanzas,
+//! bytes, [`connection`] reads and writes nodes on one socket, [`server`] drives it, [`handlers`] answer stanzas,
 //! [`state`] is the world, [`phone`] and [`appstate`] are what the primary
 //! phone does, [`admin`] is the HTTP API that lets tests act as the phone.
 
@@ -23,6 +23,7 @@ pub mod people;
 pub mod phone;
 pub mod phone_actions;
 pub mod pictures;
+pub mod server;
 pub mod state;
 
 use std::net::SocketAddr;
