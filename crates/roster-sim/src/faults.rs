@@ -147,8 +147,9 @@ impl ConnectionFault {
     }
 }
 
+/// The faults armed now (shared by every connection).
 #[derive(Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     iq: Mutex<VecDeque<Armed>>,
     outage_until: Mutex<Option<Instant>>,
 }

@@ -15,7 +15,8 @@ use crate::connection::Connection;
 use crate::faults::ConnectionFault;
 use crate::handlers::{self, Ctx, Outcome};
 use crate::nodes::stream_error;
-use crate::state::{ConnId, Push, Shared};
+use crate::shared::Shared;
+use crate::state::{ConnId, Push};
 
 /// Serves one upgraded chat WebSocket until it closes.
 pub async fn serve(shared: Arc<Shared>, socket: WebSocket) {
