@@ -5,8 +5,7 @@
 //! the root key be configured can verify it for real (XEdDSA).
 
 use buffa::Message;
-use thiserror::Error;
-use wacore_libsignal::protocol::{KeyPair, PublicKey};
+use wacore_libsignal::protocol::KeyPair;
 use waproto::whatsapp::{self as wa, cert_chain::noise_certificate};
 
 pub const INTERMEDIATE_SERIAL: u32 = 1;
@@ -64,54 +63,57 @@ impl ServerIdentity {
     }
 }
 
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum CertError {
-    #[error("cert chain does not decode: {0}")]
-    Decode(String),
-    #[error("cert chain is missing {0}")]
-    Missing(&'static str),
-    #[error("{0} signature does not verify")]
-    BadSignature(&'static str),
-    #[error("leaf issuer serial does not match the intermediate")]
-    IssuerMismatch,
-    #[error("leaf key is not the server's static key")]
-    WrongLeafKey,
-}
-
-/// Verifies a chain the way a client does, against a root key of the caller's choosing.
-pub fn verify_chain(chain: &[u8], root: &[u8; 32], server_static: &[u8]) -> Result<(), CertError> {
-    let chain = wa::CertChain::decode_from_slice(chain).map_err(|e| CertError::Decode(e.to_string()))?;
-    let inter = chain.intermediate.into_option().ok_or(CertError::Missing("intermediate"))?;
-    let leaf = chain.leaf.into_option().ok_or(CertError::Missing("leaf"))?;
-    let inter_bytes = inter.details.ok_or(CertError::Missing("intermediate details"))?;
-    let leaf_bytes = leaf.details.ok_or(CertError::Missing("leaf details"))?;
-    let decode =
-        |b: &[u8]| noise_certificate::Details::decode_from_slice(b).map_err(|e| CertError::Decode(e.to_string()));
-    let inter_details = decode(&inter_bytes)?;
-    let leaf_details = decode(&leaf_bytes)?;
-    let verify = |key: &[u8], msg: &[u8], sig: Option<Vec<u8>>, what| {
-        let key = PublicKey::from_djb_public_key_bytes(key).map_err(|_| CertError::BadSignature(what))?;
-        match sig {
-            Some(sig) if key.verify_signature(msg, &sig) => Ok(()),
-            _ => Err(CertError::BadSignature(what)),
-        }
-    };
-    verify(root, &inter_bytes, inter.signature, "intermediate")?;
-    if leaf_details.issuer_serial != inter_details.serial {
-        return Err(CertError::IssuerMismatch);
-    }
-    let inter_key = inter_details.key.ok_or(CertError::Missing("intermediate key"))?;
-    verify(&inter_key, &leaf_bytes, leaf.signature, "leaf")?;
-    if leaf_details.key.as_deref() != Some(server_static) {
-        return Err(CertError::WrongLeafKey);
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use rand::SeedableRng;
+    use thiserror::Error;
+    use wacore_libsignal::protocol::PublicKey;
+
+    use super::*;
+
+    #[derive(Debug, Error, PartialEq, Eq)]
+    enum CertError {
+        #[error("cert chain does not decode: {0}")]
+        Decode(String),
+        #[error("cert chain is missing {0}")]
+        Missing(&'static str),
+        #[error("{0} signature does not verify")]
+        BadSignature(&'static str),
+        #[error("leaf issuer serial does not match the intermediate")]
+        IssuerMismatch,
+        #[error("leaf key is not the server's static key")]
+        WrongLeafKey,
+    }
+
+    /// Verifies a chain the way a client does, against a root key of the caller's choosing.
+    fn verify_chain(chain: &[u8], root: &[u8; 32], server_static: &[u8]) -> Result<(), CertError> {
+        let chain = wa::CertChain::decode_from_slice(chain).map_err(|e| CertError::Decode(e.to_string()))?;
+        let inter = chain.intermediate.into_option().ok_or(CertError::Missing("intermediate"))?;
+        let leaf = chain.leaf.into_option().ok_or(CertError::Missing("leaf"))?;
+        let inter_bytes = inter.details.ok_or(CertError::Missing("intermediate details"))?;
+        let leaf_bytes = leaf.details.ok_or(CertError::Missing("leaf details"))?;
+        let decode =
+            |b: &[u8]| noise_certificate::Details::decode_from_slice(b).map_err(|e| CertError::Decode(e.to_string()));
+        let inter_details = decode(&inter_bytes)?;
+        let leaf_details = decode(&leaf_bytes)?;
+        let verify = |key: &[u8], msg: &[u8], sig: Option<Vec<u8>>, what| {
+            let key = PublicKey::from_djb_public_key_bytes(key).map_err(|_| CertError::BadSignature(what))?;
+            match sig {
+                Some(sig) if key.verify_signature(msg, &sig) => Ok(()),
+                _ => Err(CertError::BadSignature(what)),
+            }
+        };
+        verify(root, &inter_bytes, inter.signature, "intermediate")?;
+        if leaf_details.issuer_serial != inter_details.serial {
+            return Err(CertError::IssuerMismatch);
+        }
+        let inter_key = inter_details.key.ok_or(CertError::Missing("intermediate key"))?;
+        verify(&inter_key, &leaf_bytes, leaf.signature, "leaf")?;
+        if leaf_details.key.as_deref() != Some(server_static) {
+            return Err(CertError::WrongLeafKey);
+        }
+        Ok(())
+    }
 
     #[test]
     fn chain_verifies_against_own_root_only() {

@@ -1,201 +1,151 @@
-//! One client connection: Noise handshake, then the node loop that feeds
-//! handlers and relays pushes from the phone and the admin API.
-
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+//! [`Connection`]: one client's WebSocket, seen as binary nodes. It owns
+//! the socket, the frame reader and (after the Noise handshake) the
+//! transport ciphers, so the rest of the server reads and writes [`Node`]s.
 
 use axum::extract::ws::{Message, WebSocket};
 use bytes::BytesMut;
-use tokio::sync::mpsc;
-use tracing::{Instrument, debug, info, info_span, warn};
+use tracing::{debug, info, warn};
 use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
+use waproto::whatsapp as wa;
 
-use crate::faults::ConnectionFault;
+use crate::cert::ServerIdentity;
 use crate::frame::{FrameReader, Transport, frame};
-use crate::handlers::{self, Ctx, Outcome};
-use crate::nodes::stream_error;
-use crate::noise::{self, ClientHello, Established};
-use crate::state::{Push, Shared};
+use crate::noise::{self, ClientHello};
 
-pub async fn serve(shared: Arc<Shared>, socket: WebSocket) {
-    let conn = shared.next_id();
-    shared.connections_opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let span = info_span!("conn", id = conn);
-    async move {
-        let mut socket = socket;
-        match run(&shared, conn, &mut socket).await {
-            Ok(()) => debug!("connection closed"),
-            Err(e) => info!("connection ended: {e}"),
-        }
-        shared.world().forget_connection(conn);
-        let _ = socket.send(Message::Close(None)).await;
-    }
-    .instrument(span)
-    .await
+/// Who the client said it is in the handshake.
+pub struct Hello {
+    pub payload: wa::ClientPayload,
+    pub client_static: [u8; 32],
 }
 
-async fn next_frame(socket: &mut WebSocket, reader: &mut FrameReader) -> anyhow::Result<BytesMut> {
-    loop {
-        if let Some(f) = reader.next_frame() {
-            return Ok(f);
-        }
-        match socket.recv().await {
-            Some(Ok(Message::Binary(data))) => reader.feed(&data)?,
-            Some(Ok(Message::Close(_))) | None => anyhow::bail!("client closed during handshake"),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => anyhow::bail!("websocket error: {e}"),
-        }
-    }
+pub struct Connection {
+    socket: WebSocket,
+    frames: FrameReader,
+    /// Set once the handshake completed.
+    transport: Option<Transport>,
 }
 
-async fn handshake(shared: &Shared, socket: &mut WebSocket, reader: &mut FrameReader) -> anyhow::Result<Established> {
-    let mut rng: rand::rngs::StdRng = rand::make_rng();
-    let hello = noise::parse_client_hello(&next_frame(socket, reader).await?)?;
-    let (ephemeral, fallback) = match hello {
-        ClientHello::Ik { ephemeral, encrypted_static, encrypted_payload } => {
-            match noise::ik_accept(&shared.server, &ephemeral, &encrypted_static, &encrypted_payload, &mut rng) {
-                Ok((established, server_hello)) => {
-                    socket.send(Message::Binary(frame(&server_hello)?.into())).await?;
-                    debug!("IK handshake");
-                    return Ok(established);
-                }
-                Err(e) => {
-                    info!("IK refused ({e}); falling back to XX");
-                    (ephemeral, true)
-                }
-            }
-        }
-        ClientHello::Xx { ephemeral } => (ephemeral, false),
-    };
-    let (responder, server_hello) = noise::xx_server_hello(&shared.server, &ephemeral, fallback, &mut rng)?;
-    socket.send(Message::Binary(frame(&server_hello)?.into())).await?;
-    let established = responder.finish(&next_frame(socket, reader).await?)?;
-    debug!(fallback, "XX handshake");
-    Ok(established)
-}
-
-async fn run(shared: &Arc<Shared>, conn: u64, socket: &mut WebSocket) -> anyhow::Result<()> {
-    let mut reader = FrameReader::default();
-    let established = handshake(shared, socket, &mut reader).await.inspect_err(|_| {
-        // E.g. a client that refused the server's certificate chain.
-        shared.handshakes_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    })?;
-    let mut transport = Transport::new(established.write, established.read);
-    let (push_tx, mut push_rx) = mpsc::unbounded_channel();
-    shared.world().connections.insert(conn, push_tx);
-
-    let mut ctx = Ctx { shared: shared.clone(), conn, device: None };
-    let opening = handlers::session::open(&mut ctx, &established.payload, &established.client_static).await;
-    if send_all(socket, &mut transport, opening).await? {
-        return Ok(());
+impl Connection {
+    pub fn new(socket: WebSocket) -> Connection {
+        Connection { socket, frames: FrameReader::default(), transport: None }
     }
 
-    // While set, the server reads frames (to keep the cipher counters in
-    // step) but answers and pushes nothing, as a stalled server does.
-    let mut silent_until: Option<Instant> = None;
-    loop {
-        let silent = silent_until.is_some_and(|t| Instant::now() < t);
-        tokio::select! {
-            incoming = socket.recv() => {
-                let data = match incoming {
-                    Some(Ok(Message::Binary(data))) => data,
-                    Some(Ok(Message::Close(_))) | None => return Ok(()),
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => anyhow::bail!("websocket error: {e}"),
-                };
-                reader.feed(&data)?;
-                while let Some(sealed) = reader.next_frame() {
-                    let node = transport.open(sealed)?;
-                    if silent {
-                        debug!(tag = %node.tag, "silent: ignoring a stanza");
-                        continue;
+    /// Runs the Noise responder: IK when the client knows our static key,
+    /// XXfallback when that fails, XX otherwise.
+    pub async fn handshake(&mut self, server: &ServerIdentity) -> anyhow::Result<Hello> {
+        let mut rng: rand::rngs::StdRng = rand::make_rng();
+        let hello = noise::parse_client_hello(&self.handshake_frame().await?)?;
+        let (ephemeral, fallback) = match hello {
+            ClientHello::Ik { ephemeral, encrypted_static, encrypted_payload } => {
+                match noise::ik_accept(server, &ephemeral, &encrypted_static, &encrypted_payload, &mut rng) {
+                    Ok((established, server_hello)) => {
+                        self.write_frame(frame(&server_hello)?).await?;
+                        debug!("IK handshake");
+                        return Ok(self.established(established));
                     }
-                    let outcomes = handlers::handle(&mut ctx, node).await;
-                    if send_all(socket, &mut transport, outcomes).await? {
-                        return Ok(());
+                    Err(e) => {
+                        info!("IK refused ({e}); falling back to XX");
+                        (ephemeral, true)
                     }
                 }
             }
-            pushed = push_rx.recv() => {
-                let outcome = match pushed {
-                    None => return Ok(()),
-                    Some(Push::Fault(fault)) => {
-                        info!(?fault, "injecting a connection fault");
-                        match inject(socket, &mut transport, fault).await? {
-                            Injected::Close => return Ok(()),
-                            Injected::Silence(length) => silent_until = Some(Instant::now() + length),
-                            Injected::Sent => {}
-                        }
-                        continue;
-                    }
-                    Some(_) if silent => continue,
-                    Some(Push::Node(node)) => Outcome::Send(node),
-                    Some(Push::Close(node)) => Outcome::Close(node),
-                };
-                if send_all(socket, &mut transport, vec![outcome]).await? {
-                    return Ok(());
-                }
+            ClientHello::Xx { ephemeral } => (ephemeral, false),
+        };
+        let (responder, server_hello) = noise::xx_server_hello(server, &ephemeral, fallback, &mut rng)?;
+        self.write_frame(frame(&server_hello)?).await?;
+        let established = responder.finish(&self.handshake_frame().await?)?;
+        debug!(fallback, "XX handshake");
+        Ok(self.established(established))
+    }
+
+    fn established(&mut self, established: noise::Established) -> Hello {
+        self.transport = Some(Transport::new(established.write, established.read));
+        Hello { payload: established.payload, client_static: established.client_static }
+    }
+
+    /// The next handshake message (plain frames, before the transport).
+    async fn handshake_frame(&mut self) -> anyhow::Result<BytesMut> {
+        loop {
+            if let Some(f) = self.frames.next_frame() {
+                return Ok(f);
+            }
+            if !self.receive().await? {
+                anyhow::bail!("client closed during handshake");
             }
         }
     }
-}
 
-enum Injected {
-    Sent,
-    Close,
-    Silence(Duration),
-}
-
-/// Carries out one connection fault on this socket.
-async fn inject(socket: &mut WebSocket, transport: &mut Transport, fault: ConnectionFault) -> anyhow::Result<Injected> {
-    let last = match fault {
-        ConnectionFault::Drop => return Ok(Injected::Close),
-        ConnectionFault::Silence(length) => return Ok(Injected::Silence(length)),
-        ConnectionFault::Malformed => {
-            // Encrypted correctly, so the stream stays in step; not a node inside.
-            let bytes = transport.seal_raw(b"\x00\xff not a binary node \xfe")?;
-            socket.send(Message::Binary(bytes.into())).await?;
-            return Ok(Injected::Sent);
-        }
-        ConnectionFault::Truncated => {
-            let bytes = transport.seal_truncated(&NodeBuilder::new("ib").build())?;
-            socket.send(Message::Binary(bytes.into())).await?;
-            return Ok(Injected::Sent);
-        }
-        ConnectionFault::Restart => stream_error("515", None),
-        ConnectionFault::LoggedOut => stream_error("401", None),
-        ConnectionFault::Replaced => stream_error("", Some("replaced")),
-        ConnectionFault::StreamEnd => NodeBuilder::new("xmlstreamend").build(),
-    };
-    send(socket, transport, &last).await?;
-    Ok(Injected::Close)
-}
-
-/// Sends what the handlers produced; true when the connection must close.
-async fn send_all(socket: &mut WebSocket, transport: &mut Transport, outcomes: Vec<Outcome>) -> anyhow::Result<bool> {
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Send(node) => send(socket, transport, &node).await?,
-            Outcome::Close(last) => {
-                if let Some(node) = last {
-                    send(socket, transport, &node).await?;
-                }
-                return Ok(true);
+    /// The next node from the client; `None` once it closed the socket.
+    /// Cancel-safe: what was received is kept for the next call.
+    pub async fn read_node(&mut self) -> anyhow::Result<Option<Node>> {
+        loop {
+            if let Some(node) = self.buffered_node()? {
+                return Ok(Some(node));
+            }
+            if !self.receive().await? {
+                return Ok(None);
             }
         }
     }
-    Ok(false)
-}
 
-async fn send(socket: &mut WebSocket, transport: &mut Transport, node: &Node) -> anyhow::Result<()> {
-    if tracing::enabled!(tracing::Level::TRACE) {
-        tracing::trace!(?node, "→ client");
+    /// A node already received (with the one [`read_node`](Self::read_node)
+    /// returned, in the same WebSocket message), without waiting for more.
+    pub fn buffered_node(&mut self) -> anyhow::Result<Option<Node>> {
+        let Some(sealed) = self.frames.next_frame() else { return Ok(None) };
+        Ok(Some(self.transport()?.open(sealed)?))
     }
-    let bytes = transport.seal(node).map_err(|e| {
-        warn!("cannot encode {}: {e}", node.tag);
-        e
-    })?;
-    socket.send(Message::Binary(bytes.into())).await?;
-    Ok(())
+
+    /// Feeds the next binary message to the frame reader; false once closed.
+    async fn receive(&mut self) -> anyhow::Result<bool> {
+        loop {
+            match self.socket.recv().await {
+                Some(Ok(Message::Binary(data))) => {
+                    self.frames.feed(&data)?;
+                    return Ok(true);
+                }
+                Some(Ok(Message::Close(_))) | None => return Ok(false),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => anyhow::bail!("websocket error: {e}"),
+            }
+        }
+    }
+
+    pub async fn write_node(&mut self, node: &Node) -> anyhow::Result<()> {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!(?node, "→ client");
+        }
+        let bytes = self.transport()?.seal(node).map_err(|e| {
+            warn!("cannot encode {}: {e}", node.tag);
+            e
+        })?;
+        self.write_frame(bytes).await
+    }
+
+    /// A frame encrypted correctly, so the stream stays in step, with no
+    /// binary node inside (a fault).
+    pub async fn write_malformed(&mut self) -> anyhow::Result<()> {
+        let bytes = self.transport()?.seal_raw(b"\x00\xff not a binary node \xfe")?;
+        self.write_frame(bytes).await
+    }
+
+    /// A frame cut short, so it does not decrypt (a fault).
+    pub async fn write_truncated(&mut self) -> anyhow::Result<()> {
+        let bytes = self.transport()?.seal_truncated(&NodeBuilder::new("ib").build())?;
+        self.write_frame(bytes).await
+    }
+
+    /// Says goodbye with a WebSocket close (best effort).
+    pub async fn close(mut self) {
+        let _ = self.socket.send(Message::Close(None)).await;
+    }
+
+    async fn write_frame(&mut self, bytes: Vec<u8>) -> anyhow::Result<()> {
+        self.socket.send(Message::Binary(bytes.into())).await?;
+        Ok(())
+    }
+
+    fn transport(&mut self) -> anyhow::Result<&mut Transport> {
+        self.transport.as_mut().ok_or_else(|| anyhow::anyhow!("no node before the Noise handshake"))
+    }
 }

@@ -147,11 +147,11 @@ impl ConnectionFault {
     }
 }
 
+/// The faults armed now (shared by every connection).
 #[derive(Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     iq: Mutex<VecDeque<Armed>>,
     outage_until: Mutex<Option<Instant>>,
-    refused: std::sync::atomic::AtomicU64,
 }
 
 impl Faults {
@@ -185,19 +185,10 @@ impl Faults {
         *self.outage_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + length);
     }
 
-    /// Whether a new connection is refused now (and counts it).
-    pub fn refuse_connection(&self) -> bool {
+    /// Whether an outage refuses new connections now.
+    pub fn outage_now(&self) -> bool {
         let until = *self.outage_until.lock().unwrap_or_else(|p| p.into_inner());
-        let refuse = until.is_some_and(|t| Instant::now() < t);
-        if refuse {
-            self.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        refuse
-    }
-
-    /// Connections refused by outages so far (each is one client attempt).
-    pub fn refused_connections(&self) -> u64 {
-        self.refused.load(std::sync::atomic::Ordering::Relaxed)
+        until.is_some_and(|t| Instant::now() < t)
     }
 }
 

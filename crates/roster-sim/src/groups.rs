@@ -3,11 +3,11 @@
 //! participant by LID with their number beside it; PN-addressed groups the
 //! other way round (as the real server does).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::people::People;
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Addressing {
     Lid,

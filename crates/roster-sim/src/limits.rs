@@ -51,7 +51,7 @@ pub struct CheckCall {
     pub refused: bool,
 }
 
-pub struct Limits {
+pub(crate) struct Limits {
     started: Instant,
     limit: Mutex<Option<UsyncLimit>>,
     /// (when, how many numbers) of the accepted checks inside the window.

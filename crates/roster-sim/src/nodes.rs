@@ -17,6 +17,12 @@ pub fn children<'a>(node: &'a Node, tag: &'a str) -> impl Iterator<Item = &'a No
     node.get_children_by_tag(tag)
 }
 
+/// A JID's user part without its device: `123:4@lid` → `123`. A bare
+/// number comes back as it is.
+pub fn jid_user(jid: &str) -> &str {
+    jid.split('@').next().unwrap_or_default().split(':').next().unwrap_or_default()
+}
+
 pub fn bytes(node: &Node) -> Option<&[u8]> {
     match &node.content {
         Some(NodeContent::Bytes(b)) => Some(b),
@@ -60,6 +66,13 @@ pub fn iq_error_backoff(iq: &Node, code: u16, text: &str, backoff: Option<u32>) 
         .attr("from", SERVER)
         .attr("id", attr(iq, "id").unwrap_or_default())
         .children([error.build()])
+        .build()
+}
+
+/// `<tag><error code text/></tag>`: one part of a reply that failed.
+pub fn error_child(tag: &'static str, code: u16, text: &str) -> Node {
+    NodeBuilder::new(tag)
+        .children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text).build()])
         .build()
 }
 

@@ -3,8 +3,6 @@
 //! Deterministic from the seed.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
@@ -13,7 +11,6 @@ use wacore_binary::Node;
 use wacore_libsignal::protocol::KeyPair;
 
 use crate::appstate::Collections;
-use crate::cert::ServerIdentity;
 use crate::people::People;
 use crate::phone::PhoneSignal;
 
@@ -91,7 +88,7 @@ pub struct Account {
 
 /// One companion block or unblock, and whether it changed the list (a
 /// repeat of what is already so does not).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BlocklistRequest {
     pub lid: String,
     pub action: String,
@@ -117,15 +114,6 @@ struct SavedDevices {
     phone: String,
     next_key_index: u32,
     devices: Vec<Device>,
-}
-
-#[derive(Serialize)]
-pub struct WorldView {
-    pub phone: String,
-    pub lid: String,
-    pub push_name: String,
-    pub devices: Vec<u16>,
-    pub pending_refs: usize,
 }
 
 const FIRST_NAMES: &[&str] =
@@ -221,18 +209,15 @@ impl World {
         }
     }
 
-    pub fn view(&self) -> WorldView {
-        WorldView {
-            phone: self.account.phone.clone(),
-            lid: self.account.lid.clone(),
-            push_name: self.account.push_name.clone(),
-            devices: self.account.devices.keys().copied().collect(),
-            pending_refs: self.pending.len(),
-        }
-    }
-
     pub fn push(&self, conn: ConnId, push: Push) -> bool {
         self.connections.get(&conn).is_some_and(|tx| tx.send(push).is_ok())
+    }
+
+    /// Pushes `node` to every logged-in connection but `except`.
+    pub fn push_to_devices(&self, node: &Node, except: Option<ConnId>) {
+        for conn in self.logged_in.keys().filter(|c| Some(**c) != except) {
+            self.push(*conn, Push::Node(node.clone()));
+        }
     }
 
     /// Injects `fault` into every live connection; returns how many it hit.
@@ -253,85 +238,6 @@ impl World {
     }
 }
 
-/// Everything the server shares across connections.
-pub struct Shared {
-    pub world: std::sync::Mutex<World>,
-    pub server: ServerIdentity,
-    pub next_id: AtomicU64,
-    pub picture_ttl: std::time::Duration,
-    /// Bumped to make every picture URL handed out so far expire at once.
-    pub picture_url_epoch: AtomicU64,
-    /// Picture downloads refused because their URL had expired.
-    pub expired_picture_hits: AtomicU64,
-    /// The number-check rate limit and log.
-    pub limits: crate::limits::Limits,
-    /// Error replies armed by tests (`POST /admin/faults/iq`).
-    pub faults: crate::faults::Faults,
-    /// Chat connections accepted so far.
-    pub connections_opened: AtomicU64,
-    /// Connections whose Noise handshake did not complete.
-    pub handshakes_failed: AtomicU64,
-    /// Logins accepted (`<success>` sent).
-    pub logins: AtomicU64,
-    /// Client IQs received, by namespace (what tests count to prove caching).
-    pub iq_counts: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
-    base_url: std::sync::OnceLock<String>,
-}
-
-impl Shared {
-    pub fn new(
-        seed: u64,
-        contacts: usize,
-        picture_ttl: std::time::Duration,
-        state_path: Option<std::path::PathBuf>,
-    ) -> anyhow::Result<Arc<Shared>> {
-        let mut key_rng = StdRng::seed_from_u64(seed ^ 0x4e4f_4953_45);
-        let mut world = World::new(seed, contacts, state_path);
-        world.load_devices()?;
-        Ok(Arc::new(Shared {
-            world: std::sync::Mutex::new(world),
-            server: ServerIdentity::issue(&mut key_rng),
-            next_id: AtomicU64::new(1),
-            picture_ttl,
-            picture_url_epoch: AtomicU64::new(0),
-            expired_picture_hits: AtomicU64::new(0),
-            limits: Default::default(),
-            faults: Default::default(),
-            connections_opened: AtomicU64::new(0),
-            handshakes_failed: AtomicU64::new(0),
-            logins: AtomicU64::new(0),
-            iq_counts: Default::default(),
-            base_url: std::sync::OnceLock::new(),
-        }))
-    }
-
-    /// `http://HOST:PORT` of the simulator, for the URLs it hands out.
-    pub fn base_url(&self) -> &str {
-        self.base_url.get().map_or("http://127.0.0.1", String::as_str)
-    }
-
-    pub fn set_base_url(&self, url: String) {
-        let _ = self.base_url.set(url);
-    }
-
-    pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn count_iq(&self, xmlns: &str) {
-        *self.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).entry(xmlns.to_owned()).or_default() += 1;
-    }
-
-    pub fn iq_count(&self, xmlns: &str) -> u64 {
-        self.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).get(xmlns).copied().unwrap_or(0)
-    }
-
-    /// A fresh stanza or connection id.
-    pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-}
-
 /// Writes a file only its owner can read (it names the linked devices' keys).
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
@@ -340,60 +246,4 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(bytes)
-}
-
-/// The world as `GET /admin/world` shows it.
-pub fn world_json(shared: &Shared) -> serde_json::Value {
-    use serde_json::json;
-    let world = &*shared.world();
-    let account = &world.account;
-    let phone_of_lid = |lid: &str| account.people.by_lid(lid).map(|p| p.phone.clone());
-    let blocklist: Vec<_> =
-        account.blocklist.iter().map(|(lid, t)| json!({ "lid": lid, "phone": phone_of_lid(lid), "t": t })).collect();
-    let people: Vec<_> = account
-        .people
-        .list
-        .iter()
-        .map(|p| {
-            json!({
-                "phone": p.phone, "lid": p.lid, "push_name": p.push_name, "saved_name": p.saved_name,
-                "about": p.about, "about_set_at": p.about_set_at, "about_visible": p.about_visible(),
-                "picture_id": p.picture_id, "picture_visible": p.picture_visible(),
-            })
-        })
-        .collect();
-    let collections: serde_json::Map<_, _> =
-        ["critical_block", "critical_unblock_low", "regular_low", "regular_high", "regular"]
-            .iter()
-            .map(|name| (name.to_string(), json!(account.collections.version(name))))
-            .collect();
-    let groups: Vec<_> = account
-        .groups
-        .iter()
-        .map(|g| {
-            let members: Vec<_> = g
-                .members
-                .iter()
-                .filter_map(|&i| account.people.list.get(i))
-                .map(|p| json!({ "phone": p.phone, "lid": p.lid }))
-                .collect();
-            json!({ "jid": g.jid(), "subject": g.subject, "addressing_mode": g.addressing, "members": members })
-        })
-        .collect();
-    json!({
-        "account": world.view(),
-        "groups": groups,
-        "people": people,
-        "unregistered": account.people.unregistered,
-        "blocklist": blocklist,
-        "blocklist_dhash": crate::handlers::blocklist::dhash(world),
-        "blocklist_requests": account.blocklist_requests,
-        "expired_picture_hits": shared.expired_picture_hits.load(Ordering::Relaxed),
-        "collections": collections,
-        "connections_opened": shared.connections_opened.load(Ordering::Relaxed),
-        "live_connections": world.connections.len(),
-        "handshakes_failed": shared.handshakes_failed.load(Ordering::Relaxed),
-        "refused_connections": shared.faults.refused_connections(),
-        "iq_counts": shared.iq_counts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-    })
 }

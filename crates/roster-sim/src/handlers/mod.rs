@@ -1,18 +1,18 @@
 //! Stanza handlers: one module per IQ namespace, plus the session opening.
 
-pub mod appstate;
-pub mod blocklist;
-pub mod encrypt;
-pub mod groups;
-pub mod keepalive;
-pub mod md;
-pub mod passive;
-pub mod picture;
-pub mod privacy;
-pub mod props;
-pub mod receipt;
+mod appstate;
+mod blocklist;
+mod encrypt;
+mod groups;
+mod keepalive;
+mod md;
+mod passive;
+mod picture;
+mod privacy;
+mod props;
+mod receipt;
 pub mod session;
-pub mod usync;
+mod usync;
 
 use std::sync::Arc;
 
@@ -21,7 +21,8 @@ use wacore_binary::Node;
 
 use crate::faults::IqAction;
 use crate::nodes::{attr, iq_error, iq_result};
-use crate::state::{ConnId, Shared};
+use crate::shared::Shared;
+use crate::state::ConnId;
 
 /// What one connection knows about itself.
 pub struct Ctx {
@@ -62,7 +63,7 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         // Replies to the server's own IQs (pair-device, pings) and the pairing signature.
         return md::on_client_reply(ctx, iq);
     }
-    ctx.shared.count_iq(&xmlns);
+    ctx.shared.counters.count_iq(&xmlns);
     match ctx.shared.faults.take(&xmlns, &kind) {
         None => route_iq(ctx, iq, &xmlns).await,
         Some(IqAction::Error { code, text }) => {

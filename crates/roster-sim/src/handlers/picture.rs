@@ -3,9 +3,8 @@
 use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
-use super::usync::error_child;
 use super::{Ctx, Outcome, send};
-use crate::nodes::{attr, child, iq_result, unix_now};
+use crate::nodes::{attr, child, error_child, iq_result, jid_user, unix_now};
 use crate::pictures::{self, Size};
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
@@ -13,9 +12,8 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let size = request.and_then(|p| attr(p, "type")).and_then(|t| Size::parse(&t)).unwrap_or(Size::Preview);
     let known = request.and_then(|p| attr(p, "id"));
     let target = attr(iq, "target").unwrap_or_default();
-    let user = target.split('@').next().unwrap_or_default().split(':').next().unwrap_or_default();
     let world = ctx.shared.world();
-    let Some(person) = world.account.people.find(user) else {
+    let Some(person) = world.account.people.find(jid_user(&target)) else {
         return send(iq_result(iq, vec![error_child("picture", 404, "item-not-found")]));
     };
     let answer = match person.picture_id {
@@ -27,7 +25,7 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         Some(id) => {
             let path = pictures::path(&person.phone, id, size);
             let expires = unix_now() + ctx.shared.picture_ttl.as_secs();
-            let epoch = ctx.shared.picture_url_epoch.load(std::sync::atomic::Ordering::Relaxed);
+            let epoch = ctx.shared.picture_url_epoch();
             NodeBuilder::new("picture")
                 .attr("id", id.to_string())
                 .attr("type", size.as_str())

@@ -7,23 +7,14 @@ use wacore_binary::builder::NodeBuilder;
 
 use super::{Ctx, Outcome, send};
 use crate::nodes::{SERVER, attr};
+use crate::phone::key_share;
 
 pub fn handle(ctx: &mut Ctx, receipt: &Node) -> Vec<Outcome> {
     let Some(id) = attr(receipt, "id") else { return Vec::new() };
-    if let Some(device) = ctx.device {
-        let mut world = ctx.shared.world();
-        let delivered = world.account.devices.get_mut(&device).is_some_and(|dev| {
-            let matches = dev.key_share_id.as_deref() == Some(id.as_str());
-            if matches {
-                dev.keys_shared = true;
-                dev.key_share_id = None;
-            }
-            matches
-        });
-        if delivered {
-            debug!(device, "app-state key share receipted");
-            world.save_devices();
-        }
+    if let Some(device) = ctx.device
+        && key_share::receipted(&mut ctx.shared.world(), device, &id)
+    {
+        debug!(device, "app-state key share receipted");
     }
     let mut ack = NodeBuilder::new("ack").attr("id", id).attr("class", "receipt").attr("from", SERVER);
     if let Some(kind) = attr(receipt, "type") {

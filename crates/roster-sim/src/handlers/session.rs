@@ -11,7 +11,7 @@ use waproto::whatsapp as wa;
 
 use super::{Ctx, Outcome, send};
 use crate::nodes::{SERVER, unix_now};
-use crate::phone::key_share_plaintext;
+use crate::phone::key_share;
 use crate::state::{PendingPair, Registration};
 
 /// How many QR refs the server hands out per pairing connection, as the real one does.
@@ -88,7 +88,7 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
             return vec![Outcome::Close(Some(failure("401")))];
         }
         world.logged_in.insert(ctx.conn, device);
-        ctx.shared.logins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ctx.shared.counters.logins.add();
         let account = &mut world.account;
         let lid = Jid::lid_device(account.lid.as_str(), device).to_string();
         let dev = account.devices.get_mut(&device).expect("checked above");
@@ -105,39 +105,12 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
         .build();
     let mut out = send(success);
     if let Some(registration) = share {
-        match key_share(ctx, device, &registration).await {
+        match key_share::message(&ctx.shared, device, &registration).await {
             Ok(message) => out.push(Outcome::Send(message)),
             Err(e) => warn!("cannot build the app-state key share: {e}"),
         }
     }
     out
-}
-
-/// The phone's peer message that gives a new companion the app-state key.
-async fn key_share(ctx: &Ctx, device: u16, registration: &Registration) -> anyhow::Result<Node> {
-    let (identity, plaintext, mut signal, mut rng, phone) = {
-        let mut world = ctx.shared.world();
-        let rng: rand::rngs::StdRng = rand::make_rng();
-        let account = &mut world.account;
-        let indexes = account.devices.values().map(|d| d.key_index).collect();
-        let plaintext = key_share_plaintext(account, indexes, crate::appstate::now_ms());
-        (account.identity.clone(), plaintext, std::mem::take(&mut account.signal), rng, account.phone.clone())
-    };
-    let encrypted = signal.encrypt_to(&identity, device, registration, &plaintext, &mut rng).await;
-    ctx.shared.world().account.signal = signal;
-    let id = format!("3EB0{:016X}", ctx.shared.next_id());
-    if let Some(dev) = ctx.shared.world().account.devices.get_mut(&device) {
-        dev.key_share_id = Some(id.clone());
-    }
-    let enc = NodeBuilder::new("enc").attr("v", "2").attr("type", "pkmsg").bytes(encrypted?).build();
-    Ok(NodeBuilder::new("message")
-        .attr("from", Jid::pn(phone.as_str()).to_string())
-        .attr("id", id)
-        .attr("t", unix_now().to_string())
-        .attr("type", "text")
-        .attr("category", "peer")
-        .children([enc])
-        .build())
 }
 
 pub fn failure(reason: &str) -> Node {

@@ -8,7 +8,7 @@ use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{attr, child, children, iq_error_backoff, iq_result, text};
+use crate::nodes::{attr, child, children, error_child, iq_error_backoff, iq_result, text};
 use crate::people::Person;
 use crate::state::World;
 
@@ -144,10 +144,4 @@ fn picture(person: &Person) -> Node {
         Some(_) => error_child("picture", 401, "not-authorized"),
         None => error_child("picture", 404, "item-not-found"),
     }
-}
-
-pub fn error_child(tag: &'static str, code: u16, text: &str) -> Node {
-    NodeBuilder::new(tag)
-        .children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text).build()])
-        .build()
 }

@@ -5,10 +5,11 @@ use thiserror::Error;
 use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
+use super::blocklist;
 use crate::appstate::CRITICAL_UNBLOCK_LOW;
-use crate::handlers::blocklist;
-use crate::nodes::{SERVER, unix_now};
-use crate::state::{Push, World};
+use crate::nodes::{SERVER, jid_user, unix_now};
+use crate::people::Person;
+use crate::state::World;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ActionError {
@@ -19,22 +20,15 @@ pub enum ActionError {
 }
 
 /// A number (any punctuation), PN JID or LID JID → the person's LID user.
-fn resolve<'a>(world: &'a World, target: &str) -> Result<&'a crate::people::Person, ActionError> {
-    let user = target.split('@').next().unwrap_or_default().split(':').next().unwrap_or_default();
-    let digits: String = user.chars().filter(char::is_ascii_digit).collect();
+fn resolve<'a>(world: &'a World, target: &str) -> Result<&'a Person, ActionError> {
+    let digits: String = jid_user(target).chars().filter(char::is_ascii_digit).collect();
     world.account.people.find(&digits).ok_or_else(|| ActionError::Unknown(target.to_owned()))
 }
 
 pub fn set_blocked(world: &mut World, target: &str, block: bool) -> Result<String, ActionError> {
     let lid = resolve(world, target)?.lid.clone();
-    blocklist::phone_update(world, &lid, block);
+    blocklist::set_on_phone(world, &lid, block);
     Ok(lid)
-}
-
-fn broadcast(world: &World, node: Node) {
-    for conn in world.logged_in.keys() {
-        world.push(*conn, Push::Node(node.clone()));
-    }
 }
 
 fn notification(kind: &str, from: String, id: u64, children: Vec<Node>) -> Node {
@@ -56,7 +50,7 @@ pub fn set_about(world: &mut World, target: &str, text: &str, id: u64) -> Result
     let from = person.pn_jid();
     if visible {
         let set = NodeBuilder::new("set").string_content(text).build();
-        broadcast(world, notification("status", from, id, vec![set]));
+        world.push_to_devices(&notification("status", from, id, vec![set]), None);
     }
     Ok(())
 }
@@ -72,7 +66,7 @@ pub fn set_picture(world: &mut World, target: &str, remove: bool, id: u64) -> Re
         Some(pic) => NodeBuilder::new("set").attr("jid", jid.clone()).attr("id", pic.to_string()).build(),
         None => NodeBuilder::new("delete").attr("jid", jid.clone()).build(),
     };
-    broadcast(world, notification("picture", jid, id, vec![child]));
+    world.push_to_devices(&notification("picture", jid, id, vec![child]), None);
     Ok(new_id)
 }
 
@@ -98,6 +92,6 @@ pub fn rename(world: &mut World, target: &str, name: &str, id: u64, notify: bool
     let version = account.collections.version(CRITICAL_UNBLOCK_LOW);
     let collection =
         NodeBuilder::new("collection").attr("name", CRITICAL_UNBLOCK_LOW).attr("version", version.to_string()).build();
-    broadcast(world, notification("server_sync", SERVER.to_owned(), id, vec![collection]));
+    world.push_to_devices(&notification("server_sync", SERVER.to_owned(), id, vec![collection]), None);
     Ok(())
 }

@@ -1,0 +1,132 @@
+//! Admin routes where tests and demos act as the phone (and its
+//! contacts): scan or show a QR code, remove devices, block and unblock,
+//! change someone's about or picture, rename someone in the address book.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::{AppState, body_text};
+use crate::phone::{self, ActionError, ScanError, devices};
+
+pub async fn scan_qr(State(state): State<AppState>, body: Bytes) -> Response {
+    let qr = match body_text(&body) {
+        Ok(qr) => qr,
+        Err(r) => return r,
+    };
+    match phone::scan(&state.shared, &qr) {
+        Ok(device) => axum::Json(json!({ "device": device })).into_response(),
+        Err(e @ ScanError::UnknownRef(_)) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+/// What the window shows the phone's camera; scanned after `--auto-scan`.
+pub async fn show_qr(State(state): State<AppState>, body: Bytes) -> Response {
+    match body_text(&body) {
+        Ok(qr) => {
+            state.auto_scan.show(&state.shared, qr);
+            StatusCode::ACCEPTED.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+pub async fn remove_device(State(state): State<AppState>, body: Bytes) -> Response {
+    let text = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let device = if text.is_empty() {
+        None
+    } else {
+        match text.parse::<u16>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return (StatusCode::BAD_REQUEST, "body must be empty (all devices) or a device id").into_response();
+            }
+        }
+    };
+    axum::Json(json!({ "removed": devices::remove(&state.shared, device) })).into_response()
+}
+
+/// Every picture URL handed out so far stops working (403), as after the CDN's expiry.
+pub async fn expire_picture_urls(State(state): State<AppState>) -> Response {
+    state.shared.expire_picture_urls();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn set_block(state: AppState, body: Bytes, block: bool) -> Response {
+    let target = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let mut world = state.shared.world();
+    match phone::set_blocked(&mut world, &target, block) {
+        Ok(lid) => {
+            axum::Json(json!({ "lid": lid, "blocked": block, "count": world.account.blocklist.len() })).into_response()
+        }
+        Err(e) => action_error(e),
+    }
+}
+
+pub async fn block(State(state): State<AppState>, body: Bytes) -> Response {
+    set_block(state, body, true).await
+}
+
+pub async fn unblock(State(state): State<AppState>, body: Bytes) -> Response {
+    set_block(state, body, false).await
+}
+
+pub async fn set_about(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+    let text = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = state.shared.next_id();
+    match phone::set_about(&mut state.shared.world(), &who, &text, id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+/// Body `remove` deletes the picture; anything else sets a new one.
+pub async fn set_picture(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+    let remove = body_text(&body).is_ok_and(|t| t == "remove");
+    let id = state.shared.next_id();
+    match phone::set_picture(&mut state.shared.world(), &who, remove, id) {
+        Ok(picture_id) => axum::Json(json!({ "picture_id": picture_id })).into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+/// `?notify=false` loses the `server_sync` push (the devices see it at their next sync).
+pub async fn rename(
+    State(state): State<AppState>,
+    Path(who): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let notify = query.get("notify").is_none_or(|v| v != "false");
+    let name = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = state.shared.next_id();
+    match phone::rename(&mut state.shared.world(), &who, &name, id, notify) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+fn action_error(e: ActionError) -> Response {
+    let status = match e {
+        ActionError::Unknown(_) => StatusCode::NOT_FOUND,
+        ActionError::EmptyName => StatusCode::BAD_REQUEST,
+    };
+    (status, e.to_string()).into_response()
+}

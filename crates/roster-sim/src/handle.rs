@@ -1,0 +1,173 @@
+//! [`SimHandle`]: a running simulator, as tests and the sandbox drive it —
+//! its addresses, the phone's actions, faults, limits and counters, and
+//! the world report.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::admin::WorldReport;
+use crate::faults::{Armed, ConnectionFault, IqFault};
+use crate::limits::{CheckCall, UsyncLimit};
+use crate::phone::{self, ActionError, AutoScan, ScanError};
+use crate::shared::Shared;
+
+pub struct SimHandle {
+    pub(crate) addr: SocketAddr,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) auto_scan: Arc<AutoScan>,
+    pub(crate) stop: oneshot::Sender<()>,
+    pub(crate) task: JoinHandle<()>,
+}
+
+impl SimHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/chat", self.addr)
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The root key that signs the server's Noise certificate chain.
+    pub fn root_public_key(&self) -> [u8; 32] {
+        self.shared.server.root_public()
+    }
+
+    pub fn root_public_key_b64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.root_public_key())
+    }
+
+    /// The phone scans `qr` now.
+    pub fn scan_qr(&self, qr: &str) -> Result<String, ScanError> {
+        phone::scan(&self.shared, qr)
+    }
+
+    /// Shows `qr` to the phone's camera (scanned after the auto-scan delay).
+    pub fn show_qr(&self, qr: &str) {
+        self.auto_scan.show(&self.shared, qr.to_owned());
+    }
+
+    /// The phone unlinks a companion (all of them with `None`).
+    pub fn remove_devices(&self, device: Option<u16>) -> Vec<u16> {
+        phone::devices::remove(&self.shared, device)
+    }
+
+    /// The whole world, typed, as `GET /admin/world` serves it.
+    pub fn world(&self) -> WorldReport {
+        WorldReport::of(&self.shared)
+    }
+
+    /// The whole world, exactly as `GET /admin/world` serves it.
+    pub fn world_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.world()).expect("a world report is plain data")
+    }
+
+    /// Every picture URL handed out so far stops working (403).
+    pub fn expire_picture_urls(&self) {
+        self.shared.expire_picture_urls();
+    }
+
+    /// A contact sets a new profile picture (linked devices are told); returns its id.
+    pub fn contact_set_picture(&self, target: &str) -> Result<Option<u64>, ActionError> {
+        let id = self.shared.next_id();
+        phone::set_picture(&mut self.shared.world(), target, false, id)
+    }
+
+    /// A contact changes their about text (pushed to linked devices when visible).
+    pub fn contact_set_about(&self, target: &str, text: &str) -> Result<(), ActionError> {
+        let id = self.shared.next_id();
+        phone::set_about(&mut self.shared.world(), target, text, id)
+    }
+
+    /// The phone saves `name` for someone in its address book; linked devices sync it.
+    pub fn phone_rename(&self, target: &str, name: &str) -> Result<(), ActionError> {
+        let id = self.shared.next_id();
+        phone::rename(&mut self.shared.world(), target, name, id, true)
+    }
+
+    /// The next IQ of `fault.xmlns` answers `fault.code` instead of being handled.
+    pub fn fail_next_iq(&self, fault: IqFault) {
+        self.shared.faults.arm(fault);
+    }
+
+    /// Arms a fault for the next IQ it matches (error, drop, delay).
+    pub fn arm_fault(&self, fault: Armed) {
+        self.shared.faults.arm_fault(fault);
+    }
+
+    /// Injects `fault` into every live connection now; returns how many it hit.
+    pub fn inject(&self, fault: ConnectionFault) -> usize {
+        self.shared.world().inject(fault)
+    }
+
+    /// Refuses new connections (HTTP 503) for `length`.
+    pub fn start_outage(&self, length: Duration) {
+        self.shared.faults.start_outage(length);
+    }
+
+    /// Connection attempts refused by outages so far.
+    pub fn refused_connections(&self) -> u64 {
+        self.shared.counters.refused_connections.get()
+    }
+
+    /// Chat connections accepted so far (each reconnect is one more).
+    pub fn connections_opened(&self) -> u64 {
+        self.shared.counters.connections_opened.get()
+    }
+
+    /// Logins the server accepted (each reconnect of a linked device is one more).
+    pub fn logins(&self) -> u64 {
+        self.shared.counters.logins.get()
+    }
+
+    /// Connections whose Noise handshake did not complete (a client that
+    /// refused the certificate chain closes right after the server hello).
+    pub fn handshakes_failed(&self) -> u64 {
+        self.shared.counters.handshakes_failed.get()
+    }
+
+    /// Rate-limits number checks (`None` lifts the limit).
+    pub fn set_usync_limit(&self, limit: Option<UsyncLimit>) {
+        self.shared.limits.set(limit);
+    }
+
+    /// Every number check the server received, in order.
+    pub fn check_log(&self) -> Vec<CheckCall> {
+        self.shared.limits.log()
+    }
+
+    /// Faults armed with [`fail_next_iq`](Self::fail_next_iq) and not yet used.
+    pub fn armed_faults(&self) -> usize {
+        self.shared.faults.armed()
+    }
+
+    /// How many IQs of namespace `xmlns` (`usync`, `w:profile:picture`...) clients sent.
+    pub fn iq_count(&self, xmlns: &str) -> u64 {
+        self.shared.counters.iq_count(xmlns)
+    }
+
+    /// A rename whose `server_sync` push never reaches the linked devices.
+    pub fn phone_rename_unannounced(&self, target: &str, name: &str) -> Result<(), ActionError> {
+        let id = self.shared.next_id();
+        phone::rename(&mut self.shared.world(), target, name, id, false)
+    }
+
+    /// The phone blocks (or unblocks) someone by number or JID; linked devices are told.
+    pub fn phone_set_blocked(&self, target: &str, block: bool) -> Result<String, ActionError> {
+        phone::set_blocked(&mut self.shared.world(), target, block)
+    }
+
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,20 @@
+//! The simulated primary phone: what it does, as opposed to what the
+//! server answers. It pairs companions by QR ([`pairing`], [`camera`]),
+//! keeps the linked devices ([`devices`]) and the blocklist
+//! ([`blocklist`]), shares the app-state key over its Signal session
+//! ([`key_share`], [`signal`]), and acts on the admin API's behalf
+//! ([`actions`]: blocks, abouts, pictures, renames), pushing to linked
+//! devices what they must hear.
+
+mod actions;
+pub mod blocklist;
+mod camera;
+pub mod devices;
+pub mod key_share;
+mod pairing;
+mod signal;
+
+pub use actions::{ActionError, rename, set_about, set_blocked, set_picture};
+pub use camera::AutoScan;
+pub use pairing::{LinkError, ScanError, link_signed, scan};
+pub use signal::PhoneSignal;
