@@ -88,7 +88,7 @@ async fn resolve(client: &Client, store: &Store, target: &Target) -> Result<(Str
     };
     let found = results.into_iter().find(|r| r.is_registered).ok_or(BlockError::NotOnWhatsApp(shown.clone()))?;
     let (lid, phone) = match target {
-        Target::Phone(d) => (found.lid.map(|l| l.user.to_string()), Some(d.clone())),
+        Target::Phone(d) => (found.lid.map(|l| l.user.to_string()), Some(d.to_string())),
         Target::Lid(l) => (Some(l.clone()), found.pn_jid.map(|p| p.user.to_string())),
     };
     let lid = lid.ok_or(BlockError::NotOnWhatsApp(shown))?;

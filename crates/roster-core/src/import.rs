@@ -12,7 +12,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::csv;
-use crate::numbers::{Target, parse_target};
+use crate::numbers::{E164, Target, parse_target};
 
 /// The most a pasted or loaded list may weigh.
 pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
@@ -35,9 +35,9 @@ pub enum ImportError {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Parsed {
-    /// A phone number, as E.164 digits.
+    /// A phone number.
     Number {
-        e164: String,
+        e164: E164,
     },
     /// A LID user.
     Lid {
@@ -164,7 +164,7 @@ fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a 
             match parse_target(input, default_country) {
                 Ok(target) => {
                     let key = match &target {
-                        Target::Phone(d) => d.clone(),
+                        Target::Phone(d) => d.to_string(),
                         Target::Lid(l) => format!("{l}@lid"),
                     };
                     match first_seen.get(&key) {
@@ -194,6 +194,7 @@ fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::numbers::parse_phone;
 
     #[test]
     fn lines_are_normalised_deduplicated_and_explained() {
@@ -201,10 +202,11 @@ mod tests {
                     120363@g.us\nabc\n123456789012345@lid\n5511999999999@s.whatsapp.net\n12";
         let p = normalise(text, Some("BR"), None).unwrap();
         let kinds: Vec<_> = p.lines.iter().map(|l| (l.line, l.parsed.clone())).collect();
-        assert_eq!(kinds[0], (1, Parsed::Number { e164: "5511999999999".into() }));
+        let number = |e164: &str| Parsed::Number { e164: parse_phone(&format!("+{e164}"), None).unwrap() };
+        assert_eq!(kinds[0], (1, number("5511999999999")));
         assert_eq!(kinds[1], (3, Parsed::Duplicate { of_line: 1 }), "blank line 2 skipped, numbering kept");
-        assert_eq!(kinds[2], (4, Parsed::Number { e164: "5511988887777".into() }), "national, read as BR");
-        assert_eq!(kinds[3], (5, Parsed::Number { e164: "15550100001".into() }), "quotes from a spreadsheet");
+        assert_eq!(kinds[2], (4, number("5511988887777")), "national, read as BR");
+        assert_eq!(kinds[3], (5, number("15550100001")), "quotes from a spreadsheet");
         assert!(matches!(&kinds[4].1, Parsed::Invalid { reason } if reason.contains("group")));
         assert!(matches!(&kinds[5].1, Parsed::Invalid { reason } if reason.contains("not a phone number")));
         assert_eq!(kinds[6].1, Parsed::Lid { lid: "123456789012345".into() });

@@ -2,13 +2,50 @@
 //! format, a PN JID or a LID JID. Groups, newsletters and junk are refused
 //! with a specific reason.
 
+use std::ops::Deref;
+
 use thiserror::Error;
+
+/// A phone number in E.164: its 7 to 15 digits, without the `+` (written
+/// so in `roster.db`, in JIDs and in the window's JSON). Only the parsers
+/// here make one, so holding one means the number was read and checked.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct E164(String);
+
+impl E164 {
+    fn from_digits(digits: String) -> E164 {
+        debug_assert!((7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()), "{digits}");
+        E164(digits)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl Deref for E164 {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for E164 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Someone named by the operator, normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    /// A phone number: E.164 digits, no `+`.
-    Phone(String),
+    /// A phone number.
+    Phone(E164),
     /// A LID user (the digits before `@lid`).
     Lid(String),
 }
@@ -112,13 +149,13 @@ fn jid_user(user: &str, lid: bool) -> Option<&str> {
 fn phone_digits(digits: &str, input: &str) -> Result<Target, TargetError> {
     match digits.len() {
         0..=6 => Err(TargetError::TooShort(input.to_owned())),
-        7..=15 => Ok(Target::Phone(digits.to_owned())),
+        7..=15 => Ok(Target::Phone(E164::from_digits(digits.to_owned()))),
         _ => Err(TargetError::TooLong(input.to_owned())),
     }
 }
 
-/// A typed phone number → E.164 digits.
-pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<String, TargetError> {
+/// A typed phone number → E.164.
+pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, TargetError> {
     let owned = || input.to_owned();
     if input.chars().any(|c| !(c.is_ascii_digit() || " +-.()/\u{a0}".contains(c))) {
         return Err(TargetError::NotANumber(owned()));
@@ -147,14 +184,14 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<String,
             match e164.trim_start_matches('+') {
                 e164 if e164.len() < 7 => Err(TargetError::TooShort(owned())),
                 e164 if e164.len() > 15 => Err(TargetError::TooLong(owned())),
-                e164 => Ok(e164.to_owned()),
+                e164 => Ok(E164::from_digits(e164.to_owned())),
             }
         }
         // A known country code, but not in its numbering plan as libphonenumber
         // knows it (new ranges, test numbers): taken as typed, since its
         // rewriting of such numbers (trunk prefixes dropped) does not hold
         // when the result is read again.
-        Ok(_) if international && digits.len() >= 8 => Ok(digits),
+        Ok(_) if international && digits.len() >= 8 => Ok(E164::from_digits(digits)),
         Ok(_) => Err(TargetError::Invalid(owned(), "no such number in its country's numbering plan".into())),
         // Typed without + and no default country: read it as international
         // digits, exactly as if typed with the + (so it starts with a real
@@ -170,17 +207,21 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<String,
 mod tests {
     use super::*;
 
+    fn phone(digits: &str) -> Target {
+        Target::Phone(E164::from_digits(digits.into()))
+    }
+
     #[test]
     fn common_phone_formats() {
         let br = Some("BR");
         for typed in
             ["+55 (11) 99999-9999", "5511999999999", "+55 11 99999 9999", "0055 11 99999.9999", "(+55) 11 99999-9999"]
         {
-            assert_eq!(parse_target(typed, br), Ok(Target::Phone("5511999999999".into())), "{typed}");
+            assert_eq!(parse_target(typed, br), Ok(phone("5511999999999")), "{typed}");
         }
         // National format with the trunk prefix, read with the default country.
-        assert_eq!(parse_target("011 99999-9999", br), Ok(Target::Phone("5511999999999".into())));
-        assert_eq!(parse_target("(11) 99999-9999", br), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("011 99999-9999", br), Ok(phone("5511999999999")));
+        assert_eq!(parse_target("(11) 99999-9999", br), Ok(phone("5511999999999")));
     }
 
     #[test]
@@ -194,9 +235,9 @@ mod tests {
 
     #[test]
     fn jids() {
-        assert_eq!(parse_target("5511999999999@s.whatsapp.net", None), Ok(Target::Phone("5511999999999".into())));
-        assert_eq!(parse_target("5511999999999:3@s.whatsapp.net", None), Ok(Target::Phone("5511999999999".into())));
-        assert_eq!(parse_target("5511999999999@c.us", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("5511999999999@s.whatsapp.net", None), Ok(phone("5511999999999")));
+        assert_eq!(parse_target("5511999999999:3@s.whatsapp.net", None), Ok(phone("5511999999999")));
+        assert_eq!(parse_target("5511999999999@c.us", None), Ok(phone("5511999999999")));
         assert_eq!(parse_target("123456789012345@lid", None), Ok(Target::Lid("123456789012345".into())));
     }
 
@@ -217,7 +258,7 @@ mod tests {
 
     #[test]
     fn direction_marks_around_a_copied_number_are_ignored() {
-        assert_eq!(parse_target("\u{202a}+55 11 99999-9999\u{202c}", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("\u{202a}+55 11 99999-9999\u{202c}", None), Ok(phone("5511999999999")));
         assert_eq!(
             parse_target("\u{2068}5511999999999@s.whatsapp.net\u{2069}", None),
             parse_target("+5511999999999", None)
@@ -229,7 +270,7 @@ mod tests {
     /// it, or not at all (`123….5@lid` was the LID `123…`, someone else).
     #[test]
     fn jid_users_are_read_as_the_client_reads_them() {
-        assert_eq!(parse_target("5511999999999.5@s.whatsapp.net", None), Ok(Target::Phone("5511999999999".into())));
+        assert_eq!(parse_target("5511999999999.5@s.whatsapp.net", None), Ok(phone("5511999999999")));
         assert_eq!(parse_target("123456789012345:7@LID", None), Ok(Target::Lid("123456789012345".into())));
         for junk in [
             "123456789012345.5@lid",
@@ -253,7 +294,7 @@ mod tests {
         }
         // A number libphonenumber does not know is kept as typed (it used to
         // lose the zeros after +62, and then again when read back).
-        assert_eq!(parse_target("+6200062295", None), Ok(Target::Phone("6200062295".into())));
+        assert_eq!(parse_target("+6200062295", None), Ok(phone("6200062295")));
         // Valid in a national plan, but longer or shorter than E.164 allows.
         assert!(matches!(parse_target("43808444399668", Some("DE")), Err(TargetError::TooLong(_))));
         assert!(matches!(parse_target("(+49)0016 87", None), Err(TargetError::TooShort(_))));

@@ -962,7 +962,7 @@ fn random_doc(fz: &mut Fuzz, lines: usize) -> Doc {
 /// The key the import deduplicates on.
 fn key(target: &Target) -> String {
     match target {
-        Target::Phone(d) => d.clone(),
+        Target::Phone(d) => d.to_string(),
         Target::Lid(l) => format!("{l}@lid"),
     }
 }
@@ -994,7 +994,7 @@ fn check_preview(fz: &Fuzz, doc: &Doc, preview: &Preview) {
                 if !(7..=15).contains(&e164.len()) || !is_digits(e164) {
                     fail(format!("line {} reads as the number {e164:?}", entry.line));
                 }
-                if first.insert(e164.clone(), entry.line).is_some() {
+                if first.insert(e164.to_string(), entry.line).is_some() {
                     fail(format!("line {} repeats {e164} without being called a duplicate", entry.line));
                 }
             }

@@ -59,7 +59,7 @@ impl CheckJobs<'_> {
             )?;
             for line in &preview.lines {
                 let (kind, value, state) = match &line.parsed {
-                    Parsed::Number { e164 } => (LineKind::Number, e164.clone(), LineState::Pending),
+                    Parsed::Number { e164 } => (LineKind::Number, e164.to_string(), LineState::Pending),
                     Parsed::Lid { lid } => (LineKind::Lid, lid.clone(), LineState::Pending),
                     Parsed::Duplicate { of_line } => (LineKind::Duplicate, of_line.to_string(), LineState::Skipped),
                     Parsed::Invalid { reason } => (LineKind::Invalid, reason.clone(), LineState::Skipped),
