@@ -3,8 +3,44 @@
 
 export const available = () => Boolean(window.__TAURI__);
 
-export function invoke(command, args) {
-  return window.__TAURI__.core.invoke(command, args);
+/// A command's refusal. The app rejects with a sentence today and with
+/// `{ kind, message }` (kind in snake_case) once its errors are typed; both
+/// arrive here as one shape. It reads as just the sentence, so `${error}`
+/// and `String(error)` show what they always showed.
+export class CommandError extends Error {
+  // Class fields are defined, not assigned: they work with the app's frozen
+  // prototypes, where assigning an inherited `name` would throw.
+  name = 'CommandError';
+  kind;
+
+  constructor(kind, message, rejection) {
+    super(message, { cause: rejection });
+    this.kind = kind;
+  }
+
+  /// What the app refused with, whichever shape it came in.
+  static from(rejection) {
+    if (rejection instanceof CommandError) return rejection;
+    if (typeof rejection === 'string') return new CommandError('unknown', rejection, rejection);
+    if (rejection && typeof rejection === 'object' && typeof rejection.message === 'string' && !(rejection instanceof Error)) {
+      const kind = typeof rejection.kind === 'string' && rejection.kind ? rejection.kind : 'unknown';
+      return new CommandError(kind, rejection.message, rejection);
+    }
+    // Anything else (a failure of the bridge itself) reads as it always did.
+    return new CommandError('unknown', String(rejection), rejection);
+  }
+
+  toString() {
+    return this.message;
+  }
+}
+
+export async function invoke(command, args) {
+  try {
+    return await window.__TAURI__.core.invoke(command, args);
+  } catch (rejection) {
+    throw CommandError.from(rejection);
+  }
 }
 
 export function listen(event, handler) {
