@@ -12,7 +12,7 @@ import { capitalize, formatPhone, initial, plural } from './format.js';
 import { ContactList } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
-import { ImportPanel } from './import.js';
+import { ImportPanel } from './import/index.js';
 import { ActivityLog } from './activity.js';
 
 const STATE_EVENT = 'session://state';
