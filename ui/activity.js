@@ -2,17 +2,10 @@
 // time and outcome, as the app recorded it; newest first, exportable.
 
 import { invoke } from './ipc.js';
+import { $, cell, say, sayExported } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 const SHOWN = 200;
 const OUTCOME = { started: 'no outcome (in progress or cut short)', done: 'done', failed: 'failed' };
-
-function cell(text, className) {
-  const td = document.createElement('td');
-  td.textContent = text ?? '';
-  if (className) td.className = className;
-  return td;
-}
 
 export class ActivityLog {
   constructor() {
@@ -42,21 +35,11 @@ export class ActivityLog {
         }),
       );
     } catch (error) {
-      el.message.textContent = `Cannot read the activity log: ${error}`;
-      el.message.dataset.tone = 'error';
+      say(el.message, `Cannot read the activity log: ${error}`, 'error');
     }
   }
 
-  async exportCsv() {
-    const { message } = this.el;
-    try {
-      const path = await invoke('export_audit');
-      message.textContent = `Saved to ${path}`;
-      message.dataset.tone = 'ok';
-      message.dataset.path = path;
-    } catch (error) {
-      message.textContent = String(error);
-      message.dataset.tone = 'error';
-    }
+  exportCsv() {
+    return sayExported(this.el.message, invoke('export_audit'));
   }
 }

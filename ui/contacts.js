@@ -3,7 +3,7 @@
 // block toggles that roll back when the server refuses.
 
 import { invoke } from './ipc.js';
-import { displayName, formatPhone, initial } from './format.js';
+import { displayName, initial, phoneOrLid, plural } from './format.js';
 
 const ROW_HEIGHT = 56;
 const PAGE_SIZE = 100;
@@ -156,8 +156,8 @@ export class ContactList {
       this.emptyEl.hidden = true;
       return;
     }
-    const noun = this.filter === 'blocked' ? 'blocked' : this.total === 1 ? 'contact' : 'contacts';
-    this.countEl.textContent = this.query ? `${this.total} found` : `${this.total} ${noun}`;
+    const count = this.filter === 'blocked' ? `${this.total} blocked` : plural(this.total, 'contact');
+    this.countEl.textContent = this.query ? `${this.total} found` : count;
     this.emptyEl.hidden = this.total > 0;
     this.emptyEl.textContent = this.query
       ? `Nobody matches “${this.query}”.`
@@ -232,7 +232,7 @@ export class ContactList {
     if (avatar.dataset.signature !== picture.dataset.signature) avatar.replaceWith(picture);
 
     set(name, 'textContent', displayName(row));
-    const parts = [row.phone ? formatPhone(row.phone) : `${row.lid}@lid`];
+    const parts = [phoneOrLid(row)];
     if (row.push_name && row.name && row.push_name !== row.name) parts.push(`~${row.push_name}`);
     if (!row.in_address_book) parts.push(row.added ? 'added from a number check' : 'not in the address book');
     set(sub, 'textContent', parts.join(' · '));

@@ -4,9 +4,8 @@
 
 import { invoke } from './ipc.js';
 import { keyOf } from './contacts.js';
+import { $ } from './dom.js';
 import { displayName, formatPhone, initial, localTime } from './format.js';
-
-const $ = (id) => document.getElementById(id);
 
 export class Detail {
   constructor(list) {

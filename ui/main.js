@@ -7,11 +7,12 @@
 //     blocked_count: number | null, contact_count, directory_version }
 
 import { available, invoke, listen } from './ipc.js';
-import { capitalize, formatPhone, initial } from './format.js';
+import { $, confirmation } from './dom.js';
+import { capitalize, formatPhone, initial, plural } from './format.js';
 import { ContactList } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
-import { ImportPanel } from './import.js';
+import { ImportPanel } from './import/index.js';
 import { ActivityLog } from './activity.js';
 
 const STATE_EVENT = 'session://state';
@@ -24,12 +25,6 @@ const BADGES = {
   qr_expired: { text: 'QR expired', tone: 'warn' },
   logged_out: { text: 'Logged out', tone: 'error' },
   replaced: { text: 'Taken over by another session', tone: 'warn' },
-};
-
-const $ = (id) => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el;
 };
 
 const ui = {
@@ -64,9 +59,7 @@ const ui = {
   relink: $('relink'),
   replaced: $('replaced'),
   takeBack: $('take-back'),
-  confirm: $('confirm-logout'),
-  confirmOk: $('confirm-ok'),
-  confirmCancel: $('confirm-cancel'),
+  confirm: { dialog: $('confirm-logout'), ok: $('confirm-ok'), cancel: $('confirm-cancel') },
 };
 
 // The state before the current one (for "your phone scanned the code").
@@ -125,10 +118,7 @@ function offlineText(state) {
     return 'Not connected: showing the saved list; blocking and sync wait for the connection.';
   }
   const at = new Date(state.since * 1000).toLocaleTimeString();
-  const tries =
-    state.attempt > 0
-      ? `${state.attempt} ${state.attempt === 1 ? 'attempt' : 'attempts'} so far`
-      : 'the first attempt comes in a second';
+  const tries = state.attempt > 0 ? `${plural(state.attempt, 'attempt')} so far` : 'the first attempt comes in a second';
   return (
     `Connection lost at ${at}: ${state.reason}. Reconnecting with growing pauses (${tries}; ` +
     'the pause grows up to 15 minutes). The saved list stays usable; blocking and sync wait for the connection.'
@@ -202,7 +192,7 @@ function renderDirectory(snapshot, shown) {
   if (snapshot.directory_version !== directoryVersion) {
     directoryVersion = snapshot.directory_version;
     list.reload();
-    if (!document.getElementById('settings-view').hidden) activity.load();
+    if (!$('settings-view').hidden) activity.load();
   }
   detail.draw();
 }
@@ -237,7 +227,7 @@ function showTab(tab) {
   for (const t of ui.tabs) {
     const selected = t === tab;
     t.setAttribute('aria-selected', String(selected));
-    document.getElementById(t.getAttribute('aria-controls')).hidden = !selected;
+    $(t.getAttribute('aria-controls')).hidden = !selected;
   }
   if (tab.id === 'tab-settings') activity.load();
 }
@@ -263,16 +253,8 @@ function wire() {
   ui.relink.addEventListener('click', () => command('logout', ui.relink));
   ui.takeBack.addEventListener('click', () => command('refresh_qr', ui.takeBack));
 
-  ui.logout.addEventListener('click', () => {
-    ui.confirm.showModal();
-    ui.confirmCancel.focus();
-  });
-  ui.confirmCancel.addEventListener('click', () => ui.confirm.close('cancel'));
-  ui.confirmOk.addEventListener('click', () => ui.confirm.close('logout'));
-  ui.confirm.addEventListener('close', () => {
-    if (ui.confirm.returnValue === 'logout') command('logout', ui.logout);
-    ui.confirm.returnValue = '';
-  });
+  const confirmLogout = confirmation(ui.confirm, () => command('logout', ui.logout));
+  ui.logout.addEventListener('click', confirmLogout);
 }
 
 const list = new ContactList({

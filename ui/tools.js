@@ -2,14 +2,8 @@
 // app-state sync. Each keeps what the operator typed when the app refuses it.
 
 import { invoke } from './ipc.js';
-import { formatPhone } from './format.js';
-
-const $ = (id) => document.getElementById(id);
-
-function say(el, text, tone) {
-  el.textContent = text;
-  el.dataset.tone = tone;
-}
+import { $, say } from './dom.js';
+import { phoneOrLid, plural } from './format.js';
 
 /// Disables a form's buttons while its command runs.
 async function busy(form, work) {
@@ -104,8 +98,7 @@ export class Tools {
     await busy(form, async () => {
       try {
         const outcome = await invoke('set_blocked', { target: typed, block });
-        const who = outcome.phone ? formatPhone(outcome.phone) : `${outcome.lid}@lid`;
-        say(message, `${block ? 'Blocked' : 'Unblocked'} ${who}. This account now blocks ${outcome.count}.`, 'ok');
+        say(message, `${block ? 'Blocked' : 'Unblocked'} ${phoneOrLid(outcome)}. This account now blocks ${outcome.count}.`, 'ok');
         input.value = '';
         this.onBlocked();
       } catch (error) {
@@ -134,7 +127,7 @@ export class Tools {
 function describeSync(report) {
   const lines = report.collections.map((c) => {
     const changes = c.after - c.before;
-    return `${c.name}: version ${c.before} → ${c.after} (${changes} ${changes === 1 ? 'change' : 'changes'})`;
+    return `${c.name}: version ${c.before} → ${c.after} (${plural(changes, 'change')})`;
   });
   const kind = report.full ? 'rebuilt from scratch' : 'brought up to date';
   return `Synced ${report.scopes.join(', ')}, ${kind}. ${lines.join('; ')}.`;

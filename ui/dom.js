@@ -1,0 +1,48 @@
+// The small DOM helpers every view shares.
+
+/// The element with this id; a missing one is a bug in index.html, said at once.
+export function $(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el;
+}
+
+/// Shows a message in a status line, with its tone (info, ok, error) for the style.
+export function say(el, text, tone = 'info') {
+  el.textContent = text;
+  el.dataset.tone = tone;
+}
+
+/// A table cell with this text (none for null) and, if given, a class.
+export function cell(text, className) {
+  const td = document.createElement('td');
+  td.textContent = text ?? '';
+  if (className) td.className = className;
+  return td;
+}
+
+/// Says where an export was saved (the path also in `data-path`), or why not.
+export async function sayExported(el, exporting) {
+  try {
+    const path = await exporting;
+    say(el, `Saved to ${path}`, 'ok');
+    el.dataset.path = path;
+  } catch (error) {
+    say(el, String(error), 'error');
+  }
+}
+
+/// Wires a confirmation dialog: its Cancel closes it, its OK closes it and
+/// runs `onConfirm`. Returns `open()`, which shows it with Cancel focused.
+export function confirmation({ dialog, ok, cancel }, onConfirm) {
+  cancel.addEventListener('click', () => dialog.close('cancel'));
+  ok.addEventListener('click', () => dialog.close('ok'));
+  dialog.addEventListener('close', () => {
+    if (dialog.returnValue === 'ok') onConfirm();
+    dialog.returnValue = '';
+  });
+  return () => {
+    dialog.showModal();
+    cancel.focus();
+  };
+}
