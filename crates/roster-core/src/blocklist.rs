@@ -8,13 +8,14 @@
 
 use serde::Serialize;
 use thiserror::Error;
-use tracing::{debug, info};
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
 use whatsapp_rust::prelude::*;
 use whatsapp_rust::request::IqError;
 use whatsapp_rust::{BlockingError, ContactError};
 
 use crate::numbers::{Target, TargetError};
-use crate::snapshot::BlockedEntry;
+use crate::snapshot::{BlockedEntry, SessionSnapshot};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Error)]
@@ -129,8 +130,10 @@ pub(crate) async fn change(
     Ok((lid, phone))
 }
 
-/// Fetches the server's blocklist and stores it; returns the count.
+/// Fetches the server's blocklist and stores it (unless a fetch begun later
+/// was saved first); returns the count saved.
 pub(crate) async fn refresh(client: &Client, store: &Store) -> Result<usize, BlockError> {
+    let fetch = store.blocklist().begin_fetch();
     let list = client.blocking().get_blocklist().await?;
     let mut entries = Vec::with_capacity(list.len());
     for item in list {
@@ -143,8 +146,20 @@ pub(crate) async fn refresh(client: &Client, store: &Store) -> Result<usize, Blo
         };
         entries.push(BlockedEntry { lid, phone, blocked_at: item.timestamp });
     }
-    store.blocklist().replace(&entries)?;
-    Ok(entries.len())
+    Ok(store.blocklist().replace(fetch, &entries)?)
+}
+
+/// Shows the saved blocklist's count in the header, and reloads the list
+/// (rows show their blocked state). The count is read inside the snapshot's
+/// write, so a publisher that comes late never puts back an older count.
+pub(crate) fn publish_count(state: &watch::Sender<SessionSnapshot>, store: &Store) {
+    state.send_modify(|s| {
+        match store.blocklist().count() {
+            Ok(count) => s.blocked_count = Some(count),
+            Err(e) => warn!("cannot read the saved blocklist: {e}"),
+        }
+        s.directory_version += 1;
+    });
 }
 
 /// Whether a raw stanza is the server's note that the blocklist changed elsewhere.

@@ -39,12 +39,7 @@ impl Reducer {
         tokio::spawn(
             async move {
                 match blocklist::refresh(&client, &store).await {
-                    Ok(count) => {
-                        state.send_modify(|s| {
-                            s.blocked_count = Some(count);
-                            s.directory_version += 1;
-                        });
-                    }
+                    Ok(_) => blocklist::publish_count(&state, &store),
                     Err(e) => warn!("cannot refresh the blocklist: {e}"),
                 }
             }

@@ -40,10 +40,7 @@ impl Blocklist<'_> {
                     },
                 )
                 .await?;
-            self.0.publish(|s| {
-                s.blocked_count = Some(outcome.count);
-                s.directory_version += 1;
-            });
+            blocklist::publish_count(&self.0.state, &self.0.store);
             Ok(outcome)
         };
         audited(&self.0.store, action, Some(input.trim()), describe, work).instrument(span).await
@@ -53,7 +50,7 @@ impl Blocklist<'_> {
     pub async fn refresh(self) -> Result<usize, BlockError> {
         let client = self.0.connected_client().await.ok_or(BlockError::NotConnected)?;
         let count = blocklist::refresh(&client, &self.0.store).await?;
-        self.0.publish(|s| s.blocked_count = Some(count));
+        blocklist::publish_count(&self.0.state, &self.0.store);
         Ok(count)
     }
 

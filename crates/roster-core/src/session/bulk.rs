@@ -7,7 +7,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 use super::Session;
 use super::audit::audited;
-use crate::blocklist::BlockError;
+use crate::blocklist::{self, BlockError};
 use crate::bulk::{self, BulkError};
 use crate::snapshot::{BulkKind, BulkOutcome, ConnectionState};
 
@@ -62,10 +62,7 @@ impl Bulk<'_> {
                 },
             )
             .await?;
-        self.0.publish(|s| {
-            s.blocked_count = Some(outcome.count);
-            s.directory_version += 1;
-        });
+        blocklist::publish_count(&self.0.state, &self.0.store);
         Ok(outcome)
     }
 

@@ -1,5 +1,12 @@
 //! The server's blocklist as last fetched (`blocked`), by LID with the
 //! number when known: usable offline, replaced whole at every fetch.
+//!
+//! Invariant: the saved list is the one from the newest fetch *begun*.
+//! Fetches overlap (the one on connect, the one after a block); a fetch
+//! that began earlier but answered later would put back a list the server
+//! no longer has, so its answer is not saved.
+
+use std::sync::atomic::Ordering;
 
 use rusqlite::params;
 
@@ -10,10 +17,28 @@ use crate::snapshot::BlockedEntry;
 /// `store.blocklist()`.
 pub struct Blocklist<'a>(pub(super) &'a Store);
 
+/// Taken just before asking the server for its blocklist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FetchTicket(u64);
+
 impl Blocklist<'_> {
-    /// Replaces the stored blocklist with the server's, in one transaction.
-    pub fn replace(&self, entries: &[BlockedEntry]) -> Result<(), StoreError> {
+    /// Call before asking the server for its list; hand the ticket to
+    /// [`replace`](Self::replace) with the answer.
+    pub fn begin_fetch(&self) -> FetchTicket {
+        FetchTicket(self.0.blocklist_fetches.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// Replaces the stored blocklist with the server's answer to `fetch`, in
+    /// one transaction, unless a fetch begun later has already been saved.
+    /// Returns the number of blocked people saved afterwards.
+    pub fn replace(&self, fetch: FetchTicket, entries: &[BlockedEntry]) -> Result<usize, StoreError> {
         let mut conn = self.0.conn();
+        let mut saved = self.0.blocklist_saved.lock().unwrap_or_else(|p| p.into_inner());
+        if fetch.0 < *saved {
+            drop(saved);
+            drop(conn);
+            return self.count();
+        }
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM blocked", [])?;
         {
@@ -25,7 +50,8 @@ impl Blocklist<'_> {
             }
         }
         tx.commit()?;
-        Ok(())
+        *saved = fetch.0;
+        Ok(entries.len())
     }
 
     /// Newest first.
@@ -54,12 +80,16 @@ mod tests {
     #[test]
     fn blocklist_round_trip_and_identity_fill_in() {
         let (dir, store) = super::super::temp_store("store");
+        let fetch = store.blocklist().begin_fetch();
         store
             .blocklist()
-            .replace(&[
-                BlockedEntry { lid: "111".into(), phone: None, blocked_at: Some(5) },
-                BlockedEntry { lid: "222".into(), phone: Some("15550002222".into()), blocked_at: Some(9) },
-            ])
+            .replace(
+                fetch,
+                &[
+                    BlockedEntry { lid: "111".into(), phone: None, blocked_at: Some(5) },
+                    BlockedEntry { lid: "222".into(), phone: Some("15550002222".into()), blocked_at: Some(9) },
+                ],
+            )
             .unwrap();
         assert_eq!(store.blocklist().count().unwrap(), 2);
         store.directory().remember_identity("15550001111", "111").unwrap();
@@ -70,6 +100,25 @@ mod tests {
         let store = Store::open(&dir.join("roster.db")).unwrap();
         assert_eq!(store.blocklist().count().unwrap(), 2);
         assert_eq!(store.directory().lid_of_phone("15550001111").unwrap().as_deref(), Some("111"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_older_fetch_answering_late_is_not_saved() {
+        let (dir, store) = super::super::temp_store("late-fetch");
+        let blocked = |lids: &[&str]| -> Vec<BlockedEntry> {
+            lids.iter().map(|l| BlockedEntry { lid: (*l).into(), phone: None, blocked_at: None }).collect()
+        };
+        let on_connect = store.blocklist().begin_fetch();
+        let after_unblock = store.blocklist().begin_fetch();
+        assert_eq!(store.blocklist().replace(after_unblock, &blocked(&["1"])).unwrap(), 1);
+        // The fetch begun first answers last, with the list before the unblock.
+        assert_eq!(store.blocklist().replace(on_connect, &blocked(&["1", "2"])).unwrap(), 1, "the newer list stays");
+        let saved: Vec<String> = store.blocklist().entries().unwrap().into_iter().map(|e| e.lid).collect();
+        assert_eq!(saved, ["1"]);
+        // A fetch begun later is saved.
+        let next = store.blocklist().begin_fetch();
+        assert_eq!(store.blocklist().replace(next, &blocked(&["1", "3"])).unwrap(), 2);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -257,12 +257,16 @@ mod tests {
         assert_eq!(names("work"), ["Bruno C. (work)"]);
         assert!(names("costa").is_empty());
         // The blocked filter includes blocked users outside the address book.
+        let fetch = store.blocklist().begin_fetch();
         store
             .blocklist()
-            .replace(&[
-                BlockedEntry { lid: "200000000000001".into(), phone: None, blocked_at: Some(1) },
-                BlockedEntry { lid: "999".into(), phone: Some("4915112345678".into()), blocked_at: Some(2) },
-            ])
+            .replace(
+                fetch,
+                &[
+                    BlockedEntry { lid: "200000000000001".into(), phone: None, blocked_at: Some(1) },
+                    BlockedEntry { lid: "999".into(), phone: Some("4915112345678".into()), blocked_at: Some(2) },
+                ],
+            )
             .unwrap();
         let blocked = store.directory().page("", ListFilter::Blocked, 0, 50).unwrap();
         assert_eq!(blocked.total, 2);

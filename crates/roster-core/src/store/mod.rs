@@ -19,12 +19,13 @@ mod schema;
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 
 pub use audit::AuditLog;
-pub use blocklist::Blocklist;
+pub use blocklist::{Blocklist, FetchTicket};
 pub(crate) use bulk::BulkActions;
 pub(crate) use checks::{Answer, CheckJobs, Pending};
 pub use directory::{Directory, SavedContact};
@@ -39,6 +40,10 @@ pub enum StoreError {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Blocklist fetches begun, and the newest one whose list was saved
+    /// (see [`Blocklist::replace`]).
+    blocklist_fetches: AtomicU64,
+    blocklist_saved: Mutex<u64>,
 }
 
 impl Store {
@@ -55,7 +60,7 @@ impl Store {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store { conn: Mutex::new(conn), blocklist_fetches: AtomicU64::new(0), blocklist_saved: Mutex::new(0) })
     }
 
     /// The contact directory: address book, LID↔PN pairs, profiles, search.
