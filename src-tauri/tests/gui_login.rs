@@ -133,13 +133,12 @@ fn qr_login_then_restart_without_qr() {
     //     server (not even loopback), no remote image, no plugin command.
     //     The picture is a real JPEG the simulator serves to anyone asking;
     //     the SVG `data:` image is the control showing images do load.
-    let world_json = sim.world_json();
-    let pictured = world_json["people"].as_array().unwrap().iter().find(|p| !p["picture_id"].is_null()).unwrap();
+    let pictured = sim.world().people.into_iter().find(|p| p.picture_id.is_some()).unwrap();
     let picture = format!(
         "{}/pp/{}/{}/preview?exp=99999999999&e=0",
         sim.http_url(),
-        pictured["phone"].as_str().unwrap(),
-        pictured["picture_id"]
+        pictured.phone,
+        pictured.picture_id.unwrap()
     );
     let probe = session
         .execute_async(
