@@ -13,11 +13,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use roster_sim::SimHandle;
 use roster_sim::faults::IqFault;
+use roster_sim::{PersonReport, SimHandle};
 use serde_json::{Value, json};
-use support::wait_until;
 use support::webdriver::Session;
+use support::{blocked_lids, wait_until};
 
 /// Start-up, pairing and the first sync each take well under this.
 const STEP: Duration = Duration::from_secs(60);
@@ -67,16 +67,12 @@ fn until(session: &Session, deadline: Duration, what: &str, done: impl Fn(&Value
     })
 }
 
-fn people(sim: &SimHandle) -> Vec<Value> {
-    sim.world_json()["people"].as_array().unwrap().clone()
-}
-
 fn blocklist_len(sim: &SimHandle) -> usize {
-    sim.world_json()["blocklist"].as_array().unwrap().len()
+    sim.world().blocklist.len()
 }
 
 fn is_blocked(sim: &SimHandle, lid: &str) -> bool {
-    sim.world_json()["blocklist"].as_array().unwrap().iter().any(|b| b["lid"] == lid)
+    blocked_lids(sim).contains(lid)
 }
 
 fn row<'a>(seen: &'a Value, phone: &str) -> Option<&'a Value> {
@@ -95,15 +91,10 @@ fn contacts_search_detail_block_and_live_count() {
     let linked =
         support::start_linked("contacts", 11, 400, &["--export-dir".to_owned(), exports.path().display().to_string()]);
     let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
-    let people = people(sim);
-    let book: Vec<&Value> = people.iter().filter(|p| !p["saved_name"].is_null()).collect();
+    let people = sim.world().people;
+    let book: Vec<&PersonReport> = people.iter().filter(|p| p.saved_name.is_some()).collect();
     let blocked_at_start = blocklist_len(sim);
-    let blocked_outside_book = sim.world_json()["blocklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| !book.iter().any(|p| p["lid"] == b["lid"]))
-        .count();
+    let blocked_outside_book = sim.world().blocklist.iter().filter(|b| !book.iter().any(|p| p.lid == b.lid)).count();
     let listed = book.len() + blocked_outside_book;
     let seen = until(session, STEP, "the address book in the list", |s| {
         s["state"] == "connected"
@@ -116,13 +107,13 @@ fn contacts_search_detail_block_and_live_count() {
         s["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "").all(|r| r["picture"] != "unknown")
     });
     for r in seen["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "") {
-        let p = people.iter().find(|p| p["phone"] == r["phone"]).expect("a listed person is in the world");
-        let expected = match (p["picture_id"].is_null(), p["picture_visible"].as_bool().unwrap()) {
+        let p = people.iter().find(|p| r["phone"] == p.phone).expect("a listed person is in the world");
+        let expected = match (p.picture_id.is_none(), p.picture_visible) {
             (true, _) => "none",
             (false, true) => "shown",
             (false, false) => "hidden",
         };
-        assert_eq!(r["picture"], expected, "{r} vs {p}");
+        assert_eq!(r["picture"], expected, "{r} vs {}", json!(p));
         assert_eq!(r["img"], expected == "shown", "{r}");
     }
     shots.take(session, "01-list");
@@ -130,36 +121,30 @@ fn contacts_search_detail_block_and_live_count() {
     // Search by part of a name, then open the contact.
     let target = *book
         .iter()
-        .find(|p| {
-            p["about_visible"] == true
-                && p["picture_visible"] == true
-                && !p["picture_id"].is_null()
-                && !is_blocked(sim, p["lid"].as_str().unwrap())
-        })
+        .find(|p| p.about_visible && p.picture_visible && p.picture_id.is_some() && !is_blocked(sim, &p.lid))
         .expect("someone open and unblocked in the address book");
-    let phone = target["phone"].as_str().unwrap();
-    let name = target["saved_name"].as_str().unwrap();
+    let phone = target.phone.as_str();
+    let name = target.saved_name.as_deref().unwrap();
     let partial: String = name.chars().take(6).collect();
     search(session, &partial);
     let seen = until(session, STEP, "search results", |s| {
         row(s, phone).is_some()
             && s["rows"].as_array().unwrap().iter().all(|r| {
                 r["name"].as_str().unwrap().to_lowercase().contains(&partial.to_lowercase())
-                    || people.iter().any(|p| {
-                        p["phone"] == r["phone"]
-                            && p["push_name"].as_str().unwrap_or("").to_lowercase().contains(&partial.to_lowercase())
-                    })
+                    || people
+                        .iter()
+                        .any(|p| r["phone"] == p.phone && p.push_name.to_lowercase().contains(&partial.to_lowercase()))
             })
     });
     assert!(seen["count"].as_str().unwrap().ends_with("found"), "{}", seen["count"]);
     session.click(&format!(".row[data-phone='{phone}'] .row-name")).unwrap();
     let seen = until(session, STEP, "the detail panel with the about", |s| {
-        s["detail"]["name"] == name && s["detail"]["about"] == target["about"] && s["detail"]["img"] == true
+        s["detail"]["name"] == name && s["detail"]["about"] == target.about && s["detail"]["img"] == true
     });
-    let set_at = target["about_set_at"].as_i64().unwrap();
+    let set_at = target.about_set_at;
     let shown_at = seen["detail"]["aboutSet"].as_str().expect("the about's set time");
     // As JavaScript's `toISOString` writes it.
-    let expected = format!("{}.000Z", roster_core::clock::iso_time(set_at as u64).trim_end_matches('Z'));
+    let expected = format!("{}.000Z", roster_core::clock::iso_time(set_at).trim_end_matches('Z'));
     assert_eq!(shown_at, expected, "the set time as the world says");
     assert_eq!(seen["detail"]["blocked"], "No");
     shots.take(session, "02-search-detail");
@@ -171,7 +156,7 @@ fn contacts_search_detail_block_and_live_count() {
             && row(s, phone).is_some_and(|r| r["blocked"] == true && r["toggle"] == "Unblock")
             && s["detail"]["blocked"] == "Yes"
     });
-    assert!(is_blocked(sim, target["lid"].as_str().unwrap()), "the server's blocklist has them");
+    assert!(is_blocked(sim, &target.lid), "the server's blocklist has them");
     assert_eq!(blocklist_len(sim), blocked_at_start + 1);
     assert_eq!(seen["error"], "");
     shots.take(session, "03-blocked");
@@ -184,7 +169,7 @@ fn contacts_search_detail_block_and_live_count() {
             && row(s, phone).is_some_and(|r| r["blocked"] == true && r["toggle"] == "Unblock")
     });
     assert!(seen["error"].as_str().unwrap().contains("500"), "the server's answer is shown: {}", seen["error"]);
-    assert!(is_blocked(sim, target["lid"].as_str().unwrap()), "still blocked on the server");
+    assert!(is_blocked(sim, &target.lid), "still blocked on the server");
     assert_eq!(seen["blocked"], (blocked_at_start + 1).to_string());
     shots.take(session, "04-refused-rolled-back");
     session.click("#error-dismiss").unwrap();
@@ -192,11 +177,8 @@ fn contacts_search_detail_block_and_live_count() {
     // The phone blocks someone else: the count and their row change by
     // themselves (pushed, nothing clicked). How fast is printed, not
     // asserted: a busy machine must not fail the test (typically ~0.1 s).
-    let other = *book
-        .iter()
-        .find(|p| p["phone"] != phone && !is_blocked(sim, p["lid"].as_str().unwrap()))
-        .expect("another unblocked contact");
-    let other_phone = other["phone"].as_str().unwrap();
+    let other = *book.iter().find(|p| p.phone != phone && !is_blocked(sim, &p.lid)).expect("another unblocked contact");
+    let other_phone = other.phone.as_str();
     search(session, other_phone);
     until(session, STEP, "the other contact listed", |s| row(s, other_phone).is_some_and(|r| r["blocked"] == false));
     let started = Instant::now();
@@ -230,7 +212,7 @@ fn contacts_search_detail_block_and_live_count() {
         session.click("#block-submit").unwrap();
         until(session, STEP, says, |s| s["blockMessage"].as_str().unwrap().contains(says));
     }
-    let unregistered = sim.world_json()["unregistered"][0].as_str().expect("an unregistered number").to_owned();
+    let unregistered = sim.world().unregistered.first().expect("an unregistered number").clone();
     session.clear("#block-input").unwrap();
     session.type_text("#block-input", &format!("+{unregistered}")).unwrap();
     session.click("#block-submit").unwrap();
@@ -247,7 +229,7 @@ fn contacts_search_detail_block_and_live_count() {
     until(session, STEP, "the typed block", |s| {
         s["blockMessage"].as_str().unwrap().starts_with("Blocked") && s["blocked"] == (count + 1).to_string()
     });
-    assert!(is_blocked(sim, other["lid"].as_str().unwrap()));
+    assert!(is_blocked(sim, &other.lid));
 
     // A scope sync brings a rename whose push was lost.
     sim.phone_rename_unannounced(phone, "Renamed While Away").unwrap();

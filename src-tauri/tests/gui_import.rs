@@ -14,9 +14,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
+use roster_sim::PersonReport;
 use serde_json::{Value, json};
-use support::wait_until;
 use support::webdriver::Session;
+use support::{blocked_lids, wait_until};
 
 const APP: &str = env!("CARGO_BIN_EXE_roster");
 const STEP: Duration = Duration::from_secs(60);
@@ -61,16 +62,14 @@ fn paste_preview_run_and_export() {
 
     // The list: people outside the address book (so the server is asked),
     // unregistered numbers, LIDs, duplicates and junk.
-    let world = sim.world_json();
-    let people = world["people"].as_array().unwrap();
-    let registered: HashMap<&str, &str> =
-        people.iter().map(|p| (p["phone"].as_str().unwrap(), p["lid"].as_str().unwrap())).collect();
-    let strangers: Vec<&Value> = people.iter().filter(|p| p["saved_name"].is_null()).take(20).collect();
-    let unregistered: Vec<&str> =
-        world["unregistered"].as_array().unwrap().iter().take(12).map(|v| v.as_str().unwrap()).collect();
+    let world = sim.world();
+    let people = &world.people;
+    let registered: HashMap<&str, &str> = people.iter().map(|p| (p.phone.as_str(), p.lid.as_str())).collect();
+    let strangers: Vec<&PersonReport> = people.iter().filter(|p| p.saved_name.is_none()).take(20).collect();
+    let unregistered: Vec<&str> = world.unregistered.iter().take(12).map(String::as_str).collect();
     let mut lines: Vec<String> = Vec::new();
     for (i, p) in strangers.iter().enumerate() {
-        let phone = p["phone"].as_str().unwrap();
+        let phone = &p.phone;
         lines.push(if i % 2 == 0 {
             format!("+{phone}")
         } else {
@@ -78,8 +77,8 @@ fn paste_preview_run_and_export() {
         });
     }
     lines.extend(unregistered.iter().map(|n| format!("+{n}")));
-    lines.push(format!("{}@lid", people.last().unwrap()["lid"].as_str().unwrap()));
-    lines.extend(strangers.iter().take(4).map(|p| format!("{}@s.whatsapp.net", p["phone"].as_str().unwrap())));
+    lines.push(format!("{}@lid", people.last().unwrap().lid));
+    lines.extend(strangers.iter().take(4).map(|p| format!("{}@s.whatsapp.net", p.phone)));
     lines.extend(["hello", "12", "120363025246125888@g.us"].map(str::to_owned));
     session.click("#tab-import").unwrap();
     // Typed key by key; WebDriver's Enter key (U+E007) starts each new line.
@@ -154,15 +153,7 @@ fn paste_preview_run_and_export() {
     shots.take(session, "04-exported");
 
     // Block two selected registered lines (after a confirmation), then undo.
-    let blocklist = |sim: &roster_sim::SimHandle| -> BTreeSet<String> {
-        sim.world_json()["blocklist"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["lid"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    let before = blocklist(sim);
+    let before = blocked_lids(sim);
     // Two registered lines whose person is not blocked yet (rows are in line order).
     let picked: Vec<usize> = rows
         .iter()
@@ -179,7 +170,7 @@ fn paste_preview_run_and_export() {
     session.click("#confirm-bulk-ok").unwrap();
     let seen = until(session, "the bulk block", |s| s["job"]["message"].as_str().unwrap().starts_with("Blocked 2."));
     shots.take(session, "05-bulk-blocked");
-    let after = blocklist(sim);
+    let after = blocked_lids(sim);
     assert_eq!(after.len(), before.len() + 2, "{}", seen["job"]["message"]);
     for line in &picked {
         let phone = rows[line - 1][2].clone();
@@ -187,7 +178,7 @@ fn paste_preview_run_and_export() {
     }
     session.click("#job-undo").unwrap();
     until(session, "the undo", |s| s["job"]["message"].as_str().unwrap().starts_with("Unblocked 2."));
-    assert_eq!(blocklist(sim), before, "undo restored the server's blocklist");
+    assert_eq!(blocked_lids(sim), before, "undo restored the server's blocklist");
     linked.finish();
 }
 
@@ -201,13 +192,7 @@ fn a_check_killed_mid_job_resumes_after_restart() {
     let sim = &linked.sim;
     let session = &linked.session;
 
-    let numbers: Vec<String> = sim.world_json()["unregistered"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .take(60)
-        .map(|v| format!("+{}", v.as_str().unwrap()))
-        .collect();
+    let numbers: Vec<String> = sim.world().unregistered.iter().take(60).map(|n| format!("+{n}")).collect();
     session.click("#tab-import").unwrap();
     session.type_text("#import-text", &numbers.join("\u{E007}")).unwrap();
     session.click("#import-preview").unwrap();
@@ -276,22 +261,11 @@ fn clipboard() -> Result<String, String> {
 fn a_csv_file_resolved_among_a_groups_members() {
     let linked = support::start_linked("import-group", 14, 200, &[]);
     let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
-    let world = sim.world_json();
-    let group = world["groups"].as_array().unwrap().iter().find(|g| g["subject"] == "Suppliers").unwrap().clone();
-    let members: Vec<(String, String)> = group["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| (m["phone"].as_str().unwrap().to_owned(), m["lid"].as_str().unwrap().to_owned()))
-        .collect();
+    let world = sim.world();
+    let group = world.groups.iter().find(|g| g.subject == "Suppliers").unwrap();
+    let members: Vec<(String, String)> = group.members.iter().map(|m| (m.phone.clone(), m.lid.clone())).collect();
     let member_phones: BTreeSet<&str> = members.iter().map(|(p, _)| p.as_str()).collect();
-    let outsider = world["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["phone"].as_str().unwrap())
-        .find(|p| !member_phones.contains(p))
-        .unwrap();
+    let outsider = world.people.iter().map(|p| p.phone.as_str()).find(|p| !member_phones.contains(p)).unwrap();
 
     // name,phone,notes — numbers and a LID in the second column.
     let dir = tempfile::Builder::new().prefix("gui-csv-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -307,7 +281,7 @@ fn a_csv_file_resolved_among_a_groups_members() {
 
     session.click("#tab-import").unwrap();
     // The group list arrives once connected.
-    let jid = group["jid"].as_str().unwrap();
+    let jid = group.jid.as_str();
     wait_until(STEP, "the group selector", || {
         let n = session.execute(
             &format!("return document.querySelectorAll(\"#import-group option[value='{jid}']\").length;"),
@@ -365,13 +339,8 @@ fn a_csv_file_resolved_among_a_groups_members() {
     shots.take(session, "03-sorted");
 
     // Tick the first two members outside the address book, copy them, add them to contacts.
-    let saved: BTreeSet<&str> = world["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| !p["saved_name"].is_null())
-        .map(|p| p["phone"].as_str().unwrap())
-        .collect();
+    let saved: BTreeSet<&str> =
+        world.people.iter().filter(|p| p.saved_name.is_some()).map(|p| p.phone.as_str()).collect();
     let first_two: Vec<i64> = sorted
         .as_array()
         .unwrap()

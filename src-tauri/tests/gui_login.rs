@@ -112,7 +112,7 @@ fn qr_login_then_restart_without_qr() {
     }
 
     // 3. The window shows the linked account.
-    let expected_phone = digits(&world.phone);
+    let expected_phone = digits(&world.account.phone);
     let phone = wait_until(STEP, "state connected with the account's number", || {
         let s = seen(&session)?;
         let phone = session.text("#account-phone").map_err(|e| e.to_string())?.unwrap_or_default();
@@ -123,7 +123,7 @@ fn qr_login_then_restart_without_qr() {
         }
     });
     assert!(phone.starts_with('+'), "phone shown as {phone:?}");
-    assert_eq!(session.text("#account-name").unwrap().as_deref(), Some(world.push_name.as_str()));
+    assert_eq!(session.text("#account-name").unwrap().as_deref(), Some(world.account.push_name.as_str()));
     assert_eq!(seen(&session).unwrap().badge, "Connected");
     assert_eq!(seen(&session).unwrap().qr, None, "no QR once connected");
     assert!(session.find("#logout").unwrap().is_some());
@@ -133,13 +133,12 @@ fn qr_login_then_restart_without_qr() {
     //     server (not even loopback), no remote image, no plugin command.
     //     The picture is a real JPEG the simulator serves to anyone asking;
     //     the SVG `data:` image is the control showing images do load.
-    let world_json = sim.world_json();
-    let pictured = world_json["people"].as_array().unwrap().iter().find(|p| !p["picture_id"].is_null()).unwrap();
+    let pictured = sim.world().people.into_iter().find(|p| p.picture_id.is_some()).unwrap();
     let picture = format!(
         "{}/pp/{}/{}/preview?exp=99999999999&e=0",
         sim.http_url(),
-        pictured["phone"].as_str().unwrap(),
-        pictured["picture_id"]
+        pictured.phone,
+        pictured.picture_id.unwrap()
     );
     let probe = session
         .execute_async(
@@ -168,7 +167,7 @@ fn qr_login_then_restart_without_qr() {
     // 4. Quit the app (it stops the session cleanly), then end the session.
     assert_eq!(driver.quit_app(Duration::from_secs(20)), 1, "one app process was running");
     let _ = session.end(); // the app is gone already; the driver may say so
-    assert_eq!(sim.world().devices.len(), 1, "one device paired");
+    assert_eq!(sim.world().account.devices.len(), 1, "one device paired");
     let log = read_logs(&data_dir.path().join("logs"));
     assert!(log.contains("connected"), "the log file records the login:\n{log}");
     assert!(log.contains("stopped"), "the app shut down cleanly:\n{log}");
@@ -195,8 +194,8 @@ fn qr_login_then_restart_without_qr() {
     });
     let phone = session.text("#account-phone").unwrap().unwrap_or_default();
     assert_eq!(digits(&phone), expected_phone);
-    assert_eq!(sim.world().devices.len(), 1, "no second pairing");
-    assert_eq!(sim.world().pending_refs, 0, "no pairing was offered");
+    assert_eq!(sim.world().account.devices.len(), 1, "no second pairing");
+    assert_eq!(sim.world().account.pending_refs, 0, "no pairing was offered");
     shots.take(&session, "04-restart-connected");
 
     // 6. The server goes away for a while: the window says the connection
@@ -245,7 +244,7 @@ fn qr_login_then_restart_without_qr() {
         Ok((s.state == "connected").then_some(()))
     });
     assert_eq!(sim.connections_opened(), opened + 1, "one new connection, on the operator's request");
-    assert_eq!(sim.world().devices.len(), 1, "still the same linked device");
+    assert_eq!(sim.world().account.devices.len(), 1, "still the same linked device");
 
     driver.quit_app(Duration::from_secs(20));
     let _ = session.end();

@@ -74,14 +74,8 @@ fn main() {
         session.wait_for(Duration::from_secs(30), |s| s.state == ConnectionState::Connected).await.unwrap();
 
         // People outside the address book and numbers nobody has: all asked of the server.
-        let world = sim.world_json();
-        let mut numbers: Vec<String> = world["people"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["saved_name"].is_null())
-            .map(|p| format!("+{}", p["phone"].as_str().unwrap()))
-            .collect();
+        let mut numbers: Vec<String> =
+            sim.world().people.iter().filter(|p| p.saved_name.is_none()).map(|p| format!("+{}", p.phone)).collect();
         let registered = numbers.len();
         numbers.extend((0..10_000 - registered).map(|i| format!("+55 11 8{:08}", i * 37)));
         let started = Instant::now();

@@ -86,9 +86,7 @@ fn main() {
         sim.scan_qr(&qr.code).unwrap();
         settle(&session).await;
         session.shutdown().await;
-        let world = sim.world_json();
-        let phones: Vec<String> =
-            world["people"].as_array().unwrap().iter().map(|p| p["phone"].as_str().unwrap().to_owned()).collect();
+        let phones: Vec<String> = sim.world().people.into_iter().map(|p| p.phone).collect();
 
         for (name, fault) in [
             ("socket dropped -> logged in again", ConnectionFault::Drop),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{pair, temp_dir, wait};
+use common::{not_blocked, pair, temp_dir, wait};
 use roster_core::{ConnectionState, JobIntent, Scope};
 use roster_sim::{SimConfig, Simulator};
 
@@ -11,13 +11,10 @@ use roster_sim::{SimConfig, Simulator};
 async fn every_operator_action_is_logged_with_its_outcome() {
     let sim = Simulator::start(SimConfig { seed: 61, contacts: 60, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir("audit"), &sim).await;
-    let world = sim.world_json();
-    let blocked: Vec<&str> =
-        world["blocklist"].as_array().unwrap().iter().map(|b| b["lid"].as_str().unwrap()).collect();
-    let person =
-        world["people"].as_array().unwrap().iter().find(|p| !blocked.contains(&p["lid"].as_str().unwrap())).unwrap();
-    let phone = person["phone"].as_str().unwrap();
-    let count = blocked.len();
+    let world = sim.world();
+    let person = not_blocked(&world).next().unwrap();
+    let phone = &person.phone;
+    let count = world.blocklist.len();
 
     let typed = format!("+{phone}");
     session.blocklist().set_blocked(&typed, true).await.unwrap();

@@ -1,32 +1,23 @@
 //! Blocking from Roster and from the phone, against the simulator, with the
-//! real client. Every expectation comes from the simulator's world (the same
-//! JSON `GET /admin/world` serves).
+//! real client. Every expectation comes from the simulator's world (the
+//! report `GET /admin/world` serves).
 
 mod common;
 
 use std::collections::BTreeSet;
 
-use common::{pair, temp_dir, wait, world_blocked_lids};
+use common::{not_blocked, pair, temp_dir, wait, world_blocked_lids};
 use roster_core::{BlockError, Session, TargetError};
-use roster_sim::{SimConfig, SimHandle, Simulator};
-use serde_json::Value;
+use roster_sim::{PersonReport, SimConfig, SimHandle, Simulator};
 
 fn app_blocked_lids(session: &Session) -> BTreeSet<String> {
     session.blocklist().entries().unwrap().into_iter().map(|e| e.lid).collect()
 }
 
 /// People of the world who are not blocked, Brazilian numbers first.
-fn unblocked_people(sim: &SimHandle) -> Vec<Value> {
-    let world = sim.world_json();
-    let blocked = world_blocked_lids(sim);
-    let mut people: Vec<Value> = world["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| !blocked.contains(p["lid"].as_str().unwrap()))
-        .cloned()
-        .collect();
-    people.sort_by_key(|p| !p["phone"].as_str().unwrap().starts_with("55"));
+fn unblocked_people(sim: &SimHandle) -> Vec<PersonReport> {
+    let mut people: Vec<PersonReport> = not_blocked(&sim.world()).cloned().collect();
+    people.sort_by_key(|p| !p.phone.starts_with("55"));
     people
 }
 
@@ -47,7 +38,7 @@ async fn block_and_unblock_by_every_kind_of_input() {
     assert_eq!(app_blocked_lids(&session), world_blocked_lids(&sim));
 
     let people = unblocked_people(&sim);
-    let br = |i: usize| people[i]["phone"].as_str().unwrap().to_owned();
+    let br = |i: usize| people[i].phone.clone();
     // A Brazilian mobile: 55 + 2-digit area + 9 digits.
     let fmt = |p: &str, f: fn(&str, &str, &str, &str) -> String| f(&p[..2], &p[2..4], &p[4..9], &p[9..]);
     let inputs = vec![
@@ -57,14 +48,14 @@ async fn block_and_unblock_by_every_kind_of_input() {
         fmt(&br(3), |cc, area, a, b| format!("00{cc} {area} {a}.{b}")),
         fmt(&br(4), |cc, area, a, b| format!("+{cc}-{area}-{a}-{b}")),
         format!("{}@s.whatsapp.net", br(5)),
-        format!("{}@lid", people[6]["lid"].as_str().unwrap()),
+        format!("{}@lid", people[6].lid),
     ];
     let mut blocked = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let outcome =
             session.blocklist().set_blocked(input, true).await.unwrap_or_else(|e| panic!("block {input}: {e}"));
         assert!(outcome.blocked);
-        assert_eq!(outcome.lid, people[i]["lid"].as_str().unwrap(), "{input} resolved to the right person");
+        assert_eq!(outcome.lid, people[i].lid, "{input} resolved to the right person");
         assert!(world_blocked_lids(&sim).contains(&outcome.lid), "{input} is blocked on the server");
         assert_in_sync(&sim, &session, outcome.count, &format!("block {input}"));
         assert_eq!(outcome.count, initial + i + 1);
@@ -97,7 +88,7 @@ async fn groups_unregistered_numbers_and_junk_are_refused_and_change_nothing() {
     assert!(matches!(group, BlockError::Target(TargetError::Group(_))), "{group}");
     assert!(group.to_string().contains("group"));
 
-    let unregistered = sim.world_json()["unregistered"][0].as_str().unwrap().to_owned();
+    let unregistered = sim.world().unregistered[0].clone();
     let err = session.blocklist().set_blocked(&format!("+{unregistered}"), true).await.unwrap_err();
     assert!(matches!(err, BlockError::NotOnWhatsApp(_)), "{err}");
     assert_eq!(err.to_string(), format!("+{unregistered} is not on WhatsApp"));
@@ -119,7 +110,7 @@ async fn blocks_made_on_the_phone_update_the_count() {
     wait(&session, "the initial blocked count", |s| s.blocked_count == Some(initial)).await;
 
     let person = unblocked_people(&sim)[0].clone();
-    let phone = person["phone"].as_str().unwrap();
+    let phone = person.phone.as_str();
     sim.phone_set_blocked(phone, true).unwrap();
     wait(&session, "the phone's block", |s| s.blocked_count == Some(initial + 1)).await;
     assert_eq!(app_blocked_lids(&session), world_blocked_lids(&sim));

@@ -9,26 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{pair, temp_dir, wait, world_blocked_lids};
+use common::{address_book, pair, temp_dir, wait, world_blocked_lids};
 use roster_core::{AnswerSource, CheckError, CheckProgress, JobIntent, JobState, LineState, Session};
 use roster_sim::limits::UsyncLimit;
 use roster_sim::{SimConfig, SimHandle, Simulator};
 
 /// Everyone on the simulated WhatsApp: phone → (lid, in the address book).
 fn registered(sim: &SimHandle) -> HashMap<String, (String, bool)> {
-    sim.world_json()["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let phone = p["phone"].as_str().unwrap().to_owned();
-            (phone, (p["lid"].as_str().unwrap().to_owned(), !p["saved_name"].is_null()))
-        })
-        .collect()
-}
-
-fn unregistered(sim: &SimHandle) -> Vec<String> {
-    sim.world_json()["unregistered"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    sim.world().people.into_iter().map(|p| (p.phone, (p.lid, p.saved_name.is_some()))).collect()
 }
 
 /// A number as people type it: with spaces, dots, dashes or parentheses.
@@ -76,7 +64,7 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     for phone in phones.iter().skip(1_000).take(100) {
         lines.push(format!("{}@lid", people[*phone].0));
     }
-    for (i, phone) in unregistered(&sim).iter().take(400).enumerate() {
+    for (i, phone) in sim.world().unregistered.iter().take(400).enumerate() {
         lines.push(formatted(phone, i + 1));
     }
     for (i, phone) in phones.iter().take(250).enumerate() {
@@ -168,7 +156,7 @@ async fn the_servers_rate_limit_is_honoured_and_the_pace_never_exceeded() {
     let session = pair(&temp_dir("checks-rate"), &sim).await;
     // Numbers Roster cannot know: unregistered ones and people outside the address book.
     let people = registered(&sim);
-    let mut numbers: Vec<String> = unregistered(&sim).into_iter().take(200).collect();
+    let mut numbers: Vec<String> = sim.world().unregistered.into_iter().take(200).collect();
     numbers.extend(people.iter().filter(|(_, (_, saved))| !saved).map(|(p, _)| p.clone()).take(100));
     assert_eq!(numbers.len(), 300);
 
@@ -222,7 +210,7 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     let sim = Simulator::start(SimConfig { seed: 43, contacts: 300, ..SimConfig::default() }).await.unwrap();
     let dir = temp_dir("checks-resume");
     let session = pair(&dir, &sim).await;
-    let numbers: Vec<String> = unregistered(&sim).into_iter().take(100).map(|n| format!("+{n}")).collect();
+    let numbers: Vec<String> = sim.world().unregistered.into_iter().take(100).map(|n| format!("+{n}")).collect();
     let rate = 1_200; // batches of 20, one a second
     let job = session.checks().start(&numbers.join("\n"), None, rate, None).unwrap().job;
     wait(&session, "a first batch", |s| s.check.as_ref().is_some_and(|c| c.checked >= 20)).await;
@@ -251,7 +239,7 @@ async fn a_job_resumes_after_a_restart_and_obeys_pause_and_cancel() {
     assert!(err.to_string().contains("is done"), "{err}");
 
     // A cancelled job stops where it is.
-    let job2 = session.checks().start(&unregistered(&sim)[100..160].join("\n"), None, 600, None).unwrap().job;
+    let job2 = session.checks().start(&sim.world().unregistered[100..160].join("\n"), None, 600, None).unwrap().job;
     let cancelled = session.checks().steer(job2, JobIntent::Cancel).unwrap();
     assert_eq!(cancelled.state, JobState::Cancelled);
     let asked_then = asked(&sim).len();
@@ -275,7 +263,7 @@ async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
         people.iter().filter(|(_, (lid, saved))| !saved && !before.contains(lid)).map(|(p, (l, _))| (p, l)).collect();
     strangers.sort();
     let mut lines: Vec<String> = strangers.iter().take(6).map(|(p, _)| format!("+{p}")).collect();
-    lines.extend(unregistered(&sim).into_iter().take(3).map(|n| format!("+{n}")));
+    lines.extend(sim.world().unregistered.into_iter().take(3).map(|n| format!("+{n}")));
     let job = session.checks().start(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
     finished(&session, job).await;
 
@@ -311,9 +299,9 @@ async fn server_errors_are_retried_a_few_times_then_the_check_goes_on() {
 
     let sim = Simulator::start(SimConfig { seed: 45, contacts: 100, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir("checks-errors"), &sim).await;
-    let book = registered(&sim).values().filter(|(_, saved)| *saved).count();
+    let book = address_book(&sim).len();
     wait(&session, "the address book", |s| s.contact_count == book).await;
-    let numbers: Vec<String> = unregistered(&sim).into_iter().take(30).map(|n| format!("+{n}")).collect();
+    let numbers: Vec<String> = sim.world().unregistered.into_iter().take(30).map(|n| format!("+{n}")).collect();
     // The next two number checks fail with 500 and 503; the third attempt answers.
     for code in [500, 503] {
         sim.fail_next_iq(IqFault { xmlns: "usync".into(), code, text: "internal-server-error".into() });
@@ -334,22 +322,16 @@ async fn identifiers_resolve_among_a_groups_members_without_asking_the_server() 
 
     let sim = Simulator::start(SimConfig { seed: 46, contacts: 200, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir("checks-groups"), &sim).await;
-    let world = sim.world_json();
+    let world_groups = sim.world().groups;
     let groups = session.groups().list().await.unwrap();
-    let world_groups = world["groups"].as_array().unwrap();
     assert_eq!(groups.len(), world_groups.len());
-    for g in world_groups {
-        let mine = groups.iter().find(|s| s.jid == g["jid"].as_str().unwrap()).expect("every group listed");
-        assert_eq!(mine.subject, g["subject"].as_str().unwrap());
-        assert_eq!(mine.members, g["members"].as_array().unwrap().len() + 1, "members and the account");
+    for g in &world_groups {
+        let mine = groups.iter().find(|s| s.jid == g.jid).expect("every group listed");
+        assert_eq!(mine.subject, g.subject);
+        assert_eq!(mine.members, g.members.len() + 1, "members and the account");
     }
-    let group = world_groups.iter().find(|g| g["subject"] == "Neighbourhood watch").unwrap();
-    let members: Vec<(String, String)> = group["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| (m["phone"].as_str().unwrap().to_owned(), m["lid"].as_str().unwrap().to_owned()))
-        .collect();
+    let group = world_groups.iter().find(|g| g.subject == "Neighbourhood watch").unwrap();
+    let members: Vec<(String, String)> = group.members.iter().map(|m| (m.phone.clone(), m.lid.clone())).collect();
     let member_phones: BTreeSet<&String> = members.iter().map(|(p, _)| p).collect();
     let outsiders: Vec<String> = registered(&sim).into_keys().filter(|p| !member_phones.contains(p)).take(4).collect();
 
@@ -358,11 +340,11 @@ async fn identifiers_resolve_among_a_groups_members_without_asking_the_server() 
     let mut lines: Vec<String> = members[..10].iter().enumerate().map(|(i, (p, _))| formatted(p, i)).collect();
     lines.extend(members[10..15].iter().map(|(_, l)| format!("{l}@lid")));
     lines.extend(outsiders.iter().map(|p| format!("+{p}")));
-    lines.extend(unregistered(&sim).into_iter().take(2).map(|n| format!("+{n}")));
+    lines.extend(sim.world().unregistered.into_iter().take(2).map(|n| format!("+{n}")));
     lines.push("call me".into());
     lines.push(format!("+{}", members[0].0));
     let usync_before = sim.iq_count("usync");
-    let jid = group["jid"].as_str().unwrap();
+    let jid = group.jid.as_str();
     let job = session.checks().start(&lines.join("\n"), None, 120, Some(jid)).unwrap().job;
     let done = finished(&session, job).await;
     assert_eq!(done.group.as_deref(), Some("Neighbourhood watch"));
@@ -412,14 +394,14 @@ async fn registered_numbers_join_the_directory_and_known_lids_are_not_asked_agai
     let sim = Simulator::start(SimConfig { seed: 47, contacts: 150, ..SimConfig::default() }).await.unwrap();
     let dir = temp_dir("checks-directory");
     let session = pair(&dir, &sim).await;
-    let book = registered(&sim).values().filter(|(_, saved)| *saved).count();
+    let book = address_book(&sim).len();
     wait(&session, "the address book", |s| s.contact_count == book).await;
     let mut strangers: Vec<(String, String)> =
         registered(&sim).into_iter().filter(|(_, (_, saved))| !saved).map(|(p, (l, _))| (p, l)).collect();
     strangers.sort();
     strangers.truncate(10);
     let mut lines: Vec<String> = strangers.iter().map(|(p, _)| format!("+{p}")).collect();
-    lines.push(format!("+{}", unregistered(&sim)[0]));
+    lines.push(format!("+{}", sim.world().unregistered[0]));
     let job = session.checks().start(&lines.join("\n"), None, roster_core::checks::MAX_RATE, None).unwrap().job;
     finished(&session, job).await;
 

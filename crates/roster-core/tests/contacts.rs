@@ -5,20 +5,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{pair, temp_dir, wait};
+use common::{address_book, pair, temp_dir, wait};
 use roster_core::ListFilter;
 use roster_core::Session;
 use roster_sim::{SimConfig, SimHandle, Simulator};
-
-/// phone → saved name, as the simulated phone's address book has it.
-fn address_book(sim: &SimHandle) -> BTreeMap<String, String> {
-    sim.world_json()["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| Some((p["phone"].as_str()?.to_owned(), p["saved_name"].as_str()?.to_owned())))
-        .collect()
-}
 
 fn directory(session: &Session) -> BTreeMap<String, String> {
     let page = session.directory().page("", ListFilter::All, 0, 100_000).unwrap();
@@ -47,11 +37,7 @@ async fn the_directory_is_the_phones_address_book_and_follows_renames() {
     assert!(found.iter().all(|p| expected[p].to_lowercase().contains(&partial.to_lowercase())));
     let typed = format!("+{} {} {}-{}", &phone[..2], &phone[2..4], &phone[4..9], &phone[9..]);
     assert_eq!(search(&session, &typed), vec![phone.clone()], "'{typed}'");
-    let lid =
-        sim.world_json()["people"].as_array().unwrap().iter().find(|p| p["phone"] == phone.as_str()).unwrap()["lid"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let lid = sim.world().people.into_iter().find(|p| &p.phone == phone).unwrap().lid;
     assert_eq!(search(&session, &lid), vec![phone.clone()], "by LID");
 
     // Renamed on the phone → renamed in the app.
@@ -79,7 +65,7 @@ async fn a_scope_sync_brings_what_a_lost_push_missed_and_a_full_sync_rebuilds() 
     let session = pair(&dir, &sim).await;
     let expected = address_book(&sim);
     wait(&session, "the address book", |s| s.contact_count == expected.len()).await;
-    let version = |sim: &SimHandle| sim.world_json()["collections"]["critical_unblock_low"].as_u64();
+    let version = |sim: &SimHandle| sim.world().collections.critical_unblock_low;
 
     // The phone renames someone, but the push never arrives.
     let phone = expected.keys().next().unwrap().clone();
@@ -96,7 +82,7 @@ async fn a_scope_sync_brings_what_a_lost_push_missed_and_a_full_sync_rebuilds() 
     assert_eq!(report.collections.len(), 1, "{report:?}");
     let contacts = &report.collections[0];
     assert_eq!(contacts.name, "critical_unblock_low");
-    assert_eq!(Some(contacts.after), version(&sim), "the local version reached the server's");
+    assert_eq!(contacts.after, version(&sim), "the local version reached the server's");
     assert_eq!(contacts.after, contacts.before + 1, "one patch: the rename");
     wait(&session, "the rename", |_| search(&session, "Only After A Sync") == vec![phone.clone()]).await;
 
@@ -106,7 +92,7 @@ async fn a_scope_sync_brings_what_a_lost_push_missed_and_a_full_sync_rebuilds() 
     let names: Vec<_> = report.collections.iter().map(|c| c.name).collect();
     assert_eq!(names, ["critical_block", "critical_unblock_low", "regular_low", "regular_high", "regular"]);
     let contacts = report.collections.iter().find(|c| c.name == "critical_unblock_low").unwrap();
-    assert_eq!((contacts.before, Some(contacts.after)), (0, version(&sim)), "rebuilt from version 0");
+    assert_eq!((contacts.before, contacts.after), (0, version(&sim)), "rebuilt from version 0");
     assert_eq!(directory(&session), address_book(&sim), "the rebuilt directory is still the address book");
     assert_eq!(session.snapshot().state, roster_core::ConnectionState::Connected, "the full sync kept the session");
 

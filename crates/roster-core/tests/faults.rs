@@ -10,17 +10,16 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{pair, temp_dir, wait, world_blocked_lids};
+use common::{address_book, not_blocked, pair, temp_dir, wait, world_blocked_lids};
 use roster_core::{BlockError, ConnectionState, JobState, PictureState, Scope, Session, SessionSnapshot, SyncError};
 use roster_sim::faults::{Armed, ConnectionFault, IqAction};
 use roster_sim::{SimConfig, SimHandle, Simulator};
-use serde_json::Value;
 
 async fn start(seed: u64, name: &str) -> (SimHandle, Arc<Session>) {
     let sim = Simulator::start(SimConfig { seed, contacts: 120, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir(name), &sim).await;
     let blocked = world_blocked_lids(&sim).len();
-    let book = address_book(&sim);
+    let book = address_book(&sim).len();
     // The background fetches after connecting are done, so faults armed
     // from here on hit the test's own requests.
     wait(&session, "the blocklist and the address book", |s| {
@@ -30,31 +29,14 @@ async fn start(seed: u64, name: &str) -> (SimHandle, Arc<Session>) {
     (sim, session)
 }
 
-fn address_book(sim: &SimHandle) -> usize {
-    sim.world_json()["people"].as_array().unwrap().iter().filter(|p| !p["saved_name"].is_null()).count()
-}
-
 /// People nobody has blocked yet: (phone, lid).
 fn unblocked(sim: &SimHandle) -> Vec<(String, String)> {
-    let blocked = world_blocked_lids(sim);
-    sim.world_json()["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["phone"].as_str().unwrap().to_owned(), p["lid"].as_str().unwrap().to_owned()))
-        .filter(|(_, lid)| !blocked.contains(lid))
-        .collect()
+    not_blocked(&sim.world()).map(|p| (p.phone.clone(), p.lid.clone())).collect()
 }
 
 /// The server's record of block/unblock requests for `lid`: (action, changed the list).
 fn requests_for(sim: &SimHandle, lid: &str) -> Vec<(String, bool)> {
-    sim.world_json()["blocklist_requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["lid"] == lid)
-        .map(|r| (r["action"].as_str().unwrap().to_owned(), r["changed"].as_bool().unwrap()))
-        .collect()
+    sim.world().blocklist_requests.into_iter().filter(|r| r.lid == lid).map(|r| (r.action, r.changed)).collect()
 }
 
 fn assert_blocklist_is_the_servers(sim: &SimHandle, session: &Session, step: &str) {
@@ -174,14 +156,13 @@ async fn server_errors_on_blocklist_and_picture_are_reported_and_change_nothing(
     assert_eq!(session.snapshot().state, ConnectionState::Connected, "a server error is not a disconnection");
 
     // A picture: the error is reported; asked again, it is shown.
-    let world = sim.world_json();
-    let visible = world["people"]
-        .as_array()
-        .unwrap()
+    let world = sim.world();
+    let visible = world
+        .people
         .iter()
-        .find(|p| p["picture_visible"] == true && !p["picture_id"].is_null() && !p["saved_name"].is_null())
+        .find(|p| p.picture_visible && p.picture_id.is_some() && p.saved_name.is_some())
         .expect("someone with a visible picture");
-    let phone = visible["phone"].as_str().unwrap();
+    let phone = visible.phone.as_str();
     sim.arm_fault(Armed::next(
         "w:profile:picture",
         IqAction::Error { code: 500, text: "internal-server-error".into() },
@@ -199,18 +180,13 @@ async fn server_errors_on_blocklist_and_picture_are_reported_and_change_nothing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
     let (sim, session) = start(63, "faults-bulk").await;
-    let world = sim.world_json();
-    let people: Vec<(String, String)> = world["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["saved_name"].is_null())
-        .map(|p| (p["phone"].as_str().unwrap().to_owned(), p["lid"].as_str().unwrap().to_owned()))
-        .filter(|(_, lid)| !world_blocked_lids(&sim).contains(lid))
+    let world = sim.world();
+    let people: Vec<(String, String)> = not_blocked(&world)
+        .filter(|p| p.saved_name.is_none())
+        .map(|p| (p.phone.clone(), p.lid.clone()))
         .take(12)
         .collect();
-    let strangers: Vec<String> =
-        world["unregistered"].as_array().unwrap().iter().take(12).map(|v| v.as_str().unwrap().to_owned()).collect();
+    let strangers: Vec<String> = world.unregistered.iter().take(12).cloned().collect();
     let lines: Vec<String> =
         people.iter().map(|(p, _)| format!("+{p}")).chain(strangers.iter().map(|p| format!("+{p}"))).collect();
 
@@ -263,7 +239,7 @@ async fn a_number_check_and_a_bulk_block_carry_on_after_dropped_sockets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_sync_cut_off_is_resumed_and_the_directory_is_whole() {
     let (sim, session) = start(64, "faults-sync").await;
-    let book = address_book(&sim);
+    let book = address_book(&sim).len();
     let opened = sim.connections_opened();
     sim.arm_fault(Armed::next("w:sync:app:state", IqAction::DropBefore).of_type("set"));
     let report =
@@ -271,7 +247,7 @@ async fn a_contact_sync_cut_off_is_resumed_and_the_directory_is_whole() {
     assert!(sim.connections_opened() > opened, "the socket did drop");
     let collection = &report.collections[0];
     assert_eq!(collection.name, "critical_unblock_low");
-    assert_eq!(collection.after, sim.world_json()["collections"]["critical_unblock_low"].as_u64().unwrap());
+    assert_eq!(collection.after, sim.world().collections.critical_unblock_low);
     assert_eq!(session.snapshot().contact_count, book, "every contact once, none lost, none doubled");
     let page = session.directory().page("", roster_core::ListFilter::All, 0, 500).unwrap();
     let phones: BTreeSet<_> = page.rows.iter().map(|r| r.phone.clone()).collect();
@@ -438,6 +414,5 @@ async fn the_phone_removing_the_device_logs_out_and_keeps_the_saved_data() {
     wait(&session, "logged out", |s| matches!(s.state, ConnectionState::LoggedOut { .. })).await;
     assert_no_reconnect(&sim, opened).await;
     assert_saved_data_kept(&session, contacts, job);
-    let world: Value = sim.world_json();
-    assert!(world["account"]["devices"].as_array().unwrap().is_empty());
+    assert!(sim.world().account.devices.is_empty());
 }

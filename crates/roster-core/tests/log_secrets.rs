@@ -63,8 +63,7 @@ async fn no_secret_key_reaches_the_logs_even_when_verbose() {
     let sim = Simulator::start(SimConfig { seed: 81, contacts: 60, ..SimConfig::default() }).await.unwrap();
     let dir = temp_dir("log-secrets");
     let session = pair(&dir, &sim).await;
-    let world = sim.world_json();
-    let someone = world["people"][0]["phone"].as_str().unwrap().to_owned();
+    let someone = sim.world().people[0].phone.clone();
     session.blocklist().set_blocked(&someone, true).await.unwrap();
     session.blocklist().set_blocked(&someone, false).await.unwrap();
     session.app_state().sync(&[Scope::Contacts], true).await.unwrap();

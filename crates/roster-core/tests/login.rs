@@ -29,9 +29,9 @@ async fn pairs_reconnects_from_store_logs_out_and_is_refused_after() {
     let session = pair(&dir, &sim).await;
     let world = sim.world();
     let account = session.snapshot().account.expect("account shown once connected");
-    assert_eq!(account.phone, format!("+{}", world.phone));
-    assert_eq!(account.push_name, world.push_name);
-    assert_eq!(world.devices.len(), 1, "the phone lists one linked device");
+    assert_eq!(account.phone, format!("+{}", world.account.phone));
+    assert_eq!(account.push_name, world.account.push_name);
+    assert_eq!(world.account.devices.len(), 1, "the phone lists one linked device");
 
     // Restart: a new session on the same data dir logs in from the SQLite store, with no QR.
     session.shutdown().await;
@@ -73,7 +73,7 @@ async fn pairs_reconnects_from_store_logs_out_and_is_refused_after() {
     let after = wait(&session, "a fresh QR after logout", |s| s.qr.is_some()).await;
     assert_eq!(after.state, ConnectionState::WaitingForScan);
     assert!(after.account.is_none());
-    assert!(sim.world().devices.is_empty(), "logout unlinks the device on the phone");
+    assert!(sim.world().account.devices.is_empty(), "logout unlinks the device on the phone");
     session.shutdown().await;
 
     // The unlinked device's keys are refused by the server.
@@ -105,7 +105,7 @@ async fn a_wrong_noise_key_at_login_is_refused() {
 
     let session = start_session(&dir, &sim).await;
     wait(&session, "refusal", |s| matches!(s.state, ConnectionState::LoggedOut { .. })).await;
-    assert_eq!(sim.world().devices.len(), 1, "the real device stays linked");
+    assert_eq!(sim.world().account.devices.len(), 1, "the real device stays linked");
     session.shutdown().await;
     sim.shutdown().await;
 }
@@ -133,7 +133,7 @@ async fn a_qr_code_the_server_never_issued_is_refused_by_the_phone() {
     let forged = code.replacen("2@", "2@forged", 1);
     assert!(matches!(sim.scan_qr(&forged), Err(roster_sim::ScanError::UnknownRef(_))));
     assert!(matches!(sim.scan_qr("not a qr code"), Err(roster_sim::ScanError::Fields(1))));
-    assert!(sim.world().devices.is_empty());
+    assert!(sim.world().account.devices.is_empty());
     assert_eq!(session.snapshot().state, ConnectionState::WaitingForScan);
     session.shutdown().await;
     sim.shutdown().await;
@@ -160,7 +160,7 @@ async fn the_sandbox_remembers_linked_devices_across_simulator_restarts() {
 
     // Same seed and state file: the stored device logs straight back in.
     let sim = Simulator::start(config).await.unwrap();
-    assert_eq!(sim.world().devices.len(), 1);
+    assert_eq!(sim.world().account.devices.len(), 1);
     let session = start_session(&dir, &sim).await;
     let back = wait(&session, "connected after the simulator restart", |s| {
         s.state == ConnectionState::Connected || s.qr.is_some()

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use common::{pair, temp_dir, wait};
 use roster_core::{AboutState, PictureState};
-use roster_sim::{SimConfig, Simulator};
-use serde_json::Value;
+use roster_sim::{PersonReport, SimConfig, Simulator, WorldReport};
 
-fn person(world: &Value, pred: impl Fn(&Value) -> bool) -> Value {
-    world["people"].as_array().unwrap().iter().find(|p| pred(p)).cloned().expect("such a person in the world")
+fn person(world: &WorldReport, pred: impl Fn(&PersonReport) -> bool) -> PersonReport {
+    world.people.iter().find(|p| pred(p)).cloned().expect("such a person in the world")
 }
 
 fn decode_data_url(url: &str) -> image::DynamicImage {
@@ -24,29 +23,27 @@ fn decode_data_url(url: &str) -> image::DynamicImage {
 async fn abouts_and_pictures_follow_privacy() {
     let sim = Simulator::start(SimConfig { seed: 31, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir("profiles"), &sim).await;
-    let world = sim.world_json();
+    let world = sim.world();
 
-    let open =
-        person(&world, |p| p["about_visible"] == true && p["picture_visible"] == true && !p["picture_id"].is_null());
-    let phone = open["phone"].as_str().unwrap();
+    let open = person(&world, |p| p.about_visible && p.picture_visible && p.picture_id.is_some());
+    let phone = open.phone.as_str();
     let details = session.directory().details(phone).await.unwrap();
     assert_eq!(details.contact.about_state, AboutState::Shown);
-    assert_eq!(details.contact.about.as_deref(), open["about"].as_str());
-    assert_eq!(details.contact.about_set_at, open["about_set_at"].as_u64(), "the about's set time");
+    assert_eq!(details.contact.about.as_deref(), Some(open.about.as_str()));
+    assert_eq!(details.contact.about_set_at, Some(open.about_set_at), "the about's set time");
     assert_eq!(details.contact.picture_state, PictureState::Shown);
     let thumb = decode_data_url(details.picture.as_deref().expect("a thumbnail"));
     assert_eq!((thumb.width(), thumb.height()), (96, 96));
 
-    let private =
-        person(&world, |p| p["about_visible"] == false && p["picture_visible"] == false && !p["picture_id"].is_null());
-    let details = session.directory().details(private["phone"].as_str().unwrap()).await.unwrap();
+    let private = person(&world, |p| !p.about_visible && !p.picture_visible && p.picture_id.is_some());
+    let details = session.directory().details(&private.phone).await.unwrap();
     assert_eq!(details.contact.about_state, AboutState::Hidden);
     assert_eq!(details.contact.about, None);
     assert_eq!(details.contact.picture_state, PictureState::Hidden, "hidden by privacy, not missing");
     assert_eq!(details.picture, None);
 
-    let bare = person(&world, |p| p["picture_id"].is_null());
-    let details = session.directory().details(bare["phone"].as_str().unwrap()).await.unwrap();
+    let bare = person(&world, |p| p.picture_id.is_none());
+    let details = session.directory().details(&bare.phone).await.unwrap();
     assert_eq!(details.contact.picture_state, PictureState::None, "no picture at all");
     assert_eq!(details.picture, None);
 
@@ -71,16 +68,15 @@ async fn an_expired_picture_url_is_asked_for_again() {
     sim.scan_qr(&qr.code).unwrap();
     wait(&session, "connected", |s| s.state == roster_core::ConnectionState::Connected).await;
 
-    let world = sim.world_json();
-    let open = person(&world, |p| p["picture_visible"] == true && !p["picture_id"].is_null());
-    let phone = open["phone"].as_str().unwrap();
+    let open = person(&sim.world(), |p| p.picture_visible && p.picture_id.is_some());
+    let phone = open.phone.as_str();
     assert!(session.directory().details(phone).await.unwrap().picture.is_some());
-    assert_eq!(sim.world_json()["expired_picture_hits"], 0);
+    assert_eq!(sim.world().expired_picture_hits, 0);
 
     sim.expire_picture_urls();
     let again = session.directory().details(phone).await.unwrap();
     assert!(again.picture.is_some(), "a fresh URL was fetched and the picture shown");
-    assert_eq!(sim.world_json()["expired_picture_hits"], 1, "the stale URL was tried once and refused");
+    assert_eq!(sim.world().expired_picture_hits, 1, "the stale URL was tried once and refused");
     session.shutdown().await;
     sim.shutdown().await;
 }
@@ -90,11 +86,11 @@ async fn list_avatars_are_fetched_once_then_served_from_the_cache() {
     let sim = Simulator::start(SimConfig { seed: 33, ..SimConfig::default() }).await.unwrap();
     let dir = temp_dir("avatars");
     let session = pair(&dir, &sim).await;
-    let world = sim.world_json();
-    let open = person(&world, |p| p["picture_visible"] == true && !p["picture_id"].is_null());
-    let private = person(&world, |p| p["picture_visible"] == false && !p["picture_id"].is_null());
-    let bare = person(&world, |p| p["picture_id"].is_null());
-    let phones: Vec<&str> = [&open, &private, &bare].iter().map(|p| p["phone"].as_str().unwrap()).collect();
+    let world = sim.world();
+    let open = person(&world, |p| p.picture_visible && p.picture_id.is_some());
+    let private = person(&world, |p| !p.picture_visible && p.picture_id.is_some());
+    let bare = person(&world, |p| p.picture_id.is_none());
+    let phones: Vec<&str> = [&open, &private, &bare].iter().map(|p| p.phone.as_str()).collect();
 
     // Asked for all at once, as a scrolled list does.
     let (a, b, c) = tokio::join!(

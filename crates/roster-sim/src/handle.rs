@@ -66,11 +66,6 @@ impl SimHandle {
         WorldReport::of(&self.shared)
     }
 
-    /// The whole world, exactly as `GET /admin/world` serves it.
-    pub fn world_json(&self) -> serde_json::Value {
-        serde_json::to_value(self.world()).expect("a world report is plain data")
-    }
-
     /// Every picture URL handed out so far stops working (403).
     pub fn expire_picture_urls(&self) {
         self.shared.expire_picture_urls();

@@ -5,6 +5,7 @@
 
 pub mod webdriver;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -123,6 +124,11 @@ impl Linked {
         runtime.block_on(sim.shutdown());
         drop(data_dir);
     }
+}
+
+/// The LIDs the simulator's blocklist holds, as `GET /admin/world` shows them.
+pub fn blocked_lids(sim: &roster_sim::SimHandle) -> BTreeSet<String> {
+    sim.world().blocklist.into_iter().map(|b| b.lid).collect()
 }
 
 /// Polls `probe` every 100 ms until it yields a value, or panics with

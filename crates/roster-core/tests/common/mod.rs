@@ -1,16 +1,33 @@
 //! Helpers shared by the integration tests: a session against the simulator.
 #![allow(dead_code)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use roster_core::{ConnectionState, DataDir, Session, SessionConfig, SessionSnapshot, parse_server_url};
-use roster_sim::SimHandle;
+use roster_sim::{PersonReport, SimHandle, WorldReport};
 
 /// The LIDs the server's blocklist holds, as `GET /admin/world` shows them.
-pub fn world_blocked_lids(sim: &SimHandle) -> std::collections::BTreeSet<String> {
-    sim.world_json()["blocklist"].as_array().unwrap().iter().map(|e| e["lid"].as_str().unwrap().to_owned()).collect()
+pub fn world_blocked_lids(sim: &SimHandle) -> BTreeSet<String> {
+    blocked_lids(&sim.world())
+}
+
+/// The LIDs `world`'s blocklist holds.
+pub fn blocked_lids(world: &WorldReport) -> BTreeSet<String> {
+    world.blocklist.iter().map(|b| b.lid.clone()).collect()
+}
+
+/// The people of `world` nobody has blocked, in the world's order.
+pub fn not_blocked(world: &WorldReport) -> impl Iterator<Item = &PersonReport> {
+    let blocked = blocked_lids(world);
+    world.people.iter().filter(move |p| !blocked.contains(&p.lid))
+}
+
+/// The phone's address book: phone → the name it is saved under.
+pub fn address_book(sim: &SimHandle) -> BTreeMap<String, String> {
+    sim.world().people.into_iter().filter_map(|p| Some((p.phone, p.saved_name?))).collect()
 }
 
 /// How long a test waits for a condition before it fails: generous, because

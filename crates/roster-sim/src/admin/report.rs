@@ -109,16 +109,6 @@ pub struct CollectionVersions {
     pub regular: u64,
 }
 
-/// `sim.world().devices` reads the account's devices, as it did before
-/// the report grew the rest of the world.
-impl std::ops::Deref for WorldReport {
-    type Target = AccountReport;
-
-    fn deref(&self) -> &AccountReport {
-        &self.account
-    }
-}
-
 impl WorldReport {
     /// The world now (one lock of the world; counters read beside it).
     pub fn of(shared: &Shared) -> WorldReport {
