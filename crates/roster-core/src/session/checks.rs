@@ -120,7 +120,7 @@ impl Checks<'_> {
 
     /// A job's lines and answers as CSV.
     pub fn export_csv(&self, job: i64) -> Result<String, CheckError> {
-        self.0.store.checks().progress(job, None)?.ok_or(CheckError::NoJob(job))?;
+        self.0.store.checks().job(job)?.ok_or(CheckError::NoJob(job))?;
         Ok(checks::to_csv(&self.0.store.checks().rows(job, 0, usize::MAX >> 1)?))
     }
 
