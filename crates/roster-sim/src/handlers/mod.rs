@@ -12,6 +12,8 @@ mod privacy;
 mod props;
 mod receipt;
 pub mod session;
+#[cfg(test)]
+mod shapes;
 mod usync;
 
 use std::sync::Arc;
