@@ -56,7 +56,9 @@ pub enum TargetError {
     Newsletter(String),
     #[error("'{0}' is a broadcast list or status; only individual contacts can be blocked")]
     Broadcast(String),
-    #[error("'{input}' has an unknown address type '@{server}'")]
+    /// The part after `@` is not a kind of address WhatsApp users have; it
+    /// is not echoed on its own, since it may hold anything (line breaks).
+    #[error("'{input}' is not a phone number or a contact's address: the part after @ is not one WhatsApp uses")]
     UnknownServer { input: String, server: String },
     #[error("'{0}' is not a phone number: it has characters other than digits, spaces, + - . ( )")]
     NotANumber(String),
