@@ -80,9 +80,9 @@ impl Collections {
                         contact_action: buffa::MessageField::some(sync_action_value::ContactAction {
                             full_name: Some(full),
                             first_name: first,
-                            lid_jid: Some(p.lid_jid()),
+                            lid_jid: Some(p.lid_jid().to_string()),
                             save_on_primary_addressbook: Some(true),
-                            pn_jid: Some(p.pn_jid()),
+                            pn_jid: Some(p.pn_jid().to_string()),
                             username: None,
                         }),
                         ..Default::default()

@@ -164,7 +164,8 @@ impl SimHandle {
 
     /// The phone blocks (or unblocks) someone by number or JID; linked devices are told.
     pub fn phone_set_blocked(&self, target: &str, block: bool) -> Result<String, ActionError> {
-        phone::set_blocked(&mut self.shared.world(), target, block)
+        let id = self.shared.next_id();
+        phone::set_blocked(&mut self.shared.world(), target, block, id)
     }
 
     pub async fn shutdown(self) {

@@ -1,9 +1,14 @@
 //! Small helpers to read and build binary nodes the way the server does.
 
 use wacore_binary::builder::NodeBuilder;
-use wacore_binary::{Node, NodeContent};
+use wacore_binary::{Jid, Node, NodeContent, Server};
 
-pub const SERVER: &str = "s.whatsapp.net";
+/// The server's own address, `s.whatsapp.net`: a JID with no user part.
+/// It goes on the wire as a JID token (JID_PAIR with an empty user), as
+/// the real server sends it, never as a plain string.
+pub fn server_jid() -> Jid {
+    Jid::new("", Server::Pn)
+}
 
 pub fn attr(node: &Node, key: &str) -> Option<String> {
     node.attrs.get(key).map(|v| v.as_str().into_owned())
@@ -42,7 +47,7 @@ pub fn text(node: &Node) -> Option<String> {
 pub fn iq_result(iq: &Node, children: Vec<Node>) -> Node {
     let mut b = NodeBuilder::new("iq")
         .attr("type", "result")
-        .attr("from", SERVER)
+        .attr("from", server_jid())
         .attr("id", attr(iq, "id").unwrap_or_default());
     if !children.is_empty() {
         b = b.children(children);
@@ -63,7 +68,7 @@ pub fn iq_error_backoff(iq: &Node, code: u16, text: &str, backoff: Option<u32>) 
     }
     NodeBuilder::new("iq")
         .attr("type", "error")
-        .attr("from", SERVER)
+        .attr("from", server_jid())
         .attr("id", attr(iq, "id").unwrap_or_default())
         .children([error.build()])
         .build()
@@ -73,6 +78,19 @@ pub fn iq_error_backoff(iq: &Node, code: u16, text: &str, backoff: Option<u32>) 
 pub fn error_child(tag: &'static str, code: u16, text: &str) -> Node {
     NodeBuilder::new(tag)
         .children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text).build()])
+        .build()
+}
+
+/// `<notification type from id t>children</notification>`. `id` comes
+/// from the server's counter (`Shared::next_id`), so no two pushes share
+/// one, even within a second.
+pub fn notification(kind: &str, from: Jid, id: u64, children: Vec<Node>) -> Node {
+    NodeBuilder::new("notification")
+        .attr("type", kind.to_owned())
+        .attr("from", from)
+        .attr("id", format!("n-{id}"))
+        .attr("t", unix_now().to_string())
+        .children(children)
         .build()
 }
 

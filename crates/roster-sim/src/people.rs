@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use serde::Serialize;
+use wacore_binary::Jid;
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -34,12 +35,12 @@ pub struct Person {
 }
 
 impl Person {
-    pub fn pn_jid(&self) -> String {
-        format!("{}@s.whatsapp.net", self.phone)
+    pub fn pn_jid(&self) -> Jid {
+        Jid::pn(self.phone.as_str())
     }
 
-    pub fn lid_jid(&self) -> String {
-        format!("{}@lid", self.lid)
+    pub fn lid_jid(&self) -> Jid {
+        Jid::lid(self.lid.as_str())
     }
 
     fn visible(&self, v: Visibility) -> bool {

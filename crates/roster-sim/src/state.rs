@@ -50,6 +50,9 @@ pub struct Device {
     /// Id of the key-share message last delivered and not yet receipted.
     #[serde(skip)]
     pub key_share_id: Option<String>,
+    /// The one-time pre-keys the server holds for this device: id → public key.
+    #[serde(default)]
+    pub pre_keys: BTreeMap<u32, [u8; 32]>,
 }
 
 /// A connection waiting for its QR code to be scanned.

@@ -65,8 +65,9 @@ async fn set_block(state: AppState, body: Bytes, block: bool) -> Response {
         Ok(t) => t,
         Err(r) => return r,
     };
+    let id = state.shared.next_id();
     let mut world = state.shared.world();
-    match phone::set_blocked(&mut world, &target, block) {
+    match phone::set_blocked(&mut world, &target, block, id) {
         Ok(lid) => {
             axum::Json(json!({ "lid": lid, "blocked": block, "count": world.account.blocklist.len() })).into_response()
         }

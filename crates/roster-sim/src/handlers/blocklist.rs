@@ -3,8 +3,8 @@
 //! the phone tells the account's other devices of each change.
 
 use tracing::info;
-use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
+use wacore_binary::{Jid, Node};
 
 use super::{Ctx, Outcome, send};
 use crate::nodes::{attr, children, iq_error, iq_result, jid_user};
@@ -30,14 +30,14 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         changes.push((lid, action));
     }
     info!(?changes, total = world.account.blocklist.len(), "blocklist changed by a companion");
-    announce(&world, &changes, Some(ctx.conn));
+    announce(&world, &changes, Some(ctx.conn), ctx.shared.next_id());
     send(iq_result(iq, vec![list(&world)]))
 }
 
 fn list(world: &World) -> Node {
     let items =
         world.account.blocklist.iter().map(|(lid, t)| {
-            NodeBuilder::new("item").attr("jid", format!("{lid}@lid")).attr("t", t.to_string()).build()
+            NodeBuilder::new("item").attr("jid", Jid::lid(lid.as_str())).attr("t", t.to_string()).build()
         });
     NodeBuilder::new("list").attr("dhash", dhash(world)).children(items).build()
 }

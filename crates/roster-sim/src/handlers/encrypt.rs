@@ -1,12 +1,104 @@
-//! `encrypt`: prekey uploads, rotations and digest checks. Accepted as is;
-//! the phone opens its sessions from the registration bundle instead.
+//! `encrypt`: the device's key bundle as the server holds it. Uploads
+//! (`set`: registration id, identity, signed pre-key, one-time pre-keys)
+//! are kept per device; `<count/>` answers how many pre-keys are held and
+//! `<digest/>` describes the whole bundle with a SHA-1 over it, so a client
+//! that checks its keys at login finds them there and uploads nothing.
+//! Other requests (fetching someone else's bundle) are not implemented.
 
+use tracing::{debug, warn};
 use wacore_binary::Node;
+use wacore_binary::builder::NodeBuilder;
 
-use super::{Outcome, send};
-use crate::nodes::iq_result;
+use super::{Ctx, Outcome, send};
+use crate::nodes::{bytes, child, children, iq_error, iq_result};
+use crate::state::Device;
 
-pub fn handle(iq: &Node) -> Vec<Outcome> {
-    // A bare result to a digest query is skipped by the client; a 404 would force a re-upload.
-    send(iq_result(iq, Vec::new()))
+pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
+    let Some(device) = ctx.device else {
+        return send(iq_error(iq, 401, "not-authorized"));
+    };
+    let mut world = ctx.shared.world();
+    let Some(dev) = world.account.devices.get_mut(&device) else {
+        return send(iq_error(iq, 404, "item-not-found"));
+    };
+    if child(iq, "list").is_some() || child(iq, "skey").is_some() {
+        let Some(added) = upload(dev, iq) else {
+            return send(iq_error(iq, 400, "bad-request"));
+        };
+        debug!(device, added, held = dev.pre_keys.len(), "pre-keys uploaded");
+        world.save_devices();
+        return send(iq_result(iq, Vec::new()));
+    }
+    if child(iq, "count").is_some() {
+        let count = NodeBuilder::new("count").attr("value", dev.pre_keys.len().to_string()).build();
+        return send(iq_result(iq, vec![count]));
+    }
+    if child(iq, "digest").is_some() {
+        return send(iq_result(iq, vec![digest(dev)]));
+    }
+    let asked = iq.children().and_then(|c| c.first()).map(|c| c.tag.to_string()).unwrap_or_default();
+    warn!(%asked, "encrypt request the simulator does not implement");
+    send(iq_error(iq, 501, "feature-not-implemented"))
+}
+
+/// Stores an upload's keys; `None` when a key is malformed.
+fn upload(dev: &mut Device, iq: &Node) -> Option<usize> {
+    let mut keys = Vec::new();
+    for key in child(iq, "list").into_iter().flat_map(|l| children(l, "key")) {
+        keys.push((uint(child(key, "id")?)?, key32(child(key, "value")?)?));
+    }
+    let reg = &mut dev.registration;
+    if let Some(skey) = child(iq, "skey") {
+        reg.signed_prekey_id = uint(child(skey, "id")?)?;
+        reg.signed_prekey = key32(child(skey, "value")?)?;
+        reg.signed_prekey_sig = bytes(child(skey, "signature")?)?.to_vec();
+    }
+    if let Some(identity) = child(iq, "identity") {
+        reg.identity = key32(identity)?;
+    }
+    if let Some(registration) = child(iq, "registration") {
+        reg.registration_id = uint(registration)?;
+    }
+    let added = keys.len();
+    dev.pre_keys.extend(keys);
+    Some(added)
+}
+
+fn digest(dev: &Device) -> Node {
+    let reg = &dev.registration;
+    let pre_keys: Vec<&[u8]> = dev.pre_keys.values().map(|k| k.as_slice()).collect();
+    let hash = wacore::prekeys::compute_key_bundle_digest(
+        &reg.identity,
+        &reg.signed_prekey,
+        &reg.signed_prekey_sig,
+        &pre_keys,
+    );
+    let leaf = |tag: &'static str, content: Vec<u8>| NodeBuilder::new(tag).bytes(content).build();
+    let ids = dev.pre_keys.keys().map(|id| leaf("id", id.to_be_bytes()[1..].to_vec()));
+    NodeBuilder::new("digest")
+        .children([
+            leaf("type", vec![5]),
+            leaf("registration", reg.registration_id.to_be_bytes().to_vec()),
+            leaf("identity", reg.identity.to_vec()),
+            NodeBuilder::new("skey")
+                .children([
+                    leaf("id", reg.signed_prekey_id.to_be_bytes()[1..].to_vec()),
+                    leaf("value", reg.signed_prekey.to_vec()),
+                    leaf("signature", reg.signed_prekey_sig.clone()),
+                ])
+                .build(),
+            NodeBuilder::new("list").children(ids).build(),
+            leaf("hash", hash),
+        ])
+        .build()
+}
+
+/// A big-endian unsigned integer of up to four bytes (ids are three).
+fn uint(node: &Node) -> Option<u32> {
+    let b = bytes(node)?;
+    (!b.is_empty() && b.len() <= 4).then(|| b.iter().fold(0u32, |n, &x| n << 8 | u32::from(x)))
+}
+
+fn key32(node: &Node) -> Option<[u8; 32]> {
+    bytes(node)?.try_into().ok()
 }

@@ -1,12 +1,12 @@
 //! `w:g2`: the groups the account is in (`<participating>`) and one group's
 //! metadata (`<query>` sent to the group's JID).
 
-use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
+use wacore_binary::{Jid, Node};
 
 use super::{Ctx, Outcome, send};
 use crate::groups::{Addressing, Group};
-use crate::nodes::{SERVER, attr, child, iq_error, iq_result};
+use crate::nodes::{attr, child, iq_error, iq_result};
 use crate::state::World;
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
@@ -39,7 +39,7 @@ fn group_node(world: &World, group: &Group) -> Node {
         .attr("subject", group.subject.as_str())
         .attr("s_t", group.created.to_string())
         .attr("creation", group.created.to_string())
-        .attr("creator", format!("{}@{SERVER}", account.phone))
+        .attr("creator", Jid::pn(account.phone.as_str()))
         .attr("addressing_mode", group.addressing.as_str())
         .attr("size", (group.members.len() + 1).to_string())
         .children(std::iter::once(me).chain(members))
@@ -47,8 +47,7 @@ fn group_node(world: &World, group: &Group) -> Node {
 }
 
 fn participant(addressing: Addressing, phone: &str, lid: &str) -> NodeBuilder {
-    let pn = format!("{phone}@{SERVER}");
-    let lid = format!("{lid}@lid");
+    let (pn, lid) = (Jid::pn(phone), Jid::lid(lid));
     match addressing {
         Addressing::Lid => NodeBuilder::new("participant").attr("jid", lid).attr("phone_number", pn),
         Addressing::Pn => NodeBuilder::new("participant").attr("jid", pn).attr("lid", lid),

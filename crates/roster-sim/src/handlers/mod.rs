@@ -12,15 +12,17 @@ mod privacy;
 mod props;
 mod receipt;
 pub mod session;
+#[cfg(test)]
+mod shapes;
 mod usync;
 
 use std::sync::Arc;
 
-use tracing::debug;
+use tracing::{debug, warn};
 use wacore_binary::Node;
 
 use crate::faults::IqAction;
-use crate::nodes::{attr, iq_error, iq_result};
+use crate::nodes::{attr, iq_error};
 use crate::shared::Shared;
 use crate::state::ConnId;
 
@@ -95,15 +97,17 @@ async fn route_iq(ctx: &mut Ctx, iq: &Node, xmlns: &str) -> Vec<Outcome> {
         "abt" => props::handle(iq),
         "blocklist" => blocklist::handle(ctx, iq),
         "privacy" => privacy::handle(iq),
-        "encrypt" => encrypt::handle(iq),
+        "encrypt" => encrypt::handle(ctx, iq),
         "usync" => usync::handle(ctx, iq),
         "w:profile:picture" => picture::handle(ctx, iq),
         "w:g2" => groups::handle(ctx, iq),
         "w:sync:app:state" => appstate::handle(ctx, iq),
         "w:p" | "urn:xmpp:ping" => keepalive::handle(iq),
         _ => {
-            debug!(%xmlns, %kind, "unhandled IQ; answering an empty result");
-            send(iq_result(iq, Vec::new()))
+            // The real server never answers what it does not know with an
+            // empty success, which would hide a client's mistake.
+            warn!(%xmlns, %kind, "IQ for a namespace the simulator does not implement");
+            send(iq_error(iq, 501, "feature-not-implemented"))
         }
     }
 }

@@ -4,7 +4,7 @@ use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{attr, child, error_child, iq_result, jid_user, unix_now};
+use crate::nodes::{attr, child, iq_error, iq_result, jid_user, unix_now};
 use crate::pictures::{self, Size};
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
@@ -13,14 +13,18 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let known = request.and_then(|p| attr(p, "id"));
     let target = attr(iq, "target").unwrap_or_default();
     let world = ctx.shared.world();
+    // "Not set" and "not allowed" are whole-IQ errors, as the real server
+    // sends them (whatsmeow maps them to ErrProfilePictureNotSet and
+    // ErrProfilePictureUnauthorized; a nested `<picture><error/>` is usync's shape).
     let Some(person) = world.account.people.find(jid_user(&target)) else {
-        return send(iq_result(iq, vec![error_child("picture", 404, "item-not-found")]));
+        return send(iq_error(iq, 404, "item-not-found"));
     };
     let answer = match person.picture_id {
-        None => error_child("picture", 404, "item-not-found"),
-        Some(_) if !person.picture_visible() => error_child("picture", 401, "not-authorized"),
+        None => return send(iq_error(iq, 404, "item-not-found")),
+        Some(_) if !person.picture_visible() => return send(iq_error(iq, 401, "not-authorized")),
+        // The asker has this picture already: "not modified".
         Some(id) if known.as_deref() == Some(id.to_string().as_str()) => {
-            NodeBuilder::new("picture").attr("id", id.to_string()).build()
+            NodeBuilder::new("picture").attr("id", id.to_string()).attr("status", "304").build()
         }
         Some(id) => {
             let path = pictures::path(&person.phone, id, size);

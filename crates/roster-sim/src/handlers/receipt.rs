@@ -6,7 +6,7 @@ use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{SERVER, attr};
+use crate::nodes::{attr, server_jid};
 use crate::phone::key_share;
 
 pub fn handle(ctx: &mut Ctx, receipt: &Node) -> Vec<Outcome> {
@@ -16,7 +16,7 @@ pub fn handle(ctx: &mut Ctx, receipt: &Node) -> Vec<Outcome> {
     {
         debug!(device, "app-state key share receipted");
     }
-    let mut ack = NodeBuilder::new("ack").attr("id", id).attr("class", "receipt").attr("from", SERVER);
+    let mut ack = NodeBuilder::new("ack").attr("id", id).attr("class", "receipt").attr("from", server_jid());
     if let Some(kind) = attr(receipt, "type") {
         ack = ack.attr("type", kind);
     }

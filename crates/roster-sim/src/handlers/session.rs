@@ -10,7 +10,7 @@ use wacore_binary::{Jid, Node};
 use waproto::whatsapp as wa;
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{SERVER, unix_now};
+use crate::nodes::{server_jid, unix_now};
 use crate::phone::key_share;
 use crate::state::{PendingPair, Registration};
 
@@ -61,7 +61,7 @@ fn offer_refs(ctx: &mut Ctx, registration: Registration) -> Vec<Outcome> {
     }
     info!("companion registering; offered {REF_COUNT} QR refs");
     let iq = NodeBuilder::new("iq")
-        .attr("from", SERVER)
+        .attr("from", server_jid())
         .attr("type", "set")
         .attr("id", format!("pd-{}", ctx.shared.next_id()))
         .attr("xmlns", "md")
@@ -90,7 +90,7 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
         world.logged_in.insert(ctx.conn, device);
         ctx.shared.counters.logins.add();
         let account = &mut world.account;
-        let lid = Jid::lid_device(account.lid.as_str(), device).to_string();
+        let lid = Jid::lid_device(account.lid.as_str(), device);
         let dev = account.devices.get_mut(&device).expect("checked above");
         let share = (!dev.keys_shared).then(|| dev.registration.clone());
         (lid, share)

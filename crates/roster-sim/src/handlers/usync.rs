@@ -1,15 +1,15 @@
 //! `usync`: user queries — contact (is on WhatsApp), lid, status (about),
-//! picture, devices. Users left out of the answer mean "unchanged" to the
-//! client, which is how the account's own device list is answered.
+//! picture, devices — for other people and for the account's own number.
 
 use std::collections::HashSet;
 
-use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
+use wacore_binary::{Jid, Node};
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{attr, child, children, error_child, iq_error_backoff, iq_result, text};
+use crate::nodes::{attr, child, children, error_child, iq_error_backoff, iq_result, text, unix_now};
 use crate::people::Person;
+use crate::phone::devices::signed_key_index_list;
 use crate::state::World;
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
@@ -73,16 +73,17 @@ fn asked(user: &Node) -> Option<Asked> {
 
 fn answer(world: &World, protocols: &HashSet<String>, user: &Node) -> Option<Node> {
     let asked = asked(user)?;
+    let account = &world.account;
     let own = match &asked {
-        Asked::Pn(n) => *n == world.account.phone,
-        Asked::Lid(l) => *l == world.account.lid,
+        Asked::Pn(n) => *n == account.phone,
+        Asked::Lid(l) => *l == account.lid,
     };
     if own {
-        return None; // the account's own devices: unchanged
+        return Some(own_answer(world, protocols, &asked));
     }
     let person = match &asked {
-        Asked::Pn(n) => world.account.people.by_phone(n),
-        Asked::Lid(l) => world.account.people.by_lid(l),
+        Asked::Pn(n) => account.people.by_phone(n),
+        Asked::Lid(l) => account.people.by_lid(l),
     };
     let Some(person) = person else {
         // Not on WhatsApp: only a contact query gets an answer, "out".
@@ -92,27 +93,12 @@ fn answer(world: &World, protocols: &HashSet<String>, user: &Node) -> Option<Nod
         }
         return Some(
             NodeBuilder::new("user")
-                .attr("jid", format!("{number}@s.whatsapp.net"))
+                .attr("jid", Jid::pn(number.as_str()))
                 .children([NodeBuilder::new("contact").attr("type", "out").build()])
                 .build(),
         );
     };
-    let mut node = NodeBuilder::new("user");
-    let mut kids = Vec::new();
-    match asked {
-        Asked::Pn(_) => {
-            node = node.attr("jid", person.pn_jid());
-            if protocols.contains("lid") {
-                kids.push(NodeBuilder::new("lid").attr("val", person.lid_jid()).build());
-            }
-        }
-        Asked::Lid(_) => node = node.attr("jid", person.lid_jid()).attr("pn_jid", person.pn_jid()),
-    }
-    // Existence checks: `contact` for numbers, `lid` + `business` for LIDs
-    // (profile and device queries ask for neither).
-    if protocols.contains("contact") || protocols.contains("business") {
-        kids.push(NodeBuilder::new("contact").attr("type", "in").build());
-    }
+    let mut kids = identity(&asked, protocols, person.lid_jid());
     if protocols.contains("status") {
         kids.push(status(person));
     }
@@ -124,7 +110,58 @@ fn answer(world: &World, protocols: &HashSet<String>, user: &Node) -> Option<Nod
         let list = NodeBuilder::new("device-list").children([device]).build();
         kids.push(NodeBuilder::new("devices").children([list]).build());
     }
-    Some(node.children(kids).build())
+    Some(user_node(&asked, person.pn_jid(), person.lid_jid()).children(kids).build())
+}
+
+/// The `<user>` element, named as it was asked: by PN (`jid`), or by LID
+/// (`jid` plus `pn_jid`).
+fn user_node(asked: &Asked, pn: Jid, lid: Jid) -> NodeBuilder {
+    match asked {
+        Asked::Pn(_) => NodeBuilder::new("user").attr("jid", pn),
+        Asked::Lid(_) => NodeBuilder::new("user").attr("jid", lid).attr("pn_jid", pn),
+    }
+}
+
+/// `<lid>` (for a PN question that asks for it) and `<contact type="in">`
+/// (for existence checks: `contact` for numbers, `lid` + `business` for
+/// LIDs; profile and device queries ask for neither).
+fn identity(asked: &Asked, protocols: &HashSet<String>, lid: Jid) -> Vec<Node> {
+    let mut kids = Vec::new();
+    if matches!(asked, Asked::Pn(_)) && protocols.contains("lid") {
+        kids.push(NodeBuilder::new("lid").attr("val", lid).build());
+    }
+    if protocols.contains("contact") || protocols.contains("business") {
+        kids.push(NodeBuilder::new("contact").attr("type", "in").build());
+    }
+    kids
+}
+
+/// The account's own number is answered like anyone's: it is on WhatsApp,
+/// has its LID, and its device list names the phone and every linked
+/// companion with its key index, signed by the phone.
+fn own_answer(world: &World, protocols: &HashSet<String>, asked: &Asked) -> Node {
+    let account = &world.account;
+    let (pn, lid) = (Jid::pn(account.phone.as_str()), Jid::lid(account.lid.as_str()));
+    let mut kids = identity(asked, protocols, lid.clone());
+    if protocols.contains("status") {
+        kids.push(NodeBuilder::new("status").attr("t", "0").build());
+    }
+    if protocols.contains("picture") {
+        kids.push(error_child("picture", 404, "item-not-found"));
+    }
+    if protocols.contains("devices") {
+        let phone = NodeBuilder::new("device").attr("id", "0").build();
+        let companions = account.devices.values().map(|d| {
+            NodeBuilder::new("device").attr("id", d.id.to_string()).attr("key-index", d.key_index.to_string()).build()
+        });
+        let list = NodeBuilder::new("device-list").children(std::iter::once(phone).chain(companions)).build();
+        let key_index = NodeBuilder::new("key-index-list")
+            .attr("ts", unix_now().to_string())
+            .bytes(signed_key_index_list(account))
+            .build();
+        kids.push(NodeBuilder::new("devices").children([list, key_index]).build());
+    }
+    user_node(asked, pn, lid).children(kids).build()
 }
 
 fn status(person: &Person) -> Node {

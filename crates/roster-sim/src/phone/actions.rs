@@ -2,12 +2,11 @@
 //! must hear about: blocks, about and picture changes, address-book renames.
 
 use thiserror::Error;
-use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use super::blocklist;
 use crate::appstate::CRITICAL_UNBLOCK_LOW;
-use crate::nodes::{SERVER, jid_user, unix_now};
+use crate::nodes::{jid_user, notification, server_jid, unix_now};
 use crate::people::Person;
 use crate::state::World;
 
@@ -25,20 +24,10 @@ fn resolve<'a>(world: &'a World, target: &str) -> Result<&'a Person, ActionError
     world.account.people.find(&digits).ok_or_else(|| ActionError::Unknown(target.to_owned()))
 }
 
-pub fn set_blocked(world: &mut World, target: &str, block: bool) -> Result<String, ActionError> {
+pub fn set_blocked(world: &mut World, target: &str, block: bool, id: u64) -> Result<String, ActionError> {
     let lid = resolve(world, target)?.lid.clone();
-    blocklist::set_on_phone(world, &lid, block);
+    blocklist::set_on_phone(world, &lid, block, id);
     Ok(lid)
-}
-
-fn notification(kind: &str, from: String, id: u64, children: Vec<Node>) -> Node {
-    NodeBuilder::new("notification")
-        .attr("type", kind.to_owned())
-        .attr("from", from)
-        .attr("id", format!("n-{id}"))
-        .attr("t", unix_now().to_string())
-        .children(children)
-        .build()
 }
 
 pub fn set_about(world: &mut World, target: &str, text: &str, id: u64) -> Result<(), ActionError> {
@@ -92,6 +81,6 @@ pub fn rename(world: &mut World, target: &str, name: &str, id: u64, notify: bool
     let version = account.collections.version(CRITICAL_UNBLOCK_LOW);
     let collection =
         NodeBuilder::new("collection").attr("name", CRITICAL_UNBLOCK_LOW).attr("version", version.to_string()).build();
-    world.push_to_devices(&notification("server_sync", SERVER.to_owned(), id, vec![collection]), None);
+    world.push_to_devices(&notification("server_sync", server_jid(), id, vec![collection]), None);
     Ok(())
 }

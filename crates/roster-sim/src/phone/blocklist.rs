@@ -6,9 +6,10 @@ use std::collections::btree_map::Entry;
 
 use sha2::{Digest, Sha256};
 use tracing::info;
+use wacore_binary::Jid;
 use wacore_binary::builder::NodeBuilder;
 
-use crate::nodes::unix_now;
+use crate::nodes::{notification, unix_now};
 use crate::state::{BlocklistRequest, ConnId, World};
 
 /// A companion asks to `block` or `unblock` someone; the request is logged.
@@ -31,7 +32,7 @@ pub fn request(world: &mut World, lid: &str, action: &str) -> Option<bool> {
 }
 
 /// The phone blocks or unblocks someone: every linked device is told.
-pub fn set_on_phone(world: &mut World, lid: &str, block: bool) {
+pub fn set_on_phone(world: &mut World, lid: &str, block: bool, id: u64) {
     if block {
         world.account.blocklist.insert(lid.to_owned(), unix_now());
     } else {
@@ -39,7 +40,7 @@ pub fn set_on_phone(world: &mut World, lid: &str, block: bool) {
     }
     let action = if block { "block" } else { "unblock" };
     info!(%lid, action, total = world.account.blocklist.len(), "blocklist changed on the phone");
-    announce(world, &[(lid.to_owned(), action.to_owned())], None);
+    announce(world, &[(lid.to_owned(), action.to_owned())], None, id);
 }
 
 /// The list's hash, as every blocklist reply and push carries it.
@@ -54,20 +55,12 @@ pub fn dhash(world: &World) -> String {
 }
 
 /// Pushes `changes` (LID, action) to the logged-in devices but `except`.
-pub fn announce(world: &World, changes: &[(String, String)], except: Option<ConnId>) {
+pub fn announce(world: &World, changes: &[(String, String)], except: Option<ConnId>, id: u64) {
     let items = changes.iter().map(|(lid, action)| {
-        NodeBuilder::new("item").attr("jid", format!("{lid}@lid")).attr("action", action.as_str()).build()
+        NodeBuilder::new("item").attr("jid", Jid::lid(lid.as_str())).attr("action", action.as_str()).build()
     });
-    let node = NodeBuilder::new("notification")
-        .attr("type", "account_sync")
-        .attr("from", format!("{}@s.whatsapp.net", world.account.phone))
-        .attr("id", format!("bl-{}", unix_now()))
-        .attr("t", unix_now().to_string())
-        .children([NodeBuilder::new("blocklist")
-            .attr("dhash", dhash(world))
-            .attr("action", "modify")
-            .children(items)
-            .build()])
-        .build();
+    let blocklist =
+        NodeBuilder::new("blocklist").attr("dhash", dhash(world)).attr("action", "modify").children(items).build();
+    let node = notification("account_sync", Jid::pn(world.account.phone.as_str()), id, vec![blocklist]);
     world.push_to_devices(&node, except);
 }

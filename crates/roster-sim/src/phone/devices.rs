@@ -2,11 +2,16 @@
 //! pairing, unlinked by the companion itself or removed from the phone
 //! (whose connections are then told and closed). Every change is saved.
 
+use buffa::Message;
 use tracing::info;
+use waproto::whatsapp as wa;
 
-use crate::nodes::stream_error;
+use crate::nodes::{stream_error, unix_now};
 use crate::shared::Shared;
-use crate::state::{Device, Push, Scanned, World};
+use crate::state::{Account, Device, Push, Scanned, World};
+
+/// Prefix of the phone's signature over its key-index list (ADV).
+const ADV_PREFIX_KEY_INDEX_LIST: &[u8] = &[6, 2];
 
 /// Links a scanned companion whose signature checked out; returns its id.
 pub fn link(world: &mut World, scanned: Scanned) -> u16 {
@@ -19,6 +24,7 @@ pub fn link(world: &mut World, scanned: Scanned) -> u16 {
             registration: scanned.registration,
             keys_shared: false,
             key_share_id: None,
+            pre_keys: Default::default(),
         },
     );
     world.save_devices();
@@ -46,4 +52,28 @@ pub fn remove(shared: &Shared, device: Option<u16>) -> Vec<u16> {
     world.save_devices();
     info!(?removed, "phone removed linked devices");
     removed
+}
+
+/// The phone's signed list of the key indexes it still trusts
+/// (`ADVSignedKeyIndexList`), as the server hands it out with the
+/// account's device list: a client drops a companion whose index is gone.
+pub fn signed_key_index_list(account: &Account) -> Vec<u8> {
+    let details = wa::ADVKeyIndexList {
+        raw_id: Some(account.adv_raw_id),
+        timestamp: Some(unix_now()),
+        current_index: Some(account.next_key_index.saturating_sub(1)),
+        valid_indexes: account.devices.values().map(|d| d.key_index).collect(),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let mut to_sign = ADV_PREFIX_KEY_INDEX_LIST.to_vec();
+    to_sign.extend_from_slice(&details);
+    let mut rng: rand::rngs::StdRng = rand::make_rng();
+    let signature = account.identity.private_key.calculate_signature(&to_sign, &mut rng).expect("sign");
+    wa::ADVSignedKeyIndexList {
+        details: Some(details),
+        account_signature: Some(signature.to_vec()),
+        ..Default::default()
+    }
+    .encode_to_vec()
 }

@@ -30,7 +30,7 @@ pub async fn message(shared: &Shared, device: u16, registration: &Registration) 
     }
     let enc = NodeBuilder::new("enc").attr("v", "2").attr("type", "pkmsg").bytes(encrypted?).build();
     Ok(NodeBuilder::new("message")
-        .attr("from", Jid::pn(phone.as_str()).to_string())
+        .attr("from", Jid::pn(phone.as_str()))
         .attr("id", id)
         .attr("t", unix_now().to_string())
         .attr("type", "text")

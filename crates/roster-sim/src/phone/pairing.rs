@@ -15,7 +15,7 @@ use wacore_libsignal::protocol::PublicKey;
 use waproto::whatsapp::{self as wa, ADVEncryptionType};
 
 use super::devices;
-use crate::nodes::{SERVER, unix_now};
+use crate::nodes::{server_jid, unix_now};
 use crate::shared::Shared;
 use crate::state::{Account, ConnId, Push, Scanned, World};
 
@@ -87,10 +87,10 @@ pub fn scan(shared: &Shared, qr: &str) -> Result<String, ScanError> {
     let mut rng: rand::rngs::StdRng = rand::make_rng();
     let container =
         sign_device_identity(&world.account, key_index, &scanned.identity, &scanned.adv_secret, unix_now(), &mut rng);
-    let device_jid = Jid::pn_device(world.account.phone.as_str(), device_id).to_string();
-    let device_lid = Jid::lid_device(world.account.lid.as_str(), device_id).to_string();
+    let device_jid = Jid::pn_device(world.account.phone.as_str(), device_id);
+    let device_lid = Jid::lid_device(world.account.lid.as_str(), device_id);
     let iq = NodeBuilder::new("iq")
-        .attr("from", SERVER)
+        .attr("from", server_jid())
         .attr("type", "set")
         .attr("id", format!("ps-{}", shared.next_id()))
         .attr("xmlns", "md")
@@ -109,7 +109,7 @@ pub fn scan(shared: &Shared, qr: &str) -> Result<String, ScanError> {
         return Err(ScanError::UnknownRef(scanned.pairing_ref));
     }
     info!(device = device_id, "phone scanned the QR code");
-    Ok(device_jid)
+    Ok(device_jid.to_string())
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
