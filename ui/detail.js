@@ -5,7 +5,7 @@
 import { invoke } from './ipc.js';
 import { keyOf } from './contacts.js';
 import { $ } from './dom.js';
-import { displayName, formatPhone, initial, localTime } from './format.js';
+import { displayName, initial, localTime } from './format.js';
 
 export class Detail {
   constructor(list) {
@@ -75,7 +75,7 @@ export class Detail {
     const contact = this.details?.contact ?? row;
     el.name.textContent = displayName(contact);
     el.pushName.textContent = contact.push_name && contact.push_name !== contact.name ? `~${contact.push_name}` : '';
-    el.phone.textContent = row.phone ? formatPhone(row.phone) : 'unknown';
+    el.phone.textContent = row.phone_shown || 'unknown';
     el.lid.textContent = contact.lid ? `${contact.lid}@lid` : 'unknown';
     this.drawPicture(contact);
     this.drawAbout(contact);
