@@ -8,6 +8,10 @@ export function phoneOrLid({ phone_shown, lid }) {
   return phone_shown || `${lid}@lid`;
 }
 
+/// What the window says of someone whose number nobody knows (a blocked
+/// person outside the address book, known to WhatsApp only by their LID).
+export const ONLY_LID = 'only known by their LID';
+
 /// A contact's best name: the address book's, then their own, then the number.
 export function displayName(row) {
   return row.name || row.push_name || phoneOrLid(row);

@@ -30,6 +30,7 @@ const READ: &str = "
     phone: r.dataset.phone,
     blocked: r.dataset.blocked === 'true',
     name: r.querySelector('.row-name').textContent,
+    sub: r.querySelector('.row-sub').textContent,
     toggle: r.querySelector('.toggle').textContent,
     picture: r.querySelector('.avatar').dataset.picture,
     img: Boolean(r.querySelector('.avatar img')),
@@ -42,6 +43,8 @@ const READ: &str = "
     error: $('error').hidden ? '' : text('error-text'),
     detail: $('detail-body').hidden ? null : {
       name: text('detail-name'),
+      phone: text('detail-phone'),
+      initial: $('detail-picture').textContent.trim(),
       about: text('detail-about'),
       aboutSet: $('detail-about-set').getAttribute('datetime'),
       picture: $('detail-picture').dataset.picture,
@@ -202,7 +205,36 @@ fn contacts_search_detail_block_and_live_count() {
     assert!(seen["rows"].as_array().unwrap().iter().all(|r| r["blocked"] == true), "{}", seen["rows"]);
     assert!(row(&seen, phone).is_some(), "the contact blocked above is listed");
     shots.take(session, "06-blocked-filter");
+
+    // Someone known only by their LID is found by the LID the row shows, and
+    // described once, with the list's placeholder, in the row and the panel.
+    let lid_only = seen["rows"].as_array().unwrap().iter().find(|r| r["phone"] == "").cloned();
+    let lid_only = lid_only.expect("the sandbox blocks someone known only by their LID");
+    let shown = lid_only["name"].as_str().unwrap().to_owned();
+    assert!(shown.ends_with("@lid"), "named by their LID: {lid_only}");
+    let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
     session.click("#filter-all").unwrap();
+    for query in [shown.as_str(), &digits[2..12]] {
+        search(session, query);
+        until(session, STEP, &format!("{query} found"), |s| {
+            s["rows"].as_array().unwrap().iter().any(|r| r["name"] == shown.as_str())
+        });
+    }
+    let row_sub = |s: &Value| s["rows"].as_array().unwrap().iter().find(|r| r["name"] == shown.as_str()).cloned();
+    let seen = read(session).unwrap();
+    let listed = row_sub(&seen).unwrap();
+    assert!(!listed["sub"].as_str().unwrap().contains(&digits), "the LID is not repeated: {listed}");
+    assert!(listed["sub"].as_str().unwrap().contains("only known by their LID"), "{listed}");
+    assert_eq!(listed["picture"], "none");
+    session.click(".row[data-phone=''] .row-name").unwrap();
+    let seen =
+        until(session, STEP, "the panel of someone known only by their LID", |s| s["detail"]["name"] == shown.as_str());
+    assert_eq!(seen["detail"]["phone"], "Not known: only known by their LID");
+    assert_eq!(seen["detail"]["picture"], "none", "the list's placeholder");
+    assert_eq!(seen["detail"]["initial"], "", "no letter or digit for a picture");
+    assert!(seen["detail"]["about"].as_str().unwrap().contains("only known by their LID"), "{}", seen["detail"]);
+    shots.take(session, "06b-lid-only");
+    session.clear("#search").unwrap();
 
     // The "block a number" box: specific refusals, then a block by a formatted number.
     for (typed, says) in [("120363025246125888@g.us", "group"), ("12", "too short"), ("call me", "not a phone number")]
