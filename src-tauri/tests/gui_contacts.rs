@@ -54,6 +54,7 @@ const READ: &str = "
     },
     blockMessage: text('block-message'),
     syncReport: text('sync-report'),
+    syncScopes: text('sync-scopes-note'),
     activity: [...document.querySelectorAll('#activity-rows tr')].map((r) => `${r.dataset.action}:${r.dataset.outcome}`),
     activityExport: $('activity-message').dataset.path || null,
   };";
@@ -266,14 +267,22 @@ fn contacts_search_detail_block_and_live_count() {
     // A scope sync brings a rename whose push was lost.
     sim.phone_rename_unannounced(phone, "Renamed While Away").unwrap();
     session.click("#tab-settings").unwrap();
-    for scope in ["chats", "settings"] {
-        session.click(&format!("input[name='scope'][value='{scope}']")).unwrap();
+    let tick = |scope: &str| session.click(&format!("input[name='scope'][value='{scope}']")).unwrap();
+    for scope in ["chats", "settings", "contacts"] {
+        tick(scope);
     }
+    // With nothing ticked the form says what a sync will cover.
+    until(session, STEP, "the note on an empty choice", |s| {
+        s["syncScopes"] == "Nothing ticked: contacts, chats and settings will be synced."
+    });
+    tick("contacts");
+    until(session, STEP, "the note on the choice", |s| s["syncScopes"] == "Will sync contacts.");
     session.click("#sync-run").unwrap();
-    let seen = until(session, STEP, "the sync report", |s| s["syncReport"].as_str().unwrap().starts_with("Synced"));
+    let seen = until(session, STEP, "the sync report", |s| {
+        s["syncReport"].as_str().unwrap().starts_with("Brought up to date")
+    });
     let report = seen["syncReport"].as_str().unwrap();
-    assert!(report.contains("Synced contacts, brought up to date"), "{report}");
-    assert!(report.contains("critical_unblock_low") && report.contains("(1 change)"), "{report}");
+    assert_eq!(report, "Brought up to date: contacts: 1 change.", "in the operator's words, no protocol names");
     shots.take(session, "08-sync");
 
     // The activity log lists what was done here, newest first, with outcomes.
