@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "session_snapshot",
     "logout",
     "refresh_qr",
+    "reconnect_now",
     "contacts",
     "contact_details",
     "avatar",

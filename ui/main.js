@@ -22,6 +22,7 @@ const BADGES = {
   waiting_for_scan: { text: 'Waiting for scan', tone: 'info' },
   connected: { text: 'Connected', tone: 'ok' },
   reconnecting: { text: 'Reconnecting…', tone: 'busy' },
+  unreachable: { text: 'Cannot connect', tone: 'warn' },
   qr_expired: { text: 'QR expired', tone: 'warn' },
   logged_out: { text: 'Logged out', tone: 'error' },
   replaced: { text: 'Taken over by another session', tone: 'warn' },
@@ -41,6 +42,7 @@ const ui = {
   qrWaiting: $('qr-waiting'),
   qrWaitingText: $('qr-waiting-text'),
   refreshQr: $('refresh-qr'),
+  reconnectNow: $('reconnect-now'),
   workspace: $('workspace'),
   accountChip: $('account-chip'),
   accountInitial: $('account-initial'),
@@ -85,7 +87,8 @@ function render(snapshot) {
 
   // Which panel: the account once we know it (also while (re)connecting a
   // stored device), the login panel while pairing, a notice when unlinked.
-  const showAccount = kind === 'connected' || (account && (kind === 'connecting' || kind === 'reconnecting'));
+  const trying = kind === 'reconnecting' || kind === 'unreachable';
+  const showAccount = kind === 'connected' || (account && (kind === 'connecting' || trying));
   const showLoggedOut = kind === 'logged_out';
   const showReplaced = kind === 'replaced';
   const showLogin = !showAccount && !showLoggedOut && !showReplaced;
@@ -101,6 +104,8 @@ function render(snapshot) {
   if (showAccount) renderAccount(account, kind);
   renderDirectory(snapshot, showAccount);
   if (showLoggedOut) ui.loggedOutReason.textContent = capitalize(snapshot.state.reason);
+  ui.reconnectNow.hidden = !trying;
+  ui.reconnectNow.disabled = busy;
   ui.refreshQr.disabled = busy;
   ui.relink.disabled = busy;
   ui.takeBack.disabled = busy;
@@ -109,11 +114,20 @@ function render(snapshot) {
 function statusText(state, text) {
   if (state.kind === 'logged_out') return `Logged out: ${state.reason}`;
   if (state.kind === 'reconnecting' && state.attempt > 0) return `Reconnecting… (attempt ${state.attempt})`;
+  if (state.kind === 'unreachable') return `Cannot connect (attempt ${state.attempt + 1})`;
   return text;
 }
 
 // Why the window is offline, and what the client is doing about it.
 function offlineText(state) {
+  const waiting = 'The saved list stays usable; blocking and sync wait for the connection.';
+  if (state.kind === 'unreachable') {
+    const at = new Date(state.since * 1000).toLocaleTimeString();
+    return (
+      `Cannot connect since ${at}: ${state.reason}. Trying again with growing pauses ` +
+      `(${plural(state.attempt + 1, 'attempt')} so far; "Reconnect now" tries at once). ${waiting}`
+    );
+  }
   if (state.kind !== 'reconnecting') {
     return 'Not connected: showing the saved list; blocking and sync wait for the connection.';
   }
@@ -121,7 +135,7 @@ function offlineText(state) {
   const tries = state.attempt > 0 ? `${plural(state.attempt, 'attempt')} so far` : 'the first attempt comes in a second';
   return (
     `Connection lost at ${at}: ${state.reason}. Reconnecting with growing pauses (${tries}; ` +
-    'the pause grows up to 15 minutes). The saved list stays usable; blocking and sync wait for the connection.'
+    `the pause grows up to 15 minutes). ${waiting}`
   );
 }
 
@@ -154,6 +168,9 @@ function renderLoginNote(kind) {
     note = 'Your phone scanned the code. Finishing the link…';
   } else if (kind === 'reconnecting') {
     waiting = 'Reconnecting…';
+  } else if (kind === 'unreachable') {
+    waiting = 'Cannot connect to WhatsApp.';
+    note = `${capitalize(lastSnapshot.state.reason)} Trying again by itself; "Reconnect now" tries at once.`;
   } else if (kind === 'waiting_for_scan') {
     note = 'The code refreshes by itself; keep this window open while you scan.';
   } else if (kind === 'qr_expired') {
@@ -248,6 +265,7 @@ function wire() {
 
   ui.errorDismiss.addEventListener('click', clearError);
   ui.refreshQr.addEventListener('click', () => command('refresh_qr', ui.refreshQr));
+  ui.reconnectNow.addEventListener('click', () => command('reconnect_now', ui.reconnectNow));
   // After an unlink the stored device is dead: `logout` forgets it and starts
   // a fresh pairing (`refresh_qr` would try to log in with it again).
   ui.relink.addEventListener('click', () => command('logout', ui.relink));

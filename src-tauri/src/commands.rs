@@ -53,6 +53,13 @@ pub async fn logout(state: State<'_, AppState>) -> Answer<()> {
     awaited("log out", async { Ok(state.session.logout().await?) }).await
 }
 
+/// Tries to connect at once instead of waiting out the pause between attempts.
+#[tauri::command]
+pub async fn reconnect_now(state: State<'_, AppState>) -> Answer<()> {
+    tracing::info!("operator asked to reconnect now");
+    awaited("reconnect", async { Ok(state.session.retry_now().await?) }).await
+}
+
 /// Starts a new pairing attempt after the QR codes ran out.
 #[tauri::command]
 pub async fn refresh_qr(state: State<'_, AppState>) -> Answer<()> {

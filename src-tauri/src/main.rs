@@ -203,6 +203,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::session_snapshot,
             commands::logout,
             commands::refresh_qr,
+            commands::reconnect_now,
             commands::contacts,
             commands::contact_details,
             commands::avatar,

@@ -251,3 +251,56 @@ fn qr_login_then_restart_without_qr() {
     drop(driver);
     runtime.block_on(sim.shutdown());
 }
+
+/// Started while the server cannot be reached: the window says so, with the
+/// reason and the attempts, instead of "Connecting…" forever; once the
+/// server is up, "Reconnect now" connects without waiting out the pause.
+#[test]
+fn offline_start_says_why_and_reconnects_on_request() {
+    let port = support::free_port();
+    let ws_url = format!("ws://127.0.0.1:{port}/ws/chat");
+    let data_dir =
+        tempfile::Builder::new().prefix("gui-offline-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp data dir");
+    let shots = Shots::new("offline-start");
+    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver.log"));
+    let session = driver
+        .client
+        .new_tauri_session(Path::new(APP), &app_args(&ws_url, data_dir.path()))
+        .unwrap_or_else(|e| panic!("start the app under tauri-driver: {e}; see {}", driver.log.display()));
+    const READ: &str = "return {
+        note: document.getElementById('login-note').textContent,
+        button: !document.getElementById('reconnect-now').hidden,
+      };";
+    let note = wait_until(STEP, "the window to say it cannot connect, and why", || {
+        let s = seen(&session)?;
+        let v = session.execute(READ, json!([])).map_err(|e| e.to_string())?;
+        let note = v["note"].as_str().unwrap_or_default().to_owned();
+        let attempts: u64 =
+            s.badge.trim_start_matches("Cannot connect (attempt ").trim_end_matches(')').parse().unwrap_or(0);
+        if s.state == "unreachable" && attempts >= 2 && v["button"] == true {
+            Ok(Some(note))
+        } else {
+            Err(format!("{s:?}, note {note:?}, button {}", v["button"]))
+        }
+    });
+    assert!(note.starts_with(&format!("Nothing answers at 127.0.0.1:{port}.")), "the reason, in words: {note:?}");
+    shots.take(&session, "01-cannot-connect");
+
+    // The server comes up; the operator does not wait for the next attempt.
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime
+        .block_on(Simulator::start(SimConfig { listen: ([127, 0, 0, 1], port).into(), ..SimConfig::default() }))
+        .expect("start the simulator on the port the app tries");
+    let started = std::time::Instant::now();
+    session.click("#reconnect-now").unwrap();
+    wait_until(STEP, "a QR code once reconnected", || {
+        let s = seen(&session)?;
+        if s.state == "waiting_for_scan" && s.qr.is_some() { Ok(Some(())) } else { Err(format!("{s:?}")) }
+    });
+    eprintln!("connected {:?} after \"Reconnect now\"", started.elapsed());
+    assert!(session.attribute("#reconnect-now", "hidden").unwrap().is_some(), "the button goes once connected");
+    shots.take(&session, "02-reconnected");
+    drop(session);
+    drop(driver);
+    runtime.block_on(sim.shutdown());
+}

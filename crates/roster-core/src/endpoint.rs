@@ -10,6 +10,8 @@ use url::{Host, Url};
 
 /// The production WhatsApp Web endpoint.
 pub const WHATSAPP_URL: &str = "wss://web.whatsapp.com/ws/chat";
+/// Its host and port, for a reachability probe.
+pub const WHATSAPP_HOST_PORT: (&str, u16) = ("web.whatsapp.com", 443);
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum EndpointError {
@@ -32,6 +34,12 @@ impl ServerUrl {
         self.0.as_str()
     }
 
+    /// Host and port, as a TCP connection reaches them.
+    pub fn host_port(&self) -> (String, u16) {
+        let host = self.0.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+        (host, self.0.port_or_known_default().unwrap_or(443))
+    }
+
     pub fn is_loopback(&self) -> bool {
         match self.0.host() {
             Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -45,6 +53,25 @@ impl ServerUrl {
 impl std::fmt::Display for ServerUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// Why `host:port` cannot be connected to, in words, or `None` when a TCP
+/// connection opens (then what failed came later: TLS, Noise, the login).
+pub async fn unreachable_reason(host: &str, port: u16) -> Option<String> {
+    use std::io::ErrorKind;
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(match e.kind() {
+            ErrorKind::ConnectionRefused => format!("nothing answers at {host}:{port}"),
+            ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable => "no network".to_owned(),
+            _ if e.to_string().contains("lookup") || e.to_string().contains("resolve") => {
+                format!("{host} cannot be found (no network, or no name server)")
+            }
+            _ => format!("cannot reach {host}:{port} ({e})"),
+        }),
+        Err(_) => Some(format!("{host}:{port} does not answer")),
     }
 }
 

@@ -32,6 +32,38 @@ pub(crate) struct Reducer {
     pub(crate) reconnect_followers: Arc<AtomicU64>,
 }
 
+/// Keeps a `Reconnecting` or `Unreachable` state's attempt count up to date
+/// (the client's reconnects since `start`), twice a second, until the
+/// state changes or a newer follower takes over.
+fn follow_attempts(state: watch::Sender<SessionSnapshot>, client: Arc<Client>, generation: Arc<AtomicU64>, start: u64) {
+    let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
+    tokio::spawn(async move {
+        // The first look comes after the state is applied.
+        let every = std::time::Duration::from_millis(500);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tick.tick().await;
+            let trying = matches!(
+                state.borrow().state,
+                ConnectionState::Reconnecting { .. } | ConnectionState::Unreachable { .. }
+            );
+            if !trying || generation.load(Ordering::SeqCst) != mine {
+                return;
+            }
+            let attempts = client.stats().reconnects.saturating_sub(start);
+            state.send_if_modified(|s| match &mut s.state {
+                ConnectionState::Reconnecting { attempt, .. } | ConnectionState::Unreachable { attempt, .. }
+                    if *attempt != attempts =>
+                {
+                    *attempt = attempts;
+                    true
+                }
+                _ => false,
+            });
+        }
+    });
+}
+
 impl Reducer {
     /// Refetches the blocklist in the background and publishes the count.
     fn refresh_blocklist(&self) {
@@ -50,31 +82,47 @@ impl Reducer {
     /// While the session is reconnecting, keeps the attempt count in the
     /// snapshot up to date (read from the client's counters twice a second).
     fn follow_reconnect_attempts(&self) {
-        let (state, client) = (self.state.clone(), self.client.clone());
-        let start = client.stats().reconnects;
-        // A newer disconnection takes over from this follower.
-        let generation = self.reconnect_followers.clone();
-        let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
-        tokio::spawn(async move {
-            // The first look comes after the `Reconnecting` state is applied.
-            let every = std::time::Duration::from_millis(500);
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            loop {
-                tick.tick().await;
-                let reconnecting = matches!(state.borrow().state, ConnectionState::Reconnecting { .. });
-                if !reconnecting || generation.load(Ordering::SeqCst) != mine {
-                    return;
-                }
-                let attempts = client.stats().reconnects.saturating_sub(start);
-                state.send_if_modified(|s| match &mut s.state {
-                    ConnectionState::Reconnecting { attempt, .. } if *attempt != attempts => {
-                        *attempt = attempts;
-                        true
+        let start = self.client.stats().reconnects;
+        follow_attempts(self.state.clone(), self.client.clone(), self.reconnect_followers.clone(), start);
+    }
+
+    /// At start the client retries a connection that fails without a word
+    /// (no event): once its first attempt has failed, the window is told
+    /// why (the server is probed for a reason in words) and how many
+    /// attempts were made, as after a dropped connection.
+    pub(crate) fn follow_first_connect(&self, host: String, port: u16) {
+        let (state, client, followers) = (self.state.clone(), self.client.clone(), self.reconnect_followers.clone());
+        let since = unix_now();
+        tokio::spawn(
+            async move {
+                let every = std::time::Duration::from_millis(500);
+                loop {
+                    tokio::time::sleep(every).await;
+                    if state.borrow().state != ConnectionState::Connecting {
+                        return;
                     }
-                    _ => false,
+                    if client.stats().reconnects > 0 {
+                        break;
+                    }
+                }
+                let reason = crate::endpoint::unreachable_reason(&host, port)
+                    .await
+                    .unwrap_or_else(|| format!("{host}:{port} answers, but the connection could not be set up"));
+                warn!(%reason, "cannot connect");
+                let attempt = client.stats().reconnects;
+                let changed = state.send_if_modified(|s| {
+                    let first = s.state == ConnectionState::Connecting;
+                    if first {
+                        s.state = ConnectionState::Unreachable { reason, since, attempt };
+                    }
+                    first
                 });
+                if changed {
+                    follow_attempts(state, client, followers, 0);
+                }
             }
-        });
+            .instrument(info_span!("session.first_connect")),
+        );
     }
 
     /// Saves a burst of address-book entries in one transaction.

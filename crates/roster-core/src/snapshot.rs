@@ -80,6 +80,17 @@ pub enum ConnectionState {
         /// Connection attempts made since.
         attempt: u64,
     },
+    /// No connection could be made since the session started (the server
+    /// cannot be reached, or refuses the connection); the client keeps
+    /// trying after the same growing pauses.
+    Unreachable {
+        /// Why, in words.
+        reason: String,
+        /// When the first attempt was made (Unix seconds).
+        since: u64,
+        /// Connection attempts made since the first.
+        attempt: u64,
+    },
     QrExpired,
     LoggedOut {
         reason: String,

@@ -30,9 +30,15 @@ async fn a_default_build_refuses_a_server_whose_certificate_chain_is_not_whatsap
         assert!(Instant::now() < deadline, "the client did not abandon the handshake: {snapshot:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let snapshot = session.snapshot();
-    assert_eq!(snapshot.state, ConnectionState::Connecting, "never past the handshake");
-    assert!(snapshot.qr.is_none() && snapshot.account.is_none());
+    // The window is told it cannot connect, and that the server was reached.
+    let snapshot = session
+        .wait_for(Duration::from_secs(60), |s| matches!(s.state, ConnectionState::Unreachable { .. }))
+        .await
+        .expect("the failed attempts are reported");
+    let ConnectionState::Unreachable { reason, attempt, .. } = &snapshot.state else { unreachable!() };
+    assert!(reason.ends_with("answers, but the connection could not be set up"), "{reason}");
+    assert!(*attempt >= 1, "{snapshot:?}");
+    assert!(snapshot.qr.is_none() && snapshot.account.is_none(), "never past the handshake");
     let account = sim.world().account;
     assert_eq!((account.pending_refs, account.devices.len()), (0, 0), "no pairing was ever offered or made");
     session.shutdown().await;

@@ -267,6 +267,31 @@ impl Session {
         .await
     }
 
+    /// "Reconnect now": while the client waits out a pause between attempts
+    /// (offline at start, or after a drop), starts a fresh attempt at once.
+    /// The device and everything saved stay.
+    pub async fn retry_now(&self) -> Result<(), SessionError> {
+        let span = info_span!("session.retry_now");
+        async {
+            let mut running = self.running.lock().await;
+            let waiting = matches!(
+                self.snapshot().state,
+                ConnectionState::Reconnecting { .. } | ConnectionState::Unreachable { .. }
+            );
+            if !waiting {
+                return Ok(());
+            }
+            if let Some(current) = running.take() {
+                current.stop().await;
+            }
+            self.publish(|s| s.state = ConnectionState::Connecting);
+            *running = Some(self.launch().await?);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
     /// Drops the connection and connects again at once (keeps the device).
     pub async fn reconnect(&self) -> Result<(), SessionError> {
         let running = self.running.lock().await;
@@ -381,6 +406,11 @@ impl Session {
                 store: self.store.clone(),
                 reconnect_followers: Default::default(),
             };
+            let (host, port) = match &self.config.server {
+                Some(server) => server.host_port(),
+                None => (crate::endpoint::WHATSAPP_HOST_PORT.0.to_owned(), crate::endpoint::WHATSAPP_HOST_PORT.1),
+            };
+            reducer.follow_first_connect(host, port);
             let events = tokio::spawn(reducer.run(events_rx));
             let handle = bot.spawn();
             Ok(Running { handle, events, _raw_nodes: raw_nodes })
