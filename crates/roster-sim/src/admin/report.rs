@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::appstate::{CRITICAL_BLOCK, CRITICAL_UNBLOCK_LOW};
+use crate::chats::{Chat, ChatKind};
 use crate::groups::Addressing;
 use crate::people::Person;
 use crate::phone::blocklist::dhash;
@@ -19,6 +20,9 @@ pub struct WorldReport {
     pub account: AccountReport,
     /// The groups the account is in.
     pub groups: Vec<GroupReport>,
+    /// The phone's chat list (newest first), as its history sync hands it
+    /// to a new companion.
+    pub chats: Vec<ChatReport>,
     /// Everyone else on the simulated WhatsApp.
     pub people: Vec<PersonReport>,
     /// Valid-looking numbers that are not on WhatsApp.
@@ -94,6 +98,17 @@ pub struct GroupReport {
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ChatReport {
+    /// `<number>@s.whatsapp.net` for a 1:1 chat, `…@g.us` for a group.
+    pub jid: String,
+    pub kind: ChatKind,
+    /// The disappearing-message timer in seconds; 0: off.
+    pub ephemeral_expiration: u32,
+    /// When the timer was last set (Unix seconds), if the phone says.
+    pub ephemeral_set_at: Option<u64>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct MemberReport {
     pub phone: String,
     pub lid: String,
@@ -118,6 +133,7 @@ impl WorldReport {
         WorldReport {
             account: AccountReport::of(world),
             groups: account.groups.iter().map(|g| GroupReport::of(world, g)).collect(),
+            chats: account.chats.iter().map(ChatReport::of).collect(),
             people: account.people.list.iter().map(PersonReport::of).collect(),
             unregistered: account.people.unregistered.clone(),
             blocklist: account
@@ -173,6 +189,17 @@ impl PersonReport {
             about_visible: p.about_visible(),
             picture_id: p.picture_id,
             picture_visible: p.picture_visible(),
+        }
+    }
+}
+
+impl ChatReport {
+    fn of(chat: &Chat) -> ChatReport {
+        ChatReport {
+            jid: chat.jid.clone(),
+            kind: chat.kind,
+            ephemeral_expiration: chat.timer(),
+            ephemeral_set_at: chat.ephemeral_set_at,
         }
     }
 }
@@ -234,7 +261,7 @@ mod tests {
         };
         assert_eq!(
             keys(&json),
-            "account,blocklist,blocklist_dhash,blocklist_requests,collections,connections_opened,\
+            "account,blocklist,blocklist_dhash,blocklist_requests,chats,collections,connections_opened,\
              expired_picture_hits,groups,handshakes_failed,iq_counts,live_connections,people,\
              refused_connections,unregistered"
         );
@@ -247,6 +274,8 @@ mod tests {
         assert_eq!(keys(&json["blocklist_requests"][0]), "action,changed,lid");
         assert_eq!(keys(&json["groups"][0]), "addressing_mode,jid,members,subject");
         assert_eq!(keys(&json["groups"][0]["members"][0]), "lid,phone");
+        assert_eq!(keys(&json["chats"][0]), "ephemeral_expiration,ephemeral_set_at,jid,kind");
+        assert!(json["chats"].as_array().unwrap().iter().any(|c| c["kind"] == "group"));
         assert_eq!(keys(&json["collections"]), "critical_block,critical_unblock_low,regular,regular_high,regular_low");
         assert!(json["groups"].as_array().unwrap().iter().any(|g| g["addressing_mode"] == "pn"));
         assert!(json["people"].as_array().unwrap().iter().any(|p| p["picture_id"].is_null()));
