@@ -6,51 +6,66 @@
 
 use std::borrow::Cow;
 
-/// A CSV when the first record splits into cells and is not a number itself.
+const BOM: &str = "\u{feff}";
+
+/// A CSV when the first record has a comma, semicolon or tab (in that
+/// order of preference) outside quotes. Which one it is decides how the
+/// `csv` crate reads quotes, so this one scan is done by hand: quotes
+/// toggle, and a quoted cell may run over several lines.
 pub(crate) fn delimiter(text: &str) -> Option<char> {
-    let (_, first) = records(text).next()?;
-    [',', ';', '\t'].into_iter().find(|d| first.contains(*d) && split(&first, *d).len() > 1)
-}
-
-/// A CSV's records, each with the line it starts on: a quoted cell may hold
-/// line breaks, so a record runs on while a quote is open. Blank lines
-/// between records are skipped.
-pub(crate) fn records(text: &str) -> impl Iterator<Item = (usize, Cow<'_, str>)> {
-    let mut lines = text.lines().enumerate();
-    std::iter::from_fn(move || {
-        let (i, first) = lines.find(|(_, l)| !l.trim().is_empty())?;
-        let mut quotes = first.matches('"').count();
-        if quotes % 2 == 0 {
-            return Some((i + 1, Cow::Borrowed(first)));
-        }
-        let mut record = first.to_owned();
-        while quotes % 2 == 1 {
-            let Some((_, next)) = lines.next() else { break };
-            record.push('\n');
-            record.push_str(next);
-            quotes += next.matches('"').count();
-        }
-        Some((i + 1, Cow::Owned(record)))
-    })
-}
-
-/// One CSV record's cells (double quotes group, `""` escapes a quote).
-pub(crate) fn split(line: &str, delimiter: char) -> Vec<String> {
-    let mut cells = vec![String::new()];
+    let mut outside = String::new();
     let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                cells.last_mut().expect("one cell").push('"');
+    for line in text.lines().skip_while(|l| l.trim().is_empty()) {
+        for (i, part) in line.split('"').enumerate() {
+            if i > 0 {
+                quoted = !quoted;
             }
-            '"' => quoted = !quoted,
-            c if c == delimiter && !quoted => cells.push(String::new()),
-            c => cells.last_mut().expect("one cell").push(c),
+            if !quoted {
+                outside.push_str(part);
+            }
+        }
+        if !quoted {
+            break;
         }
     }
-    cells.into_iter().map(|c| c.trim().to_owned()).collect()
+    [',', ';', '\t'].into_iter().find(|d| outside.contains(*d))
+}
+
+/// A CSV's records, read by the `csv` crate: each with the line it starts
+/// on and its cells trimmed. A quoted cell may hold the delimiter, `""` for
+/// a quote, and line breaks (read as `\n`); rows may differ in length.
+/// Blank lines (spaces and tabs included) are no record.
+pub(crate) fn rows(text: &str, delimiter: char) -> impl Iterator<Item = (usize, Vec<String>)> + '_ {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(u8::try_from(delimiter).expect("an ASCII delimiter"))
+        .terminator(csv::Terminator::Any(b'\n'))
+        // The file's own BOM is gone by now; the reader drops one at the
+        // start, so it gets one of its own and a second BOM stays content.
+        // (One buffer: a BOM read alone would look like the end of input.)
+        .from_reader(std::io::Cursor::new(format!("{BOM}{text}").into_bytes()));
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    let offset = |reader: &csv::Reader<_>| usize::try_from(reader.position().byte()).ok()?.checked_sub(BOM.len());
+    std::iter::from_fn(move || {
+        loop {
+            let start = offset(&reader).unwrap_or(0);
+            if !reader.read_record(&mut record).ok()? {
+                return None;
+            }
+            let end = offset(&reader)?;
+            let raw = text.get(start..end)?;
+            let blank = &raw[..raw.len() - raw.trim_start().len()];
+            let first_line = line + blank.matches('\n').count();
+            line += raw.matches('\n').count();
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let cells = record.iter().map(|c| c.replace("\r\n", "\n").trim().to_owned()).collect();
+            return Some((first_line, cells));
+        }
+    })
 }
 
 /// How an export ends its lines.
@@ -125,12 +140,28 @@ mod tests {
         assert_eq!(w.finish(), "a,b\r\nc,d\r\n");
     }
 
+    fn cells(text: &str, delimiter: char) -> Vec<(usize, Vec<String>)> {
+        rows(text, delimiter).collect()
+    }
+
+    fn row(line: usize, cells: &[&str]) -> (usize, Vec<String>) {
+        (line, cells.iter().map(|c| c.to_string()).collect())
+    }
+
     #[test]
-    fn records_keep_their_first_line() {
-        let text = "name,phone\n\n\"Ana\nSilva\",+1 555\nBo,2\n";
-        let records: Vec<(usize, String)> = records(text).map(|(n, r)| (n, r.into_owned())).collect();
-        assert_eq!(records, [(1, "name,phone".into()), (3, "\"Ana\nSilva\",+1 555".into()), (5, "Bo,2".into())]);
+    fn rows_keep_their_first_line() {
+        let text = "name,phone\n\n\"Ana\nSilva\",+1 555\n  \t\nBo,2\n";
+        assert_eq!(
+            cells(text, ','),
+            [row(1, &["name", "phone"]), row(3, &["Ana\nSilva", "+1 555"]), row(6, &["Bo", "2"])]
+        );
         assert_eq!(delimiter(text), Some(','));
-        assert_eq!(split("\"a \"\"b\"\" \" ; c", ';'), ["a \"b\"", "c"]);
+        assert_eq!(cells("\"a \"\"b\"\" \" ; c", ';'), [row(1, &["a \"b\"", "c"])]);
+        let crlf = "a;\"x\r\ny\"\r\n\r\nb;c\r\n";
+        assert_eq!(cells(crlf, ';'), [row(1, &["a", "x\ny"]), row(4, &["b", "c"])]);
+        assert_eq!(cells("1;2\nragged\n", ';'), [row(1, &["1", "2"]), row(2, &["ragged"])]);
+        assert_eq!(cells("\u{feff}a;b\n", ';'), [row(1, &["\u{feff}a", "b"])], "a second BOM is content");
+        assert_eq!(delimiter("+1 555 0100\n"), None);
+        assert_eq!(delimiter("\"a,b\"\n"), None, "a delimiter inside quotes splits nothing");
     }
 }

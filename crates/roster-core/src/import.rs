@@ -108,8 +108,7 @@ pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize
     let mut preview = Preview { lines: Vec::new(), numbers: 0, lids: 0, duplicates: 0, invalid: 0, csv: None };
     match csv::delimiter(text) {
         Some(delimiter) => {
-            let rows: Vec<(usize, Vec<String>)> =
-                csv::records(text).map(|(line, record)| (line, csv::split(&record, delimiter))).collect();
+            let rows: Vec<(usize, Vec<String>)> = csv::rows(text, delimiter).collect();
             let csv = csv_columns(&rows, default_country, column);
             let skip = usize::from(csv.has_header);
             let cells =

@@ -46,6 +46,12 @@ impl SimHandle {
         base64::engine::general_purpose::STANDARD.encode(self.root_public_key())
     }
 
+    /// The phone's account identity key: it signs companions' device
+    /// identities (ADV) in `pair-success`.
+    pub fn account_identity_key(&self) -> [u8; 32] {
+        self.shared.world().account.identity.public_key.public_key_bytes().try_into().expect("32-byte key")
+    }
+
     /// The phone scans `qr` now.
     pub fn scan_qr(&self, qr: &str) -> Result<String, ScanError> {
         phone::scan(&self.shared, qr)
