@@ -23,6 +23,8 @@ pub struct Chat {
     pub jid: String,
     /// The other side's LID JID, for a 1:1 chat.
     pub lid_jid: Option<String>,
+    /// The other side's number, for a 1:1 chat.
+    pub peer_phone: Option<String>,
     pub kind: ChatKind,
     /// The disappearing-message timer in seconds. `None`: the phone leaves
     /// the field out (off); `Some(0)`: switched off explicitly.
@@ -56,17 +58,18 @@ pub fn generate(seed: u64, people: &People, groups: &[Group]) -> Vec<Chat> {
         .skip(offset)
         .step_by(5)
         .take(DIRECT_CHATS)
-        .map(|p| (format!("{}@s.whatsapp.net", p.phone), Some(format!("{}@lid", p.lid)), ChatKind::Direct));
+        .map(|p| (format!("{}@s.whatsapp.net", p.phone), Some(p), ChatKind::Direct));
     let group = groups.iter().map(|g| (g.jid(), None, ChatKind::Group));
     let mut chats: Vec<Chat> = direct
         .chain(group)
         .enumerate()
-        .map(|(i, (jid, lid_jid, kind))| {
+        .map(|(i, (jid, peer, kind))| {
             let ephemeral_expiration = TIMERS[(i + seed as usize) % TIMERS.len()];
             let i = i as u64;
             Chat {
                 jid,
-                lid_jid,
+                lid_jid: peer.map(|p| format!("{}@lid", p.lid)),
+                peer_phone: peer.map(|p| p.phone.clone()),
                 kind,
                 ephemeral_expiration,
                 ephemeral_set_at: ephemeral_expiration.map(|_| 1_700_000_000 + i * 3_600),

@@ -99,6 +99,15 @@ pub struct Account {
     pub blocklist_requests: Vec<BlocklistRequest>,
 }
 
+impl Account {
+    /// Whether the phone knows this person's number and LID: saved in its
+    /// address book, or in a 1:1 chat with it. Its history sync names these
+    /// people (their pairs and push names), nobody else.
+    pub fn knows(&self, person: &crate::people::Person) -> bool {
+        person.saved_name.is_some() || self.chats.iter().any(|c| c.peer_phone.as_deref() == Some(&person.phone))
+    }
+}
+
 /// One companion block or unblock, and whether it changed the list (a
 /// repeat of what is already so does not).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

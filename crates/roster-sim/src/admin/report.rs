@@ -76,6 +76,9 @@ pub struct PersonReport {
     pub picture_id: Option<u64>,
     /// Whether the account may see the picture.
     pub picture_visible: bool,
+    /// Whether the phone knows their number and LID (address book or a 1:1
+    /// chat): its history sync gives a new companion their pair and push name.
+    pub known_to_phone: bool,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -134,7 +137,7 @@ impl WorldReport {
             account: AccountReport::of(world),
             groups: account.groups.iter().map(|g| GroupReport::of(world, g)).collect(),
             chats: account.chats.iter().map(ChatReport::of).collect(),
-            people: account.people.list.iter().map(PersonReport::of).collect(),
+            people: account.people.list.iter().map(|p| PersonReport::of(p, account.knows(p))).collect(),
             unregistered: account.people.unregistered.clone(),
             blocklist: account
                 .blocklist
@@ -178,7 +181,7 @@ impl AccountReport {
 }
 
 impl PersonReport {
-    fn of(p: &Person) -> PersonReport {
+    fn of(p: &Person, known_to_phone: bool) -> PersonReport {
         PersonReport {
             phone: p.phone.clone(),
             lid: p.lid.clone(),
@@ -189,6 +192,7 @@ impl PersonReport {
             about_visible: p.about_visible(),
             picture_id: p.picture_id,
             picture_visible: p.picture_visible(),
+            known_to_phone,
         }
     }
 }
@@ -268,7 +272,7 @@ mod tests {
         assert_eq!(keys(&json["account"]), "devices,lid,pending_refs,phone,push_name");
         assert_eq!(
             keys(&json["people"][0]),
-            "about,about_set_at,about_visible,lid,phone,picture_id,picture_visible,push_name,saved_name"
+            "about,about_set_at,about_visible,known_to_phone,lid,phone,picture_id,picture_visible,push_name,saved_name"
         );
         assert_eq!(keys(&json["blocklist"][0]), "lid,phone,t");
         assert_eq!(keys(&json["blocklist_requests"][0]), "action,changed,lid");

@@ -2,8 +2,9 @@
 //! phone sends a new companion, over the same Signal session, peer
 //! `protocolMessage`s of type HISTORY_SYNC_NOTIFICATION. First
 //! INITIAL_BOOTSTRAP: the chat list (each `Conversation` with its
-//! disappearing-message timer) and the LID↔PN pairs of the people it knows;
-//! then PUSH_NAME: everyone's push name, the account's own included. Each
+//! disappearing-message timer) and the LID↔PN pairs of the people it knows
+//! (its address book and 1:1 chats, [`Account::knows`]); then PUSH_NAME:
+//! their push names, the account's own included. Each
 //! carries its `HistorySync` inline (zlib), so nothing is fetched from a
 //! media server. Delivered again at each login until the companion receipts
 //! them, as queued messages are. See FIDELITY.md.
@@ -92,7 +93,8 @@ pub fn receipted(world: &mut World, device: u16, id: &str) -> bool {
     true
 }
 
-/// INITIAL_BOOTSTRAP: the chat list and the LID↔PN pairs, in one chunk.
+/// INITIAL_BOOTSTRAP: the chat list and the LID↔PN pairs of the people the
+/// phone knows (address book, 1:1 chats), in one chunk.
 fn bootstrap(account: &Account) -> wa::HistorySync {
     let conversations = account
         .chats
@@ -110,6 +112,7 @@ fn bootstrap(account: &Account) -> wa::HistorySync {
         .people
         .list
         .iter()
+        .filter(|p| account.knows(p))
         .map(|p| wa::PhoneNumberToLIDMapping {
             pn_jid: Some(format!("{}@s.whatsapp.net", p.phone)),
             lid_jid: Some(format!("{}@lid", p.lid)),
@@ -125,10 +128,12 @@ fn bootstrap(account: &Account) -> wa::HistorySync {
     }
 }
 
-/// PUSH_NAME: the account's own push name, then everyone else's.
+/// PUSH_NAME: the account's own push name, then those of the people the
+/// phone knows.
 fn push_names(account: &Account) -> wa::HistorySync {
     let own = std::iter::once((account.phone.as_str(), account.push_name.as_str()));
-    let people = account.people.list.iter().map(|p| (p.phone.as_str(), p.push_name.as_str()));
+    let people =
+        account.people.list.iter().filter(|p| account.knows(p)).map(|p| (p.phone.as_str(), p.push_name.as_str()));
     let pushnames = own
         .chain(people)
         .map(|(phone, name)| wa::Pushname {
@@ -216,12 +221,11 @@ mod tests {
         let (notification, result) = read(&plaintext(&bootstrap(account)).unwrap(), &account.phone);
         assert_eq!(notification.sync_type, Some(wa::message::HistorySyncType::INITIAL_BOOTSTRAP));
         assert_eq!(result.conversations_processed, account.chats.len());
-        assert_eq!(result.lid_mappings.len(), account.people.list.len());
-        let mapped = &result.lid_mappings[3];
-        assert_eq!(
-            (mapped.phone_number.as_str(), mapped.lid.as_str()),
-            (account.people.list[3].phone.as_str(), account.people.list[3].lid.as_str())
-        );
+        let known: Vec<_> = account.people.list.iter().filter(|p| account.knows(p)).collect();
+        assert!(known.len() < account.people.list.len(), "the phone does not know everyone");
+        assert!(known.iter().any(|p| p.saved_name.is_none()), "it knows its chats' people too");
+        let pairs: Vec<_> = result.lid_mappings.iter().map(|m| (m.phone_number.as_str(), m.lid.as_str())).collect();
+        assert_eq!(pairs, known.iter().map(|p| (p.phone.as_str(), p.lid.as_str())).collect::<Vec<_>>());
         let decoded =
             waproto::codec::history_sync_decode(&result.compressed_bytes.as_deref().map(decompress).unwrap()).unwrap();
         let timers: Vec<_> = decoded.conversations.iter().map(|c| (c.id.clone(), c.ephemeral_expiration)).collect();
