@@ -206,6 +206,26 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, T
     }
 }
 
+/// A number (E.164 digits) as its country writes it for the world:
+/// `+55 11 95908-9198`, `+44 7786 668991`. The one formatter of numbers
+/// for the window and the files it writes beside E.164. A number whose
+/// country libphonenumber does not know is `+` and its digits.
+pub fn shown(digits: &str) -> String {
+    if digits.is_empty() {
+        return String::new();
+    }
+    let plain = format!("+{digits}");
+    match phonenumber::parse(None, &plain) {
+        Ok(number) => {
+            let formatted = number.format().mode(phonenumber::Mode::International).to_string();
+            // The layout may change, never the digits.
+            let same = formatted.chars().filter(char::is_ascii_digit).eq(digits.chars());
+            if same { formatted } else { plain }
+        }
+        Err(_) => plain,
+    }
+}
+
 /// `+44 (0)7633 912074`: a national trunk prefix in parentheses right
 /// after the country code, which is not dialled from abroad. The input
 /// without it, when that is what it holds.
@@ -286,6 +306,16 @@ mod tests {
         // National format with the trunk prefix, read with the default country.
         assert_eq!(parse_target("011 99999-9999", br), Ok(phone("5511999999999")));
         assert_eq!(parse_target("(11) 99999-9999", br), Ok(phone("5511999999999")));
+    }
+
+    #[test]
+    fn numbers_are_shown_as_their_country_writes_them() {
+        assert_eq!(shown("5511959089198"), "+55 11 95908-9198");
+        assert_eq!(shown("447786668991"), "+44 7786 668991");
+        assert_eq!(shown("4930123456"), "+49 30 123456");
+        assert_eq!(shown("15551234567"), "+1 555-123-4567");
+        assert_eq!(shown("999123456789"), "+999123456789", "no such country: as digits");
+        assert_eq!(shown(""), "");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use rand::Rng;
 use roster_core::groups::{GroupError, checked_group_jid};
 use roster_core::import::{self, ImportError, MAX_INPUT_BYTES, MAX_LINES, Parsed, Preview};
-use roster_core::numbers::{Target, TargetError, parse_country, parse_target};
+use roster_core::numbers::{Target, TargetError, parse_country, parse_target, shown};
 use roster_fuzz::{Fuzz, cases};
 use whatsapp_rust::Jid;
 
@@ -1057,10 +1057,13 @@ fn check_preview(fz: &Fuzz, doc: &Doc, preview: &Preview) {
         }
         by_line.insert(entry.line, &entry.parsed);
         match &entry.parsed {
-            Parsed::Number { e164 } => {
+            Parsed::Number { e164, shown } => {
                 numbers += 1;
                 if !(7..=15).contains(&e164.len()) || !is_digits(e164) {
                     fail(format!("line {} reads as the number {e164:?}", entry.line));
+                }
+                if !shown.starts_with('+') || !shown.chars().filter(char::is_ascii_digit).eq(e164.chars()) {
+                    fail(format!("line {} shows {e164} as {shown:?}", entry.line));
                 }
                 if first.insert(e164.to_string(), entry.line).is_some() {
                     fail(format!("line {} repeats {e164} without being called a duplicate", entry.line));
@@ -1083,7 +1086,7 @@ fn check_preview(fz: &Fuzz, doc: &Doc, preview: &Preview) {
                 }
                 let again = fz.call(&entry.input, || parse_target(&entry.input, doc.country));
                 let same = match (earlier, &again) {
-                    (Some(Parsed::Number { e164 }), Ok(Target::Phone(d))) => e164 == d,
+                    (Some(Parsed::Number { e164, .. }), Ok(Target::Phone(d))) => e164 == d,
                     (Some(Parsed::Lid { lid }), Ok(Target::Lid(l))) => lid == l,
                     _ => false,
                 };
@@ -1190,7 +1193,7 @@ fn check_truth(fz: &mut Fuzz, doc: &Doc, result: &Result<Preview, ImportError>) 
                     None => {
                         first.insert(key(&target), entry.line);
                         match target {
-                            Target::Phone(e164) => Parsed::Number { e164 },
+                            Target::Phone(e164) => Parsed::Number { shown: shown(&e164), e164 },
                             Target::Lid(lid) => Parsed::Lid { lid },
                         }
                     }

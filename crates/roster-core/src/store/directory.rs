@@ -6,6 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
+use crate::numbers;
 use crate::profile::Profile;
 use crate::snapshot::{AboutState, ContactPage, ContactRow, ListFilter, PictureState};
 
@@ -246,8 +247,10 @@ impl Directory<'_> {
 
 /// Maps the eleven contact columns both list queries select, in their order.
 fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
+    let phone: String = r.get(0)?;
     Ok(ContactRow {
-        phone: r.get(0)?,
+        phone_shown: numbers::shown(&phone),
+        phone,
         lid: r.get(1)?,
         name: r.get(2)?,
         push_name: r.get(3)?,
@@ -261,15 +264,13 @@ fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
     })
 }
 
-/// What to look for: digits alone when the query looks like a number
-/// (so "+55 (11) 9999" finds 55119999…), else the text itself.
 /// `%needle%` for `LIKE … ESCAPE '\'`.
 fn like_pattern(needle: &str) -> String {
     format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
-/// What to look for: the digits of a number typed in any format or of a
-/// pasted JID (`…@lid`, `…:2@s.whatsapp.net`), else the text as typed.
+/// What to look for: the digits of a number typed in any format (so
+/// "+55 (11) 9999" finds 55119999…) or of a pasted JID (`…@lid`, `…:2@s.whatsapp.net`), else the text as typed.
 fn search_needle(query: &str) -> Option<String> {
     let q = query.trim();
     if q.is_empty() {
