@@ -15,6 +15,7 @@ mod csv;
 pub mod datadir;
 pub mod endpoint;
 pub mod groups;
+pub mod history;
 pub mod import;
 pub mod numbers;
 pub mod pictures;
@@ -33,12 +34,13 @@ pub use checks::{CheckError, CheckFilter, CheckOrder, CheckSort, JobIntent};
 pub use datadir::{DataDir, DataDirError};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
 pub use groups::GroupError;
+pub use history::HistoryError;
 pub use import::{ImportError, Preview};
 pub use numbers::{Country, CountryError, Target, TargetError, parse_country, parse_target};
 pub use session::{DetailsError, PICTURE_MAX_AGE, Session, SessionConfig, SessionError, SettingsError};
 pub use snapshot::{
     AboutState, Account, AnswerSource, AuditEntry, AuditOutcome, AuditPage, Avatar, BlockedEntry, BulkKind,
-    BulkOutcome, CheckPage, CheckProgress, CheckRow, ConnectionState, ContactDetails, ContactPage, ContactRow,
-    GroupSummary, JobState, LineKind, LineState, ListFilter, PictureState, Qr, SessionSnapshot, Settings,
+    BulkOutcome, ChatKind, CheckPage, CheckProgress, CheckRow, ConnectionState, ContactDetails, ContactPage,
+    ContactRow, GroupSummary, JobState, LineKind, LineState, ListFilter, PictureState, Qr, SessionSnapshot, Settings,
 };
 pub use store::StoreError;

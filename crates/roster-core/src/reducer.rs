@@ -1,5 +1,6 @@
 //! Applies the client's events, in arrival order, to the published
-//! [`SessionSnapshot`] and to the app's store.
+//! [`SessionSnapshot`] and to the app's store; each write is durable before
+//! the snapshot shows it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,10 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, info, info_span, warn};
 use whatsapp_rust::prelude::*;
+use whatsapp_rust::types::events::LazyHistorySync;
 use whatsapp_rust::wacore::types::events::ConnectFailureReason;
 
 use crate::blocklist;
 use crate::clock::unix_now;
+use crate::history;
 use crate::redact::mask_numbers;
 use crate::snapshot::{Account, ConnectionState, Qr, SessionSnapshot};
 use crate::store::{SavedContact, Store};
@@ -140,6 +143,44 @@ impl Reducer {
         }
     }
 
+    /// Saves a history-sync chunk from the phone (off the async threads: a
+    /// chunk can be megabytes), then publishes what changed.
+    async fn save_history(&self, sync: &LazyHistorySync) {
+        let span = info_span!("session.history_sync", sync_type = sync.sync_type(), chunk = sync.chunk_order());
+        let (store, sync) = (self.store.clone(), sync.clone());
+        let own_phone = self.client.pn().map(|pn| pn.user.to_string());
+        let work = span.clone();
+        let saved =
+            tokio::task::spawn_blocking(move || work.in_scope(|| history::save(&store, &sync, own_phone.as_deref())));
+        let _entered = span.enter();
+        let chunk = match saved.await {
+            Ok(Ok(chunk)) => chunk,
+            Ok(Err(e)) => return warn!("cannot save the phone's history sync: {e}"),
+            Err(e) => return warn!("saving the phone's history sync stopped: {e}"),
+        };
+        info!(
+            chats = chunk.chats.len(),
+            pairs = chunk.identities.len(),
+            push_names = chunk.push_names.len(),
+            own_push_name = chunk.own_push_name.is_some(),
+            "history sync saved"
+        );
+        let chat_count = self.store.chats().count().unwrap_or_default();
+        let directory_changed = !chunk.identities.is_empty() || !chunk.push_names.is_empty();
+        let account = account_of(&self.client);
+        self.state.send_if_modified(|s| {
+            let before = s.clone();
+            s.chat_count = chat_count;
+            if directory_changed {
+                s.directory_version += 1;
+            }
+            if account.is_some() {
+                s.account = account;
+            }
+            *s != before
+        });
+    }
+
     pub(crate) async fn run(self, mut events: mpsc::UnboundedReceiver<Arc<Event>>) {
         /// Events taken in one go; contact updates among them share one transaction.
         const BURST: usize = 2_000;
@@ -155,6 +196,7 @@ impl Reducer {
             for event in burst {
                 match &*event {
                     Event::ContactUpdate(update) => contacts.push(saved_contact(update)),
+                    Event::HistorySync(sync) => self.save_history(sync).await,
                     _ => self.apply(&event),
                 }
             }
@@ -227,7 +269,12 @@ impl Reducer {
                     }
                 }))
             }
-            Event::SelfPushNameUpdated(_) => {
+            Event::SelfPushNameUpdated(update) => {
+                if let Some(pn) = client.pn()
+                    && let Err(e) = self.store.account().save_push_name(&pn.user, &update.new_name)
+                {
+                    warn!("cannot save the account's push name: {e}");
+                }
                 let account = account_of(&client);
                 Some(Box::new(move |s| {
                     if account.is_some() {

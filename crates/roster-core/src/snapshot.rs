@@ -131,6 +131,8 @@ pub struct SessionSnapshot {
     pub contact_count: usize,
     /// Bumped whenever the directory changes, so the list knows to reload.
     pub directory_version: u64,
+    /// Chats the phone named in its history sync.
+    pub chat_count: usize,
     /// The latest number-check job, while there is one.
     pub check: Option<CheckProgress>,
     /// Bumped at every `Connected`, so an action can wait for the *next* connection.
@@ -181,6 +183,15 @@ pub struct ContactRow {
     pub blocked: bool,
     /// Added to the directory by the operator (from a number check).
     pub added: bool,
+}
+
+word_enum! {
+    /// What kind of chat a chat of the phone's list is.
+    pub enum ChatKind {
+        /// A 1:1 chat with someone.
+        Direct = "direct",
+        Group = "group",
+    }
 }
 
 /// Which people the contact list shows.

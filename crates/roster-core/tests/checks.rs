@@ -9,14 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{address_book, pair, temp_dir, wait, world_blocked_lids};
+use common::{address_book, pair, temp_dir, wait, wait_for_history, world_blocked_lids};
 use roster_core::{AnswerSource, CheckError, CheckProgress, JobIntent, JobState, LineState, Session};
 use roster_sim::limits::UsyncLimit;
 use roster_sim::{SimConfig, SimHandle, Simulator};
 
-/// Everyone on the simulated WhatsApp: phone → (lid, in the address book).
+/// Everyone on the simulated WhatsApp: phone → (lid, known to Roster
+/// without asking: the phone's history sync names them — its address book
+/// and 1:1 chats).
 fn registered(sim: &SimHandle) -> HashMap<String, (String, bool)> {
-    sim.world().people.into_iter().map(|p| (p.phone, (p.lid, p.saved_name.is_some()))).collect()
+    sim.world().people.into_iter().map(|p| (p.phone, (p.lid, p.known_to_phone))).collect()
 }
 
 /// A number as people type it: with spaces, dots, dashes or parentheses.
@@ -52,8 +54,9 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     let sim = Simulator::start(SimConfig { seed: 41, contacts: 1_500, ..SimConfig::default() }).await.unwrap();
     let session = pair(&temp_dir("checks-list"), &sim).await;
     let people = registered(&sim);
-    let book = people.values().filter(|(_, saved)| *saved).count();
+    let book = address_book(&sim).len();
     wait(&session, "the address book", |s| s.contact_count == book).await;
+    wait_for_history(&session, &sim).await;
 
     let mut phones: Vec<&String> = people.keys().collect();
     phones.sort();
@@ -83,7 +86,7 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
     assert!(sim.check_log().is_empty(), "a preview asks nobody");
 
     let started = session.checks().start(&text, None, roster_core::checks::MAX_RATE, None).unwrap();
-    assert!(started.known > 0, "address-book numbers are answered at once: {started:?}");
+    assert!(started.known > 0, "numbers the phone knows are answered at once: {started:?}");
     let job = started.job;
     let progress = finished(&session, job).await;
     assert_eq!((progress.lines, progress.to_check, progress.checked, progress.failed), (2_000, 1_500, 1_500, 0));
@@ -104,7 +107,7 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
                 if on {
                     assert_eq!(row.lid.as_deref(), Some(people[phone].0.as_str()), "{row:?}");
                 }
-                if people.get(phone).is_some_and(|(_, saved)| *saved) {
+                if people.get(phone).is_some_and(|(_, known)| *known) {
                     assert_eq!(row.source, Some(AnswerSource::Directory), "{row:?}");
                     assert!(row.name.is_some(), "a contact's name is shown: {row:?}");
                 } else {
@@ -150,14 +153,14 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_servers_rate_limit_is_honoured_and_the_pace_never_exceeded() {
     let limit = UsyncLimit { max_users: 100, window: Duration::from_secs(2), backoff_secs: 1 };
-    let sim = Simulator::start(SimConfig { seed: 42, contacts: 400, usync_limit: Some(limit), ..SimConfig::default() })
+    let sim = Simulator::start(SimConfig { seed: 42, contacts: 450, usync_limit: Some(limit), ..SimConfig::default() })
         .await
         .unwrap();
     let session = pair(&temp_dir("checks-rate"), &sim).await;
-    // Numbers Roster cannot know: unregistered ones and people outside the address book.
+    // Numbers Roster cannot know: unregistered ones and people the phone does not know.
     let people = registered(&sim);
     let mut numbers: Vec<String> = sim.world().unregistered.into_iter().take(200).collect();
-    numbers.extend(people.iter().filter(|(_, (_, saved))| !saved).map(|(p, _)| p.clone()).take(100));
+    numbers.extend(people.iter().filter(|(_, (_, known))| !known).map(|(p, _)| p.clone()).take(100));
     assert_eq!(numbers.len(), 300);
 
     let saw_backoff = Arc::new(AtomicBool::new(false));
@@ -260,7 +263,7 @@ async fn a_bulk_block_of_a_selection_and_its_undo_match_the_server() {
     let before = world_blocked_lids(&sim);
     let people = registered(&sim);
     let mut strangers: Vec<(&String, &String)> =
-        people.iter().filter(|(_, (lid, saved))| !saved && !before.contains(lid)).map(|(p, (l, _))| (p, l)).collect();
+        people.iter().filter(|(_, (lid, known))| !known && !before.contains(lid)).map(|(p, (l, _))| (p, l)).collect();
     strangers.sort();
     let mut lines: Vec<String> = strangers.iter().take(6).map(|(p, _)| format!("+{p}")).collect();
     lines.extend(sim.world().unregistered.into_iter().take(3).map(|n| format!("+{n}")));
@@ -397,7 +400,7 @@ async fn registered_numbers_join_the_directory_and_known_lids_are_not_asked_agai
     let book = address_book(&sim).len();
     wait(&session, "the address book", |s| s.contact_count == book).await;
     let mut strangers: Vec<(String, String)> =
-        registered(&sim).into_iter().filter(|(_, (_, saved))| !saved).map(|(p, (l, _))| (p, l)).collect();
+        registered(&sim).into_iter().filter(|(_, (_, known))| !known).map(|(p, (l, _))| (p, l)).collect();
     strangers.sort();
     strangers.truncate(10);
     let mut lines: Vec<String> = strangers.iter().map(|(p, _)| format!("+{p}")).collect();

@@ -62,9 +62,13 @@ async fn pairs_reconnects_from_store_logs_out_and_is_refused_after() {
     .expect("reconnected from the stored device");
     assert_eq!(connected.account.unwrap().phone, account.phone);
 
-    // An in-session reconnect also comes back without pairing.
+    // An in-session reconnect also comes back without pairing. Until the
+    // client reports the drop, the snapshot still shows the old connection,
+    // so wait for the server to have seen the new login.
+    let logins = sim.logins();
     session.reconnect().await.unwrap();
-    wait(&session, "connected after reconnect", |s| s.state == ConnectionState::Connected).await;
+    wait(&session, "connected after reconnect", |s| s.state == ConnectionState::Connected && sim.logins() > logins)
+        .await;
 
     // Keep a copy of the keys, then log out: the phone forgets the device and the window asks for a new scan.
     let backup = temp_dir("backup");

@@ -9,9 +9,10 @@
 //!   type: nodes in and out) and `server` (its loop: opening, stanzas, pushes);
 //! - answers: `handlers`, one module per IQ namespace, built with `nodes`;
 //! - state: `state` (the world), `shared` (what connections share),
-//!   `counters`, `people`, `groups`, `appstate`, `pictures`, `faults`, `limits`;
+//!   `counters`, `people`, `groups`, `chats`, `appstate`, `pictures`, `faults`,
+//!   `limits`;
 //! - the primary phone: `phone` (pairing, devices, blocklist, key share,
-//!   actions);
+//!   history sync, actions);
 //! - the outside: `admin` (HTTP API and the typed [`WorldReport`]) and
 //!   [`SimHandle`] (the same for Rust tests).
 //!
@@ -22,6 +23,7 @@
 mod admin;
 mod appstate;
 mod cert;
+mod chats;
 mod connection;
 mod counters;
 pub mod faults;
@@ -47,8 +49,9 @@ use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 pub use admin::{
-    AccountReport, BlockedReport, CollectionVersions, GroupReport, MemberReport, PersonReport, WorldReport,
+    AccountReport, BlockedReport, ChatReport, CollectionVersions, GroupReport, MemberReport, PersonReport, WorldReport,
 };
+pub use chats::ChatKind;
 pub use groups::Addressing;
 pub use handle::SimHandle;
 pub use phone::{ActionError, ScanError};

@@ -53,6 +53,14 @@ pub struct Device {
     /// The one-time pre-keys the server holds for this device: id → public key.
     #[serde(default)]
     pub pre_keys: BTreeMap<u32, [u8; 32]>,
+    /// Set once the device receipted every history-sync message the phone
+    /// sent it after linking; until then they are delivered again at each
+    /// login, as queued messages are.
+    #[serde(default)]
+    pub history_synced: bool,
+    /// Ids of the history-sync messages last delivered and not yet receipted.
+    #[serde(skip)]
+    pub history_sync_ids: Vec<String>,
 }
 
 /// A connection waiting for its QR code to be scanned.
@@ -83,10 +91,21 @@ pub struct Account {
     /// Everyone else on the simulated WhatsApp, and the phone's address book.
     pub people: People,
     pub groups: Vec<crate::groups::Group>,
+    /// The phone's chat list, newest first.
+    pub chats: Vec<crate::chats::Chat>,
     /// Blocked users: LID user → time blocked.
     pub blocklist: BTreeMap<String, u64>,
     /// Every block/unblock a companion asked for, in order.
     pub blocklist_requests: Vec<BlocklistRequest>,
+}
+
+impl Account {
+    /// Whether the phone knows this person's number and LID: saved in its
+    /// address book, or in a 1:1 chat with it. Its history sync names these
+    /// people (their pairs and push names), nobody else.
+    pub fn knows(&self, person: &crate::people::Person) -> bool {
+        person.saved_name.is_some() || self.chats.iter().any(|c| c.peer_phone.as_deref() == Some(&person.phone))
+    }
 }
 
 /// One companion block or unblock, and whether it changed the list (a
@@ -134,6 +153,7 @@ impl World {
         let app_state_key_id = vec![0, 0, 0, 1, rng.random::<u8>(), rng.random::<u8>()];
         let people = People::generate(seed, contacts, &phone);
         let groups = crate::groups::generate(seed, &people);
+        let chats = crate::chats::generate(seed, &people, &groups);
         let mut collections = Collections::default();
         collections.set_push_name(&app_state_key_id, &app_state_key, &push_name, &mut rng);
         collections.save_contacts(&app_state_key_id, &app_state_key, people.address_book(), &mut rng);
@@ -160,6 +180,7 @@ impl World {
                 signal: PhoneSignal::default(),
                 people,
                 groups,
+                chats,
                 blocklist,
                 blocklist_requests: Vec::new(),
             },

@@ -1,6 +1,7 @@
 //! The contact directory (`contact` and its `contact_search` index): the
-//! phone's address book, LID↔PN pairs learned from the server, profiles
-//! (about, picture state), and the list the window pages through.
+//! phone's address book, LID↔PN pairs and push names learned from the
+//! server and the phone, profiles (about, picture state), and the list the
+//! window pages through.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -17,21 +18,72 @@ pub struct SavedContact {
     pub name: Option<String>,
 }
 
+/// Someone's push name (the name they gave themselves), as the phone's
+/// history sync names them: by number, or by LID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PushName {
+    ByPhone { phone: String, name: String },
+    ByLid { lid: String, name: String },
+}
+
 /// `store.directory()`.
 pub struct Directory<'a>(pub(super) &'a Store);
 
 impl Directory<'_> {
     /// Records a LID↔phone pair learned from the server.
     pub fn remember_identity(&self, phone: &str, lid: &str) -> Result<(), StoreError> {
-        let conn = self.0.conn();
-        conn.execute("UPDATE contact SET lid = NULL WHERE lid = ?1 AND phone <> ?2", params![lid, phone])?;
-        conn.execute(
-            "INSERT INTO contact (phone, lid, updated_at) VALUES (?1, ?2, unixepoch())
-             ON CONFLICT(phone) DO UPDATE SET lid = excluded.lid, updated_at = excluded.updated_at",
-            params![phone, lid],
-        )?;
-        conn.execute("UPDATE blocked SET phone = ?1 WHERE lid = ?2 AND phone IS NULL", params![phone, lid])?;
+        self.remember_identities(&[(phone.to_owned(), lid.to_owned())])
+    }
+
+    /// Records LID↔phone pairs (`(phone, lid)`) in one transaction.
+    pub fn remember_identities(&self, pairs: &[(String, String)]) -> Result<(), StoreError> {
+        let mut conn = self.0.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut clear_lid = tx.prepare("UPDATE contact SET lid = NULL WHERE lid = ?1 AND phone <> ?2")?;
+            let mut upsert = tx.prepare(
+                "INSERT INTO contact (phone, lid, updated_at) VALUES (?1, ?2, unixepoch())
+                 ON CONFLICT(phone) DO UPDATE SET lid = excluded.lid, updated_at = excluded.updated_at
+                 WHERE contact.lid IS NOT excluded.lid",
+            )?;
+            let mut blocked = tx.prepare("UPDATE blocked SET phone = ?1 WHERE lid = ?2 AND phone IS NULL")?;
+            for (phone, lid) in pairs {
+                clear_lid.execute(params![lid, phone])?;
+                upsert.execute(params![phone, lid])?;
+                blocked.execute(params![phone, lid])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Saves push names in one transaction. A name given by LID lands on
+    /// the contact with that LID, if there is one; returns how many names
+    /// found their contact.
+    pub fn save_push_names(&self, names: &[PushName]) -> Result<usize, StoreError> {
+        let mut conn = self.0.conn();
+        let tx = conn.transaction()?;
+        let mut saved = 0;
+        {
+            let mut by_phone = tx.prepare(
+                "INSERT INTO contact (phone, push_name, updated_at) VALUES (?1, ?2, unixepoch())
+                 ON CONFLICT(phone) DO UPDATE SET push_name = excluded.push_name, updated_at = excluded.updated_at
+                 WHERE contact.push_name IS NOT excluded.push_name",
+            )?;
+            let mut by_lid =
+                tx.prepare("UPDATE contact SET push_name = ?2, updated_at = unixepoch() WHERE lid = ?1")?;
+            for n in names {
+                match n {
+                    PushName::ByPhone { phone, name } => {
+                        by_phone.execute(params![phone, name])?;
+                        saved += 1;
+                    }
+                    PushName::ByLid { lid, name } => saved += by_lid.execute(params![lid, name])?,
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(saved)
     }
 
     /// Saves address-book entries from the phone in one transaction.

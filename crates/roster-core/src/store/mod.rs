@@ -8,9 +8,11 @@
 //! file of the same name, so `store.checks().create_job` lives in
 //! `store/checks.rs`.
 
+mod account;
 mod audit;
 mod blocklist;
 mod bulk;
+mod chats;
 mod checks;
 mod directory;
 mod groups;
@@ -24,11 +26,13 @@ use std::sync::atomic::AtomicU64;
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 
+pub use account::OwnAccount;
 pub use audit::AuditLog;
 pub use blocklist::{Blocklist, FetchTicket};
 pub(crate) use bulk::BulkActions;
+pub use chats::{Chat, Chats};
 pub(crate) use checks::{Answer, CheckJobs, Pending};
-pub use directory::{Directory, SavedContact};
+pub use directory::{Directory, PushName, SavedContact};
 pub(crate) use groups::{Groups, Member};
 pub use pictures::Pictures;
 
@@ -93,6 +97,16 @@ impl Store {
         Groups(self)
     }
 
+    /// The phone's chat list, with each chat's disappearing-message timer.
+    pub fn chats(&self) -> Chats<'_> {
+        Chats(self)
+    }
+
+    /// The linked account's own details (its push name).
+    pub fn account(&self) -> OwnAccount<'_> {
+        OwnAccount(self)
+    }
+
     /// The log of operator actions.
     pub fn audit(&self) -> AuditLog<'_> {
         AuditLog(self)
@@ -122,7 +136,7 @@ impl Store {
 }
 
 #[cfg(test)]
-fn temp_store(name: &str) -> (std::path::PathBuf, Store) {
+pub(crate) fn temp_store(name: &str) -> (std::path::PathBuf, Store) {
     let dir = std::env::temp_dir().join(format!("roster-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -139,4 +139,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
     INSERT INTO contact_search(rowid, haystack)
         SELECT rowid, coalesce(saved_name, '') || ' ' || coalesce(push_name, '') || ' ' || phone || ' ' || coalesce(lid, '')
         FROM contact;",
+    // 10: the phone's chat list from its history sync, with each chat's
+    //     disappearing-message timer; the account's own push name.
+    "
+    CREATE TABLE chat (
+        jid                  TEXT PRIMARY KEY,   -- as the phone names it: PN, LID or group JID
+        kind                 TEXT NOT NULL,      -- direct | group
+        ephemeral_expiration INTEGER NOT NULL DEFAULT 0,  -- disappearing-message timer, seconds; 0: off
+        ephemeral_set_at     INTEGER,            -- when the timer was set (Unix seconds), if said
+        synced_at            INTEGER NOT NULL
+    );
+    CREATE TABLE account (
+        phone      TEXT PRIMARY KEY,             -- E.164 digits
+        push_name  TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );",
 ];

@@ -70,6 +70,19 @@ pub async fn wait(session: &Session, what: &str, done: impl FnMut(&SessionSnapsh
     }
 }
 
+/// Waits until roster.db holds the phone's history sync: its chat list, and
+/// the LID and push name of everyone the phone knows.
+pub async fn wait_for_history(session: &Session, sim: &SimHandle) {
+    let world = sim.world();
+    let known: Vec<&PersonReport> = world.people.iter().filter(|p| p.known_to_phone).collect();
+    let saved = |p: &PersonReport| {
+        let row = session.directory().contact(&p.phone).expect("directory readable");
+        row.is_some_and(|r| r.lid.as_deref() == Some(p.lid.as_str()) && r.push_name.is_some())
+    };
+    wait(session, "the phone's history sync", |s| s.chat_count == world.chats.len() && known.iter().all(|p| saved(p)))
+        .await;
+}
+
 /// Pairs a new session by scanning its QR code with the simulated phone.
 pub async fn pair(dir: &Path, sim: &SimHandle) -> Arc<Session> {
     let session = start_session(dir, sim).await;

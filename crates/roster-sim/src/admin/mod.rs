@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 pub use report::{
-    AccountReport, BlockedReport, CollectionVersions, GroupReport, MemberReport, PersonReport, WorldReport,
+    AccountReport, BlockedReport, ChatReport, CollectionVersions, GroupReport, MemberReport, PersonReport, WorldReport,
 };
 
 use crate::nodes::unix_now;

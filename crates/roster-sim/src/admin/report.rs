@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::appstate::{CRITICAL_BLOCK, CRITICAL_UNBLOCK_LOW};
+use crate::chats::{Chat, ChatKind};
 use crate::groups::Addressing;
 use crate::people::Person;
 use crate::phone::blocklist::dhash;
@@ -19,6 +20,9 @@ pub struct WorldReport {
     pub account: AccountReport,
     /// The groups the account is in.
     pub groups: Vec<GroupReport>,
+    /// The phone's chat list (newest first), as its history sync hands it
+    /// to a new companion.
+    pub chats: Vec<ChatReport>,
     /// Everyone else on the simulated WhatsApp.
     pub people: Vec<PersonReport>,
     /// Valid-looking numbers that are not on WhatsApp.
@@ -72,6 +76,9 @@ pub struct PersonReport {
     pub picture_id: Option<u64>,
     /// Whether the account may see the picture.
     pub picture_visible: bool,
+    /// Whether the phone knows their number and LID (address book or a 1:1
+    /// chat): its history sync gives a new companion their pair and push name.
+    pub known_to_phone: bool,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -91,6 +98,17 @@ pub struct GroupReport {
     pub addressing_mode: Addressing,
     /// Members other than the account itself.
     pub members: Vec<MemberReport>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ChatReport {
+    /// `<number>@s.whatsapp.net` for a 1:1 chat, `…@g.us` for a group.
+    pub jid: String,
+    pub kind: ChatKind,
+    /// The disappearing-message timer in seconds; 0: off.
+    pub ephemeral_expiration: u32,
+    /// When the timer was last set (Unix seconds), if the phone says.
+    pub ephemeral_set_at: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -118,7 +136,8 @@ impl WorldReport {
         WorldReport {
             account: AccountReport::of(world),
             groups: account.groups.iter().map(|g| GroupReport::of(world, g)).collect(),
-            people: account.people.list.iter().map(PersonReport::of).collect(),
+            chats: account.chats.iter().map(ChatReport::of).collect(),
+            people: account.people.list.iter().map(|p| PersonReport::of(p, account.knows(p))).collect(),
             unregistered: account.people.unregistered.clone(),
             blocklist: account
                 .blocklist
@@ -162,7 +181,7 @@ impl AccountReport {
 }
 
 impl PersonReport {
-    fn of(p: &Person) -> PersonReport {
+    fn of(p: &Person, known_to_phone: bool) -> PersonReport {
         PersonReport {
             phone: p.phone.clone(),
             lid: p.lid.clone(),
@@ -173,6 +192,18 @@ impl PersonReport {
             about_visible: p.about_visible(),
             picture_id: p.picture_id,
             picture_visible: p.picture_visible(),
+            known_to_phone,
+        }
+    }
+}
+
+impl ChatReport {
+    fn of(chat: &Chat) -> ChatReport {
+        ChatReport {
+            jid: chat.jid.clone(),
+            kind: chat.kind,
+            ephemeral_expiration: chat.timer(),
+            ephemeral_set_at: chat.ephemeral_set_at,
         }
     }
 }
@@ -234,19 +265,21 @@ mod tests {
         };
         assert_eq!(
             keys(&json),
-            "account,blocklist,blocklist_dhash,blocklist_requests,collections,connections_opened,\
+            "account,blocklist,blocklist_dhash,blocklist_requests,chats,collections,connections_opened,\
              expired_picture_hits,groups,handshakes_failed,iq_counts,live_connections,people,\
              refused_connections,unregistered"
         );
         assert_eq!(keys(&json["account"]), "devices,lid,pending_refs,phone,push_name");
         assert_eq!(
             keys(&json["people"][0]),
-            "about,about_set_at,about_visible,lid,phone,picture_id,picture_visible,push_name,saved_name"
+            "about,about_set_at,about_visible,known_to_phone,lid,phone,picture_id,picture_visible,push_name,saved_name"
         );
         assert_eq!(keys(&json["blocklist"][0]), "lid,phone,t");
         assert_eq!(keys(&json["blocklist_requests"][0]), "action,changed,lid");
         assert_eq!(keys(&json["groups"][0]), "addressing_mode,jid,members,subject");
         assert_eq!(keys(&json["groups"][0]["members"][0]), "lid,phone");
+        assert_eq!(keys(&json["chats"][0]), "ephemeral_expiration,ephemeral_set_at,jid,kind");
+        assert!(json["chats"].as_array().unwrap().iter().any(|c| c["kind"] == "group"));
         assert_eq!(keys(&json["collections"]), "critical_block,critical_unblock_low,regular,regular_high,regular_low");
         assert!(json["groups"].as_array().unwrap().iter().any(|g| g["addressing_mode"] == "pn"));
         assert!(json["people"].as_array().unwrap().iter().any(|p| p["picture_id"].is_null()));

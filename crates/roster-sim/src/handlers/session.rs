@@ -1,5 +1,6 @@
 //! What the server says first on a new connection: `pair-device` for a
-//! registering companion, `<success>` (or `<failure>`) for a login.
+//! registering companion, `<success>` (or `<failure>`) for a login, then
+//! what the phone queued for a new companion (key share, history sync).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,7 +12,7 @@ use waproto::whatsapp as wa;
 
 use super::{Ctx, Outcome, send};
 use crate::nodes::{server_jid, unix_now};
-use crate::phone::key_share;
+use crate::phone::{history_sync, key_share};
 use crate::state::{PendingPair, Registration};
 
 /// How many QR refs the server hands out per pairing connection, as the real one does.
@@ -109,6 +110,10 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
             Ok(message) => out.push(Outcome::Send(message)),
             Err(e) => warn!("cannot build the app-state key share: {e}"),
         }
+    }
+    match history_sync::messages(&ctx.shared, device).await {
+        Ok(messages) => out.extend(messages.into_iter().map(Outcome::Send)),
+        Err(e) => warn!("cannot build the history sync: {e}"),
     }
     out
 }

@@ -44,6 +44,8 @@ fn server() -> (Ctx, mpsc::UnboundedReceiver<Push>) {
             keys_shared: true,
             key_share_id: None,
             pre_keys: Default::default(),
+            history_synced: true,
+            history_sync_ids: Vec::new(),
         };
         world.account.devices.insert(DEVICE, device);
         world.account.next_key_index = KEY_INDEX + 1;

@@ -25,6 +25,8 @@ pub fn link(world: &mut World, scanned: Scanned) -> u16 {
             keys_shared: false,
             key_share_id: None,
             pre_keys: Default::default(),
+            history_synced: false,
+            history_sync_ids: Vec::new(),
         },
     );
     world.save_devices();

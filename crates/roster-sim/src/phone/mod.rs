@@ -2,7 +2,8 @@
 //! server answers. It pairs companions by QR ([`pairing`], [`camera`]),
 //! keeps the linked devices ([`devices`]) and the blocklist
 //! ([`blocklist`]), shares the app-state key over its Signal session
-//! ([`key_share`], [`signal`]), and acts on the admin API's behalf
+//! ([`key_share`], [`signal`]) and then its chat list and push names
+//! ([`history_sync`]), and acts on the admin API's behalf
 //! ([`actions`]: blocks, abouts, pictures, renames), pushing to linked
 //! devices what they must hear.
 
@@ -10,6 +11,7 @@ mod actions;
 pub mod blocklist;
 mod camera;
 pub mod devices;
+pub mod history_sync;
 pub mod key_share;
 mod pairing;
 mod signal;

@@ -1,14 +1,14 @@
 //! The phone's Signal state: one session per companion device, opened from
 //! the companion's registration bundle, used to encrypt the app-state key
-//! share (a `pkmsg`).
+//! share (a `pkmsg`) and the history sync that follows it.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use wacore_libsignal::protocol::{
-    Direction, IdentityChange, IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle, ProtocolAddress,
-    PublicKey, SessionRecord, SessionStore, SignalProtocolError, SignedPreKeyId, UsePQRatchet, message_encrypt,
-    process_prekey_bundle,
+    CiphertextMessageType, Direction, IdentityChange, IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair,
+    PreKeyBundle, ProtocolAddress, PublicKey, SessionRecord, SessionStore, SignalProtocolError, SignedPreKeyId,
+    UsePQRatchet, message_encrypt, process_prekey_bundle,
 };
 
 use crate::state::Registration;
@@ -88,25 +88,53 @@ impl PhoneSignal {
         plaintext: &[u8],
         rng: &mut rand::rngs::StdRng,
     ) -> Result<Vec<u8>, SignalProtocolError> {
-        let address = ProtocolAddress::new("companion", u32::from(device).into());
+        self.sessions.0.remove(&address(device).to_string());
+        let (message, _) = self.encrypt_next(identity, device, registration, plaintext, rng).await?;
+        Ok(message)
+    }
+
+    /// Encrypts `plaintext` to a companion on the session already open with
+    /// it (the one the key share opened), or on a new one from its
+    /// registration bundle when there is none. Returns the message and its
+    /// `enc` type: `pkmsg` while the companion has not answered on the
+    /// session (it never does: it only receipts), `msg` after.
+    pub async fn encrypt_next(
+        &mut self,
+        identity: &KeyPair,
+        device: u16,
+        registration: &Registration,
+        plaintext: &[u8],
+        rng: &mut rand::rngs::StdRng,
+    ) -> Result<(Vec<u8>, &'static str), SignalProtocolError> {
+        let address = address(device);
         let mut identity_store = PhoneIdentity {
             pair: IdentityKeyPair::new(IdentityKey::new(identity.public_key), identity.private_key.clone()),
             known: HashMap::new(),
         };
-        let djb = |bytes: &[u8]| PublicKey::from_djb_public_key_bytes(bytes);
-        let bundle = PreKeyBundle::new(
-            registration.registration_id,
-            u32::from(device).into(),
-            None,
-            SignedPreKeyId::from(registration.signed_prekey_id),
-            djb(&registration.signed_prekey)?,
-            registration.signed_prekey_sig.clone(),
-            IdentityKey::new(djb(&registration.identity)?),
-        )?;
-        self.sessions.0.remove(&address.to_string());
-        process_prekey_bundle(&address, &mut self.sessions, &mut identity_store, &bundle, rng, UsePQRatchet::No)
-            .await?;
+        if !self.sessions.0.contains_key(&address.to_string()) {
+            let djb = |bytes: &[u8]| PublicKey::from_djb_public_key_bytes(bytes);
+            let bundle = PreKeyBundle::new(
+                registration.registration_id,
+                u32::from(device).into(),
+                None,
+                SignedPreKeyId::from(registration.signed_prekey_id),
+                djb(&registration.signed_prekey)?,
+                registration.signed_prekey_sig.clone(),
+                IdentityKey::new(djb(&registration.identity)?),
+            )?;
+            process_prekey_bundle(&address, &mut self.sessions, &mut identity_store, &bundle, rng, UsePQRatchet::No)
+                .await?;
+        }
         let message = message_encrypt(plaintext, &address, &mut self.sessions, &mut identity_store).await?;
-        Ok(message.serialize().to_vec())
+        let kind = match message.message_type() {
+            CiphertextMessageType::PreKey => "pkmsg",
+            _ => "msg",
+        };
+        Ok((message.serialize().to_vec(), kind))
     }
+}
+
+/// The phone's session address for a companion device.
+fn address(device: u16) -> ProtocolAddress {
+    ProtocolAddress::new("companion", u32::from(device).into())
 }
