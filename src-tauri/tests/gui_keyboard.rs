@@ -27,6 +27,7 @@ const STEP: Duration = Duration::from_secs(60);
 const READ: &str = "
   const $ = (id) => document.getElementById(id);
   const text = (id) => ($(id) ? $(id).textContent.trim() : null);
+  // Read with care: what is missing must fail an assertion, not the read.
   const a = document.activeElement;
   const rows = [...document.querySelectorAll('#contact-rows .row')];
   const rowOf = (r) => ({
@@ -61,8 +62,8 @@ const READ: &str = "
     detail: $('detail-body').hidden ? null : text('detail-name'),
     tab: document.querySelector('[role=tab][aria-selected=true]').id,
     importShown: !$('import-view').hidden,
-    help: $('keys-help').open,
-    helpKeys: $('keys-list').children.length,
+    help: $('keys-help')?.open ?? false,
+    helpKeys: $('keys-list')?.children.length ?? 0,
     theme: {
       dark: matchMedia('(prefers-color-scheme: dark)').matches,
       page, surface, body, muted,
