@@ -5,7 +5,7 @@
 // keys that move it are read in keys.js, which calls the methods below.
 
 import { invoke } from './ipc.js';
-import { displayName, initial, phoneOrLid, plural } from './format.js';
+import { ONLY_LID, displayName, initial, plural } from './format.js';
 
 const ROW_HEIGHT = 56;
 const PAGE_SIZE = 100;
@@ -284,7 +284,8 @@ export class ContactList {
     if (avatar.dataset.signature !== picture.dataset.signature) avatar.replaceWith(picture);
 
     set(name, 'textContent', displayName(row));
-    const parts = [phoneOrLid(row)];
+    // The name line already shows the LID of someone without a number.
+    const parts = [row.phone_shown || ONLY_LID];
     if (row.push_name && row.name && row.push_name !== row.name) parts.push(`~${row.push_name}`);
     if (!row.in_address_book) parts.push(row.added ? 'added from a number check' : 'not in the address book');
     set(sub, 'textContent', parts.join(' · '));

@@ -5,7 +5,7 @@
 import { invoke } from './ipc.js';
 import { keyOf } from './contacts.js';
 import { $ } from './dom.js';
-import { displayName, formatPhone, initial, localTime } from './format.js';
+import { ONLY_LID, displayName, initial, localTime } from './format.js';
 
 export class Detail {
   constructor(list) {
@@ -75,7 +75,7 @@ export class Detail {
     const contact = this.details?.contact ?? row;
     el.name.textContent = displayName(contact);
     el.pushName.textContent = contact.push_name && contact.push_name !== contact.name ? `~${contact.push_name}` : '';
-    el.phone.textContent = row.phone ? formatPhone(row.phone) : 'unknown';
+    el.phone.textContent = row.phone_shown || `Not known: ${ONLY_LID}`;
     el.lid.textContent = contact.lid ? `${contact.lid}@lid` : 'unknown';
     this.drawPicture(contact);
     this.drawAbout(contact);
@@ -92,7 +92,14 @@ export class Detail {
   drawPicture(contact) {
     const { picture, pictureLabel } = this.el;
     const url = this.details?.picture;
-    const state = this.details ? contact.picture_state : this.loading ? 'loading' : contact.picture_state;
+    // Without a number there is no picture to ask for: the list's placeholder.
+    const state = !contact.phone
+      ? 'none'
+      : this.details
+        ? contact.picture_state
+        : this.loading
+          ? 'loading'
+          : contact.picture_state;
     picture.dataset.picture = state;
     pictureLabel.textContent =
       state === 'hidden' ? 'Picture hidden by their privacy settings' : state === 'none' ? 'No profile picture' : '';
@@ -101,6 +108,10 @@ export class Detail {
       img.src = url;
       img.alt = `Profile picture of ${displayName(contact)}`;
       picture.replaceChildren(img);
+      return;
+    }
+    if (state === 'hidden' || state === 'none') {
+      picture.replaceChildren();
       return;
     }
     const letter = document.createElement('span');
@@ -122,6 +133,8 @@ export class Detail {
         aboutSet.dateTime = new Date(contact.about_set_at * 1000).toISOString();
         aboutSet.textContent = `set ${localTime(contact.about_set_at)}`;
       }
+    } else if (!contact.phone) {
+      about.textContent = `Not available: ${ONLY_LID}`;
     } else {
       about.textContent = this.loading ? 'Loading…' : this.list.connected ? 'Not loaded' : 'Not loaded (offline)';
     }

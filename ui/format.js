@@ -1,18 +1,16 @@
 // How numbers, names, counts and times read in the window.
 
-/// "+15550001234" → "+1 555 000 1234" for North American numbers; other
-/// numbers are shown as given (E.164), which is unambiguous everywhere.
-export function formatPhone(phone) {
-  if (!phone) return '';
-  const e164 = phone.startsWith('+') ? phone : `+${phone}`;
-  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
-  return m ? `+1 ${m[1]} ${m[2]} ${m[3]}` : e164;
-}
+// Numbers come formatted from the core (`phone_shown`: "+55 11 95908-9198",
+// as the number's country writes it); the window never formats them itself.
 
 /// Someone's number, or their LID as a JID when no number is known.
-export function phoneOrLid({ phone, lid }) {
-  return phone ? formatPhone(phone) : `${lid}@lid`;
+export function phoneOrLid({ phone_shown, lid }) {
+  return phone_shown || `${lid}@lid`;
 }
+
+/// What the window says of someone whose number nobody knows (a blocked
+/// person outside the address book, known to WhatsApp only by their LID).
+export const ONLY_LID = 'only known by their LID';
 
 /// A contact's best name: the address book's, then their own, then the number.
 export function displayName(row) {

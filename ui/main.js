@@ -8,7 +8,7 @@
 
 import { available, invoke, listen } from './ipc.js';
 import { $, confirmation } from './dom.js';
-import { capitalize, formatPhone, initial, plural } from './format.js';
+import { capitalize, initial, plural } from './format.js';
 import { ContactList, keyOf } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
@@ -171,7 +171,7 @@ function renderAccount(account, kind) {
   const name = account?.push_name?.trim() || 'WhatsApp account';
   ui.accountName.textContent = name;
   ui.accountInitial.textContent = initial(name);
-  ui.accountPhone.textContent = account ? formatPhone(account.phone) : '';
+  ui.accountPhone.textContent = account ? account.phone_shown : '';
   ui.accountJid.textContent = account?.jid ?? '';
   ui.logout.disabled = busy || kind !== 'connected';
 }

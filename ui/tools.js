@@ -26,7 +26,7 @@ export class Tools {
     this.onSynced = onSynced;
     this.block = { form: $('block-form'), input: $('block-input'), message: $('block-message') };
     this.country = { form: $('country-form'), input: $('country-input'), message: $('country-message') };
-    this.sync = { form: $('sync-form'), full: $('sync-full'), report: $('sync-report') };
+    this.sync = { form: $('sync-form'), full: $('sync-full'), report: $('sync-report'), note: $('sync-scopes-note') };
 
     this.block.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -40,6 +40,8 @@ export class Tools {
       event.preventDefault();
       this.runSync();
     });
+    this.sync.form.addEventListener('change', () => this.describeScopes());
+    this.describeScopes();
     for (const form of [this.block.form, this.sync.form]) {
       form.addEventListener('roster:idle', () => this.setConnected(this.connected, true));
     }
@@ -108,6 +110,14 @@ export class Tools {
     });
   }
 
+  /// Says what "Sync now" will cover: the ticked scopes, or the defaults.
+  describeScopes() {
+    const ticked = [...this.sync.form.querySelectorAll('input[name="scope"]:checked')].map((c) => SCOPE_WORDS[c.value]);
+    this.sync.note.textContent = ticked.length
+      ? `Will sync ${listed(ticked)}.`
+      : `Nothing ticked: ${listed(DEFAULT_SCOPES.map((s) => SCOPE_WORDS[s]))} will be synced.`;
+  }
+
   async runSync() {
     const { form, full, report } = this.sync;
     const scopes = [...form.querySelectorAll('input[name="scope"]:checked')].map((c) => c.value);
@@ -124,11 +134,25 @@ export class Tools {
   }
 }
 
+/// What each scope holds, as the operator ticks it.
+const SCOPE_WORDS = {
+  contacts: 'contacts',
+  chats: 'chats',
+  settings: 'settings',
+  pins: 'pinned chats',
+  critical: 'essential settings and contacts',
+};
+/// What a sync with nothing ticked covers (the core's defaults).
+const DEFAULT_SCOPES = ['contacts', 'chats', 'settings'];
+
+function listed(words) {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : words.join('');
+}
+
 function describeSync(report) {
-  const lines = report.collections.map((c) => {
-    const changes = c.after - c.before;
-    return `${c.name}: version ${c.before} → ${c.after} (${plural(changes, 'change')})`;
-  });
-  const kind = report.full ? 'rebuilt from scratch' : 'brought up to date';
-  return `Synced ${report.scopes.join(', ')}, ${kind}. ${lines.join('; ')}.`;
+  const parts = report.by_scope.map(
+    (s) => `${SCOPE_WORDS[s.scope]}: ${s.changes ? plural(s.changes, 'change') : 'no changes'}`,
+  );
+  const kind = report.full ? 'Rebuilt from the phone' : 'Brought up to date';
+  return `${kind}: ${parts.join('; ')}.`;
 }

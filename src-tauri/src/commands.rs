@@ -226,11 +226,27 @@ pub fn export_check(state: State<'_, AppState>, job: i64) -> Answer<String> {
     })
 }
 
-/// Writes `<name>-<unix time>.csv` into the export directory.
+/// Writes `<name>-<date>.csv` (then `-2`, `-3`… beside an earlier one)
+/// into the export directory, never over an existing file.
 fn write_export(state: &AppState, name: &str, csv: &str) -> Answer<String> {
-    let stamp = roster_core::clock::unix_now();
-    let path = state.export_dir.join(format!("{name}-{stamp}.csv"));
-    let write = std::fs::create_dir_all(&state.export_dir).and_then(|()| std::fs::write(&path, csv));
+    let date = &roster_core::clock::iso_time(roster_core::clock::unix_now())[..10];
+    let create = |path: &std::path::Path| {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        file.write_all(csv.as_bytes())?;
+        file.sync_all()
+    };
+    std::fs::create_dir_all(&state.export_dir)
+        .map_err(|e| FileError(format!("cannot create {}: {e}", state.export_dir.display())))?;
+    let mut n = 1;
+    let (path, write) = loop {
+        let file = if n == 1 { format!("{name}-{date}.csv") } else { format!("{name}-{date}-{n}.csv") };
+        let path = state.export_dir.join(file);
+        match create(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            result => break (path, result),
+        }
+    };
     write.map_err(|e| FileError(format!("cannot write {}: {e}", path.display())))?;
     tracing::info!(path = %path.display(), "exported");
     Ok(path.display().to_string())

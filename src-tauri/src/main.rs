@@ -110,7 +110,8 @@ fn plan(args: cli::Args) -> Result<Plan, String> {
         None => default_data_dir(args.sandbox)?,
     };
     let data_dir = DataDir::open(&dir).map_err(|e| e.to_string())?;
-    let export_dir = args.export_dir.or_else(dirs::download_dir).unwrap_or_else(|| data_dir.path().join("exports"));
+    // Exports are the operator's files: never inside the private data directory.
+    let export_dir = args.export_dir.or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| ".".into());
     Ok(Plan { sandbox: args.sandbox, server, data_dir, export_dir, verbose: args.verbose })
 }
 

@@ -30,6 +30,7 @@ const READ: &str = "
     phone: r.dataset.phone,
     blocked: r.dataset.blocked === 'true',
     name: r.querySelector('.row-name').textContent,
+    sub: r.querySelector('.row-sub').textContent,
     toggle: r.querySelector('.toggle').textContent,
     picture: r.querySelector('.avatar').dataset.picture,
     img: Boolean(r.querySelector('.avatar img')),
@@ -42,6 +43,8 @@ const READ: &str = "
     error: $('error').hidden ? '' : text('error-text'),
     detail: $('detail-body').hidden ? null : {
       name: text('detail-name'),
+      phone: text('detail-phone'),
+      initial: $('detail-picture').textContent.trim(),
       about: text('detail-about'),
       aboutSet: $('detail-about-set').getAttribute('datetime'),
       picture: $('detail-picture').dataset.picture,
@@ -51,6 +54,7 @@ const READ: &str = "
     },
     blockMessage: text('block-message'),
     syncReport: text('sync-report'),
+    syncScopes: text('sync-scopes-note'),
     activity: [...document.querySelectorAll('#activity-rows tr')].map((r) => `${r.dataset.action}:${r.dataset.outcome}`),
     activityExport: $('activity-message').dataset.path || null,
   };";
@@ -202,7 +206,45 @@ fn contacts_search_detail_block_and_live_count() {
     assert!(seen["rows"].as_array().unwrap().iter().all(|r| r["blocked"] == true), "{}", seen["rows"]);
     assert!(row(&seen, phone).is_some(), "the contact blocked above is listed");
     shots.take(session, "06-blocked-filter");
+
+    // Someone known only by their LID is found by the LID the row shows, and
+    // described once, with the list's placeholder, in the row and the panel.
+    let lid_only = seen["rows"].as_array().unwrap().iter().find(|r| r["phone"] == "").cloned();
+    let lid_only = lid_only.expect("the sandbox blocks someone known only by their LID");
+    let shown = lid_only["name"].as_str().unwrap().to_owned();
+    assert!(shown.ends_with("@lid"), "named by their LID: {lid_only}");
+    let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
     session.click("#filter-all").unwrap();
+    for query in [shown.as_str(), digits.as_str()] {
+        search(session, query);
+        until(session, STEP, &format!("{query} found"), |s| {
+            s["count"] == "1 found" && s["rows"].as_array().unwrap().iter().any(|r| r["name"] == shown.as_str())
+        });
+    }
+    let row_sub = |s: &Value| s["rows"].as_array().unwrap().iter().find(|r| r["name"] == shown.as_str()).cloned();
+    let seen = read(session).unwrap();
+    let listed = row_sub(&seen).unwrap();
+    assert!(!listed["sub"].as_str().unwrap().contains(&digits), "the LID is not repeated: {listed}");
+    assert!(listed["sub"].as_str().unwrap().contains("only known by their LID"), "{listed}");
+    assert_eq!(listed["picture"], "none");
+    // The row element that shows them (the list recycles row elements), clicked
+    // again should the list still be settling from the search.
+    const OPEN: &str = "const row = [...document.querySelectorAll('#contact-rows .row')]
+          .find((r) => r.querySelector('.row-name').textContent === arguments[0]);
+        if (row) row.querySelector('.row-name').click();";
+    let seen = until(session, STEP, "the panel of someone known only by their LID", |s| {
+        let open = s["detail"]["name"] == shown.as_str();
+        if !open {
+            let _ = session.execute(OPEN, json!([shown]));
+        }
+        open
+    });
+    assert_eq!(seen["detail"]["phone"], "Not known: only known by their LID");
+    assert_eq!(seen["detail"]["picture"], "none", "the list's placeholder");
+    assert_eq!(seen["detail"]["initial"], "", "no letter or digit for a picture");
+    assert!(seen["detail"]["about"].as_str().unwrap().contains("only known by their LID"), "{}", seen["detail"]);
+    shots.take(session, "06b-lid-only");
+    session.clear("#search").unwrap();
 
     // The "block a number" box: specific refusals, then a block by a formatted number.
     for (typed, says) in [("120363025246125888@g.us", "group"), ("12", "too short"), ("call me", "not a phone number")]
@@ -234,14 +276,22 @@ fn contacts_search_detail_block_and_live_count() {
     // A scope sync brings a rename whose push was lost.
     sim.phone_rename_unannounced(phone, "Renamed While Away").unwrap();
     session.click("#tab-settings").unwrap();
-    for scope in ["chats", "settings"] {
-        session.click(&format!("input[name='scope'][value='{scope}']")).unwrap();
+    let tick = |scope: &str| session.click(&format!("input[name='scope'][value='{scope}']")).unwrap();
+    for scope in ["chats", "settings", "contacts"] {
+        tick(scope);
     }
+    // With nothing ticked the form says what a sync will cover.
+    until(session, STEP, "the note on an empty choice", |s| {
+        s["syncScopes"] == "Nothing ticked: contacts, chats and settings will be synced."
+    });
+    tick("contacts");
+    until(session, STEP, "the note on the choice", |s| s["syncScopes"] == "Will sync contacts.");
     session.click("#sync-run").unwrap();
-    let seen = until(session, STEP, "the sync report", |s| s["syncReport"].as_str().unwrap().starts_with("Synced"));
+    let seen = until(session, STEP, "the sync report", |s| {
+        s["syncReport"].as_str().unwrap().starts_with("Brought up to date")
+    });
     let report = seen["syncReport"].as_str().unwrap();
-    assert!(report.contains("Synced contacts, brought up to date"), "{report}");
-    assert!(report.contains("critical_unblock_low") && report.contains("(1 change)"), "{report}");
+    assert_eq!(report, "Brought up to date: contacts: 1 change.", "in the operator's words, no protocol names");
     shots.take(session, "08-sync");
 
     // The activity log lists what was done here, newest first, with outcomes.
@@ -263,7 +313,10 @@ fn contacts_search_detail_block_and_live_count() {
     session.click("#activity-export").unwrap();
     let seen = until(session, STEP, "the activity export", |s| !s["activityExport"].is_null());
     let csv = std::fs::read_to_string(seen["activityExport"].as_str().unwrap()).unwrap();
-    assert_eq!(csv.lines().next(), Some("id,time,action,target,outcome,detail"));
+    assert_eq!(csv.lines().next(), Some("\u{feff}id,time,action,target,outcome,detail"), "a BOM, then the header");
+    let file = seen["activityExport"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let today = &roster_core::clock::iso_time(roster_core::clock::unix_now())[..10];
+    assert!(file.starts_with(&format!("roster-activity-{today}")), "a readable name: {file}");
     assert_eq!(csv.lines().count(), activity.len() + 1, "one line per action");
     assert!(csv.lines().last().unwrap().contains(",sync,"), "oldest first, the sync last");
     shots.take(session, "09-activity");

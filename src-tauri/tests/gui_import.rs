@@ -127,7 +127,8 @@ fn paste_preview_run_and_export() {
     let path = seen["job"]["path"].as_str().unwrap();
     assert!(Path::new(path).starts_with(&export_dir), "{path}");
     let csv = std::fs::read_to_string(path).unwrap();
-    assert_eq!(csv.lines().next(), Some("line,input,e164,on_whatsapp,pn_jid,lid,name,status,source,checked_at,note"));
+    let header = "\u{feff}line,input,e164,on_whatsapp,pn_jid,lid,name,status,source,checked_at,note";
+    assert_eq!(csv.lines().next(), Some(header), "a BOM, then the header");
     let rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
         .records()
         .map(|r| r.expect("a well-formed CSV record").iter().map(str::to_owned).collect())
@@ -137,11 +138,13 @@ fn paste_preview_run_and_export() {
         assert_eq!(&row[1], typed, "input kept as typed");
         match row[7].as_str() {
             "done" => {
-                let phone = &row[2];
-                let on = registered.contains_key(phone.as_str());
+                let phone = row[2].strip_prefix('+').unwrap_or_else(|| panic!("E.164 with its +: {row:?}"));
+                let checked_at = &row[9];
+                assert!(checked_at.len() == 20 && checked_at.ends_with('Z'), "ISO 8601: {row:?}");
+                let on = registered.contains_key(phone);
                 assert_eq!(row[3], if on { "yes" } else { "no" }, "{row:?}");
                 if on {
-                    assert_eq!(row[5], format!("{}@lid", registered[phone.as_str()]), "{row:?}");
+                    assert_eq!(row[5], format!("{}@lid", registered[phone]), "{row:?}");
                     assert_eq!(row[4], format!("{phone}@s.whatsapp.net"));
                 }
             }
@@ -173,8 +176,8 @@ fn paste_preview_run_and_export() {
     let after = blocked_lids(sim);
     assert_eq!(after.len(), before.len() + 2, "{}", seen["job"]["message"]);
     for line in &picked {
-        let phone = rows[line - 1][2].clone();
-        assert!(after.contains(registered[phone.as_str()]), "line {line} (+{phone}) is blocked on the server");
+        let phone = rows[line - 1][2].trim_start_matches('+');
+        assert!(after.contains(registered[phone]), "line {line} (+{phone}) is blocked on the server");
     }
     session.click("#job-undo").unwrap();
     until(session, "the undo", |s| s["job"]["message"].as_str().unwrap().starts_with("Unblocked 2."));

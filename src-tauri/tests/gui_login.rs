@@ -122,7 +122,7 @@ fn qr_login_then_restart_without_qr() {
             Err(format!("{s:?}, #account-phone {phone:?}"))
         }
     });
-    assert!(phone.starts_with('+'), "phone shown as {phone:?}");
+    assert_eq!(phone, roster_core::numbers::shown(&expected_phone), "the number as its country writes it");
     assert_eq!(session.text("#account-name").unwrap().as_deref(), Some(world.account.push_name.as_str()));
     assert_eq!(seen(&session).unwrap().badge, "Connected");
     assert_eq!(seen(&session).unwrap().qr, None, "no QR once connected");

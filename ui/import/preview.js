@@ -4,7 +4,6 @@
 
 import { invoke } from '../ipc.js';
 import { $, cell, say } from '../dom.js';
-import { formatPhone } from '../format.js';
 
 /// The app refuses larger lists; say so before reading the file.
 const MAX_BYTES = 8 * 1024 * 1024;
@@ -126,7 +125,7 @@ export class Preview {
       const tr = document.createElement('tr');
       tr.dataset.kind = line.parsed.kind;
       const reads = {
-        number: () => formatPhone(line.parsed.e164),
+        number: () => line.parsed.shown,
         lid: () => `${line.parsed.lid}@lid`,
         duplicate: () => `duplicate of line ${line.parsed.of_line}`,
         invalid: () => `invalid: ${line.parsed.reason}`,

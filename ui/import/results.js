@@ -5,7 +5,7 @@
 
 import { invoke } from '../ipc.js';
 import { $, cell, confirmation, say, sayExported } from '../dom.js';
-import { ago, formatPhone, plural } from '../format.js';
+import { ago, plural } from '../format.js';
 
 const PAGE = 100;
 /// Results are re-read at most this often while a job runs.
@@ -272,7 +272,7 @@ export class Results {
       pick,
       cell(String(r.line), 'num'),
       cell(r.input, 'mono'),
-      cell(r.phone ? formatPhone(r.phone) : ''),
+      cell(r.phone_shown ?? ''),
       cell(on, `on-${on}`),
       cell(r.phone && r.on_whatsapp ? `${r.phone}@s.whatsapp.net` : '', 'mono'),
       cell(r.lid ? `${r.lid}@lid` : '', 'mono'),

@@ -66,15 +66,40 @@ pub struct CollectionReport {
     pub after: u64,
 }
 
+/// How many changes a scope brought (its collections' patches together).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ScopeChanges {
+    pub scope: Scope,
+    pub changes: u64,
+}
+
 /// What a sync did, for the window and the logs.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SyncReport {
     pub scopes: Vec<Scope>,
     pub full: bool,
+    /// Per scope, in the operator's words; `collections` is the protocol's view.
+    pub by_scope: Vec<ScopeChanges>,
     pub collections: Vec<CollectionReport>,
 }
 
 impl SyncReport {
+    fn new(scopes: Vec<Scope>, full: bool, collections: Vec<CollectionReport>) -> SyncReport {
+        let by_scope = scopes
+            .iter()
+            .map(|&scope| {
+                let mine = scope.collections().iter().map(|c| c.as_str()).collect::<BTreeSet<_>>();
+                let changes = collections
+                    .iter()
+                    .filter(|c| mine.contains(c.name))
+                    .map(|c| c.after.saturating_sub(c.before))
+                    .sum();
+                ScopeChanges { scope, changes }
+            })
+            .collect();
+        SyncReport { scopes, full, by_scope, collections }
+    }
+
     /// Patches applied across all collections.
     pub fn patches(&self) -> u64 {
         self.collections.iter().map(|c| c.after.saturating_sub(c.before)).sum()
@@ -133,7 +158,7 @@ pub(crate) async fn sync(client: &Arc<Client>, scopes: &[Scope], full: bool) -> 
         return Err(SyncError::Interrupted);
     }
     let scopes = if scopes.is_empty() { DEFAULT_SCOPES.to_vec() } else { scopes.to_vec() };
-    Ok(SyncReport { scopes, full, collections: reports })
+    Ok(SyncReport::new(scopes, full, reports))
 }
 
 fn store_err(e: impl std::fmt::Display) -> SyncError {
@@ -155,5 +180,18 @@ mod tests {
         assert_eq!(names(&[Scope::Pins, Scope::Chats]), ["regular_low", "regular_high"]);
         assert_eq!(names(&[Scope::Critical, Scope::Contacts]), ["critical_block", "critical_unblock_low"]);
         assert_eq!(names(&Scope::ALL).len(), 5);
+    }
+
+    #[test]
+    fn changes_are_counted_per_scope() {
+        let moved = |name, before, after| CollectionReport { name, before, after };
+        let report = SyncReport::new(
+            vec![Scope::Contacts, Scope::Chats, Scope::Pins],
+            false,
+            vec![moved("critical_unblock_low", 3, 4), moved("regular_low", 0, 2), moved("regular_high", 5, 5)],
+        );
+        let changes: Vec<(Scope, u64)> = report.by_scope.iter().map(|s| (s.scope, s.changes)).collect();
+        assert_eq!(changes, [(Scope::Contacts, 1), (Scope::Chats, 2), (Scope::Pins, 2)]);
+        assert_eq!(report.patches(), 3);
     }
 }

@@ -63,6 +63,8 @@ impl From<BlockingError> for BlockError {
 pub struct BlockOutcome {
     /// E.164 digits, when known.
     pub phone: Option<String>,
+    /// The number as the window shows it (`numbers::shown`).
+    pub phone_shown: Option<String>,
     pub lid: String,
     pub blocked: bool,
     /// How many users the account has blocked now.
@@ -108,7 +110,7 @@ pub(crate) async fn set_blocked(
     let (lid, phone) = change(client, store, target, block).await?;
     let count = refresh(client, store).await?;
     info!(block, count, "blocklist updated");
-    Ok(BlockOutcome { phone, lid, blocked: block, count })
+    Ok(BlockOutcome { phone_shown: phone.as_deref().map(crate::numbers::shown), phone, lid, blocked: block, count })
 }
 
 /// Blocks or unblocks without refetching the list (bulk actions refetch

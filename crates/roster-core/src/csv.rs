@@ -95,9 +95,11 @@ impl Writer {
         self.0.write_record(cells).expect("writing CSV into memory cannot fail");
     }
 
+    /// The file's text, starting with a byte-order mark: without it
+    /// spreadsheet programs read UTF-8 as their local code page ("MÃ¼ller").
     pub(crate) fn finish(self) -> String {
         let bytes = self.0.into_inner().expect("flushing CSV into memory cannot fail");
-        String::from_utf8(bytes).expect("the cells were UTF-8")
+        BOM.to_owned() + &String::from_utf8(bytes).expect("the cells were UTF-8")
     }
 }
 
@@ -121,7 +123,7 @@ mod tests {
     fn line(cells: &[&str]) -> String {
         let mut w = Writer::new(LineEnd::Lf);
         w.record(cells);
-        w.finish()
+        w.finish().strip_prefix(BOM).expect("a BOM first").to_owned()
     }
 
     #[test]
@@ -137,7 +139,7 @@ mod tests {
         let mut w = Writer::new(LineEnd::Crlf);
         w.record(&["a", "b"]);
         w.record(&["c", "d"]);
-        assert_eq!(w.finish(), "a,b\r\nc,d\r\n");
+        assert_eq!(w.finish(), "\u{feff}a,b\r\nc,d\r\n");
     }
 
     fn cells(text: &str, delimiter: char) -> Vec<(usize, Vec<String>)> {

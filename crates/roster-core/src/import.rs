@@ -12,7 +12,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::csv;
-use crate::numbers::{E164, Target, parse_target};
+use crate::numbers::{E164, Target, parse_target, shown};
 
 /// The most a pasted or loaded list may weigh.
 pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
@@ -38,6 +38,8 @@ pub enum Parsed {
     /// A phone number.
     Number {
         e164: E164,
+        /// As the window shows it (`numbers::shown`).
+        shown: String,
     },
     /// A LID user.
     Lid {
@@ -171,7 +173,7 @@ fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a 
                         None => {
                             first_seen.insert(key, line);
                             match target {
-                                Target::Phone(e164) => Parsed::Number { e164 },
+                                Target::Phone(e164) => Parsed::Number { shown: shown(&e164), e164 },
                                 Target::Lid(lid) => Parsed::Lid { lid },
                             }
                         }
@@ -201,7 +203,10 @@ mod tests {
                     120363@g.us\nabc\n123456789012345@lid\n5511999999999@s.whatsapp.net\n12";
         let p = normalise(text, Some("BR"), None).unwrap();
         let kinds: Vec<_> = p.lines.iter().map(|l| (l.line, l.parsed.clone())).collect();
-        let number = |e164: &str| Parsed::Number { e164: parse_phone(&format!("+{e164}"), None).unwrap() };
+        let number = |e164: &str| Parsed::Number {
+            e164: parse_phone(&format!("+{e164}"), None).unwrap(),
+            shown: crate::numbers::shown(e164),
+        };
         assert_eq!(kinds[0], (1, number("5511999999999")));
         assert_eq!(kinds[1], (3, Parsed::Duplicate { of_line: 1 }), "blank line 2 skipped, numbering kept");
         assert_eq!(kinds[2], (4, number("5511988887777")), "national, read as BR");

@@ -158,10 +158,11 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, T
     if input.chars().any(|c| !(c.is_ascii_digit() || " +-.()/\u{a0}".contains(c))) {
         return Err(TargetError::NotANumber(owned()));
     }
-    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
     // "+55…", "(+55) …" and "0055…" all carry their country code.
     let plus = input.trim_start_matches(|c: char| c == '(' || c.is_whitespace()).starts_with('+');
-    let international = plus || digits.starts_with("00");
+    let international = plus || input.trim_start().starts_with("00");
+    let without_trunk = if international { without_trunk_prefix(input) } else { None };
+    let digits: String = without_trunk.as_deref().unwrap_or(input).chars().filter(char::is_ascii_digit).collect();
     let digits = if plus { digits } else { digits.trim_start_matches("00").to_owned() };
     if digits.len() < 7 {
         return Err(TargetError::TooShort(owned()));
@@ -188,8 +189,12 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, T
         // A known country code, but not in its numbering plan as libphonenumber
         // knows it (new ranges, test numbers): taken as typed, since its
         // rewriting of such numbers (trunk prefixes dropped) does not hold
-        // when the result is read again.
-        Ok(_) if international && digits.len() >= 8 => Ok(E164::from_digits(digits)),
+        // when the result is read again. Unless no number of that country
+        // can have its length.
+        Ok(number) if international && digits.len() >= 8 => match impossible_length(&number, &digits) {
+            Some(reason) => Err(TargetError::Invalid(owned(), reason)),
+            None => Ok(E164::from_digits(digits)),
+        },
         Ok(_) => Err(TargetError::Invalid(owned(), "no such number in its country's numbering plan".into())),
         // Typed without + and no default country: read it as international
         // digits, exactly as if typed with the + (so it starts with a real
@@ -198,6 +203,87 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, T
             parse_phone(&format!("+{digits}"), None).map_err(|_| TargetError::NeedsCountry(owned()))
         }
         Err(e) => Err(TargetError::Invalid(owned(), e.to_string())),
+    }
+}
+
+/// A number (E.164 digits) as its country writes it for the world:
+/// `+55 11 95908-9198`, `+44 7786 668991`. The one formatter of numbers
+/// for the window and the files it writes beside E.164. A number whose
+/// country libphonenumber does not know is `+` and its digits.
+pub fn shown(digits: &str) -> String {
+    if digits.is_empty() {
+        return String::new();
+    }
+    let plain = format!("+{digits}");
+    match phonenumber::parse(None, &plain) {
+        Ok(number) => {
+            let formatted = number.format().mode(phonenumber::Mode::International).to_string();
+            // The layout may change, never the digits.
+            let same = formatted.chars().filter(char::is_ascii_digit).eq(digits.chars());
+            if same { formatted } else { plain }
+        }
+        Err(_) => plain,
+    }
+}
+
+/// `+44 (0)7633 912074`: a national trunk prefix in parentheses right
+/// after the country code, which is not dialled from abroad. The input
+/// without it, when that is what it holds.
+fn without_trunk_prefix(input: &str) -> Option<String> {
+    let open = input.find('(')?;
+    let close = open + input[open..].find(')')?;
+    let inner = input[open + 1..close].trim();
+    let code: String = input[..open].chars().filter(char::is_ascii_digit).collect();
+    let code = code.strip_prefix("00").unwrap_or(&code);
+    if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_digit()) || code.is_empty() || code.len() > 3 {
+        return None;
+    }
+    let regions = phonenumber::metadata::DATABASE.by_code(&code.parse::<u16>().ok()?)?;
+    regions
+        .iter()
+        .any(|m| m.national_prefix() == Some(inner))
+        .then(|| format!("{}{}", &input[..open], &input[close + 1..]))
+}
+
+/// Why `digits` (country code first) cannot be a number of `number`'s
+/// country, going by length alone: the reason for the operator, or `None`
+/// when some number there could be this long.
+fn impossible_length(number: &phonenumber::PhoneNumber, digits: &str) -> Option<String> {
+    let code = number.code().value();
+    let regions = phonenumber::metadata::DATABASE.by_code(&code)?;
+    let national = u16::try_from(digits.len().checked_sub(code.to_string().len())?).ok()?;
+    // Every kind of number a person can have (the general description's
+    // lengths are often left empty in the metadata).
+    let lengths: Vec<u16> = regions
+        .iter()
+        .flat_map(|m| {
+            let d = m.descriptors();
+            [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ]
+        })
+        .flatten()
+        .flat_map(|d| d.possible_length().iter().copied())
+        .collect();
+    let (min, max) = (*lengths.iter().min()?, *lengths.iter().max()?);
+    if national < min {
+        Some(format!("too short for a +{code} number ({national} digits after the country code, at least {min})"))
+    } else if national > max {
+        Some(format!("too long for a +{code} number ({national} digits after the country code, at most {max})"))
+    } else if !lengths.contains(&national) {
+        Some(format!("no +{code} number has {national} digits after the country code"))
+    } else {
+        None
     }
 }
 
@@ -220,6 +306,36 @@ mod tests {
         // National format with the trunk prefix, read with the default country.
         assert_eq!(parse_target("011 99999-9999", br), Ok(phone("5511999999999")));
         assert_eq!(parse_target("(11) 99999-9999", br), Ok(phone("5511999999999")));
+    }
+
+    #[test]
+    fn numbers_are_shown_as_their_country_writes_them() {
+        assert_eq!(shown("5511959089198"), "+55 11 95908-9198");
+        assert_eq!(shown("447786668991"), "+44 7786 668991");
+        assert_eq!(shown("4930123456"), "+49 30 123456");
+        assert_eq!(shown("15551234567"), "+1 555-123-4567");
+        assert_eq!(shown("999123456789"), "+999123456789", "no such country: as digits");
+        assert_eq!(shown(""), "");
+    }
+
+    #[test]
+    fn trunk_prefix_in_parentheses_is_dropped() {
+        for typed in ["+44 (0)7633 912074", "+44(0)7633-912074", "0044 (0) 7633 912074", "+447633 912074"] {
+            assert_eq!(parse_target(typed, None), Ok(phone("447633912074")), "{typed}");
+        }
+        assert_eq!(parse_target("+49 (0)30 1234567", Some("BR")), Ok(phone("49301234567")));
+        // An area code in parentheses is not a trunk prefix.
+        assert_eq!(parse_target("+55 (11) 99999-9999", None), Ok(phone("5511999999999")));
+    }
+
+    #[test]
+    fn numbers_no_country_could_have_are_refused() {
+        let refused = parse_target("+55 (11) 9999", None);
+        assert!(
+            matches!(&refused, Err(TargetError::Invalid(_, why)) if why.contains("too short for a +55 number")),
+            "{refused:?}"
+        );
+        assert!(matches!(parse_target("+44 7633 912074 123", None), Err(TargetError::Invalid(..))));
     }
 
     #[test]

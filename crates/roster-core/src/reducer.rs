@@ -255,6 +255,7 @@ pub(crate) fn account_of(client: &Client) -> Option<Account> {
     let pn = client.pn()?;
     Some(Account {
         phone: format!("+{}", pn.user),
+        phone_shown: crate::numbers::shown(&pn.user),
         jid: Jid::new(pn.user.as_str(), Server::Pn).to_string(),
         push_name: client.push_name(),
     })

@@ -101,6 +101,8 @@ pub struct Qr {
 pub struct Account {
     /// E.164 with a leading `+`.
     pub phone: String,
+    /// The number as the window shows it (`numbers::shown`).
+    pub phone_shown: String,
     pub jid: String,
     pub push_name: String,
 }
@@ -152,7 +154,10 @@ word_enum! {
 /// One row of the contact list, as the window shows it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ContactRow {
+    /// E.164 digits; empty for someone known only by their LID.
     pub phone: String,
+    /// The number as the window shows it (`numbers::shown`).
+    pub phone_shown: String,
     pub lid: Option<String>,
     /// Name in the phone's address book.
     pub name: Option<String>,
@@ -310,6 +315,8 @@ pub struct CheckRow {
     pub state: LineState,
     pub on_whatsapp: Option<bool>,
     pub phone: Option<String>,
+    /// The number as the window shows it (`numbers::shown`).
+    pub phone_shown: Option<String>,
     pub lid: Option<String>,
     pub name: Option<String>,
     pub source: Option<AnswerSource>,

@@ -56,7 +56,7 @@ async fn every_operator_action_is_logged_with_its_outcome() {
     // The export: a header and one line per action, oldest first.
     let csv = session.audit().export_csv().unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "id,time,action,target,outcome,detail");
+    assert_eq!(lines[0], "\u{feff}id,time,action,target,outcome,detail", "a BOM, then the header");
     assert_eq!(lines.len(), 9);
     assert!(lines[1].contains(",block,+") && lines[1].contains(",done,"), "{}", lines[1]);
     assert!(lines[8].contains(",log out,,done,"), "{}", lines[8]);

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use rand::Rng;
 use roster_core::groups::{GroupError, checked_group_jid};
 use roster_core::import::{self, ImportError, MAX_INPUT_BYTES, MAX_LINES, Parsed, Preview};
-use roster_core::numbers::{Target, TargetError, parse_country, parse_target};
+use roster_core::numbers::{Target, TargetError, parse_country, parse_target, shown};
 use roster_fuzz::{Fuzz, cases};
 use whatsapp_rust::Jid;
 
@@ -628,6 +628,74 @@ fn numbers_with_a_default_country() {
     fuzz_numbers("parse_target+country", true);
 }
 
+/// The national trunk prefixes of a calling code (`0` for +44), as
+/// libphonenumber's metadata has them.
+fn trunk_prefixes(code: &str) -> Vec<String> {
+    let Ok(code) = code.parse::<u16>() else { return Vec::new() };
+    let regions = phonenumber::metadata::DATABASE.by_code(&code).unwrap_or_default();
+    regions.iter().filter_map(|m| m.national_prefix().map(str::to_owned)).collect()
+}
+
+/// `+44 (0)7633 912074` reads as `+44 7633 912074`: a trunk prefix in
+/// parentheses after the country code is never dialled from abroad. And an
+/// accepted number is one its country could have: libphonenumber's
+/// possible lengths for the calling code hold its national part.
+#[test]
+fn trunk_prefixes_and_possible_lengths() {
+    let mut fz = fuzz("numbers::parse_target (trunk prefix, length)");
+    let total = cases() / 10;
+    let (mut input, mut with_trunk) = (String::new(), String::new());
+    for case in 0..total {
+        fz.case = case;
+        input.clear();
+        let code = fz.pick(CALLING_CODES);
+        input.push('+');
+        input.push_str(code);
+        let split = input.len();
+        separator(&mut fz, &mut input);
+        let count = 4 + fz.below(11);
+        typed_digits(&mut fz, &mut input, "", count);
+        let plain = fz.call(&input, || parse_target(&input, None));
+        match &plain {
+            Ok(_) => fz.accepted += 1,
+            Err(e) => fz.reject(variant(e)),
+        }
+        for trunk in trunk_prefixes(code) {
+            with_trunk.clear();
+            with_trunk.push_str(&input[..split]);
+            with_trunk.push_str(fz.pick(&[" (", "(", " ( "]));
+            with_trunk.push_str(&trunk);
+            with_trunk.push_str(fz.pick(&[")", ") ", " ) "]));
+            with_trunk.push_str(input[split..].trim_start());
+            let read = fz.call(&with_trunk, || parse_target(&with_trunk, None));
+            if read.is_ok() != plain.is_ok() || (plain.is_ok() && read != plain) {
+                fz.fail(&with_trunk, format!("read as {read:?}, but without the trunk prefix {plain:?}"));
+            }
+        }
+        if let Ok(Target::Phone(digits)) = &plain {
+            let national = digits.len() - code.len();
+            let Ok(number) = code.parse::<u16>() else { continue };
+            let regions = phonenumber::metadata::DATABASE.by_code(&number).unwrap_or_default();
+            let possible = regions.iter().any(|m| {
+                let d = m.descriptors();
+                [d.fixed_line(), d.mobile(), d.toll_free(), d.premium_rate(), d.shared_cost(), d.voip()]
+                    .into_iter()
+                    .flatten()
+                    .chain([d.general()])
+                    .chain(d.personal_number())
+                    .chain(d.pager())
+                    .chain(d.uan())
+                    .chain(d.voicemail())
+                    .any(|d| d.possible_length().contains(&(national as u16)))
+            });
+            if !regions.is_empty() && digits.starts_with(code) && !possible {
+                fz.fail(&input, format!("accepted as {digits}, but no +{code} number has {national} digits"));
+            }
+        }
+    }
+    fz.summary(total, "inputs", "");
+}
+
 #[test]
 fn countries() {
     let mut fz = fuzz("parse_country");
@@ -989,10 +1057,13 @@ fn check_preview(fz: &Fuzz, doc: &Doc, preview: &Preview) {
         }
         by_line.insert(entry.line, &entry.parsed);
         match &entry.parsed {
-            Parsed::Number { e164 } => {
+            Parsed::Number { e164, shown } => {
                 numbers += 1;
                 if !(7..=15).contains(&e164.len()) || !is_digits(e164) {
                     fail(format!("line {} reads as the number {e164:?}", entry.line));
+                }
+                if !shown.starts_with('+') || !shown.chars().filter(char::is_ascii_digit).eq(e164.chars()) {
+                    fail(format!("line {} shows {e164} as {shown:?}", entry.line));
                 }
                 if first.insert(e164.to_string(), entry.line).is_some() {
                     fail(format!("line {} repeats {e164} without being called a duplicate", entry.line));
@@ -1015,7 +1086,7 @@ fn check_preview(fz: &Fuzz, doc: &Doc, preview: &Preview) {
                 }
                 let again = fz.call(&entry.input, || parse_target(&entry.input, doc.country));
                 let same = match (earlier, &again) {
-                    (Some(Parsed::Number { e164 }), Ok(Target::Phone(d))) => e164 == d,
+                    (Some(Parsed::Number { e164, .. }), Ok(Target::Phone(d))) => e164 == d,
                     (Some(Parsed::Lid { lid }), Ok(Target::Lid(l))) => lid == l,
                     _ => false,
                 };
@@ -1122,7 +1193,7 @@ fn check_truth(fz: &mut Fuzz, doc: &Doc, result: &Result<Preview, ImportError>) 
                     None => {
                         first.insert(key(&target), entry.line);
                         match target {
-                            Target::Phone(e164) => Parsed::Number { e164 },
+                            Target::Phone(e164) => Parsed::Number { shown: shown(&e164), e164 },
                             Target::Lid(lid) => Parsed::Lid { lid },
                         }
                     }

@@ -134,7 +134,8 @@ pub struct CheckOrder {
     pub desc: bool,
 }
 
-/// A job's lines as CSV (RFC 4180), in input order, for spreadsheets.
+/// A job's lines as CSV (RFC 4180), in input order, for spreadsheets:
+/// numbers in E.164 with their `+`, times in ISO 8601 (UTC).
 pub fn to_csv(rows: &[CheckRow]) -> String {
     let mut out = csv::Writer::new(csv::LineEnd::Crlf);
     out.record(&[
@@ -166,11 +167,11 @@ pub fn to_csv(rows: &[CheckRow]) -> String {
             LineKind::Number | LineKind::Lid => r.error.clone().unwrap_or_default(),
         };
         let e164 = match r.kind {
-            LineKind::Number | LineKind::Lid => r.phone.clone().unwrap_or_default(),
+            LineKind::Number | LineKind::Lid => r.phone.as_ref().map(|p| format!("+{p}")).unwrap_or_default(),
             LineKind::Invalid | LineKind::Duplicate => String::new(),
         };
         let pn_jid = if r.on_whatsapp == Some(true) && !e164.is_empty() {
-            format!("{e164}@s.whatsapp.net")
+            format!("{}@s.whatsapp.net", &e164[1..])
         } else {
             String::new()
         };
@@ -185,7 +186,7 @@ pub fn to_csv(rows: &[CheckRow]) -> String {
             r.name.clone().unwrap_or_default(),
             status.to_owned(),
             r.source.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            r.checked_at.map(|t| t.to_string()).unwrap_or_default(),
+            r.checked_at.map(crate::clock::iso_time).unwrap_or_default(),
             note,
         ];
         out.record(&cells);

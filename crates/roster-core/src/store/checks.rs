@@ -10,6 +10,7 @@ use whatsapp_rust::prelude::Jid;
 use super::{Store, StoreError};
 use crate::checks::{CheckError, CheckFilter, CheckOrder, CheckSort, RECENT};
 use crate::import::{Parsed, Preview};
+use crate::numbers;
 use crate::snapshot::{AnswerSource, CheckPage, CheckProgress, CheckRow, JobState, LineKind, LineState};
 
 /// `store.checks()`.
@@ -59,7 +60,7 @@ impl CheckJobs<'_> {
             )?;
             for line in &preview.lines {
                 let (kind, value, state) = match &line.parsed {
-                    Parsed::Number { e164 } => (LineKind::Number, e164.to_string(), LineState::Pending),
+                    Parsed::Number { e164, .. } => (LineKind::Number, e164.to_string(), LineState::Pending),
                     Parsed::Lid { lid } => (LineKind::Lid, lid.clone(), LineState::Pending),
                     Parsed::Duplicate { of_line } => (LineKind::Duplicate, of_line.to_string(), LineState::Skipped),
                     Parsed::Invalid { reason } => (LineKind::Invalid, reason.clone(), LineState::Skipped),
@@ -332,14 +333,16 @@ impl CheckJobs<'_> {
         ))?;
         let rows = stmt
             .query_map(params![job, limit as i64, offset as i64], |r| {
+                let phone: Option<String> = r.get(6)?;
                 Ok(CheckRow {
+                    phone_shown: phone.as_deref().map(numbers::shown),
+                    phone,
                     line: r.get(0)?,
                     input: r.get(1)?,
                     kind: r.get(2)?,
                     value: r.get(3)?,
                     state: r.get(4)?,
                     on_whatsapp: r.get(5)?,
-                    phone: r.get(6)?,
                     lid: r.get(7)?,
                     name: r.get(8)?,
                     source: r.get(9)?,

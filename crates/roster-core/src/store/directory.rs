@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
+use crate::numbers;
 use crate::profile::Profile;
 use crate::snapshot::{AboutState, ContactPage, ContactRow, ListFilter, PictureState};
 
@@ -89,12 +90,19 @@ impl Directory<'_> {
         let mut args: Vec<String> = Vec::new();
         match &needle {
             Some(n) if n.chars().count() >= 3 => {
-                wheres.push("c.rowid IN (SELECT rowid FROM contact_search WHERE haystack MATCH ?)".into());
+                // Blocked people outside the directory have no index entry:
+                // their LID and number are matched directly.
+                wheres.push(
+                    "(c.rowid IN (SELECT rowid FROM contact_search WHERE haystack MATCH ?)
+                      OR (c.rowid IS NULL AND (coalesce(b.phone, '') || ' ' || b.lid) LIKE ? ESCAPE '\\'))"
+                        .into(),
+                );
                 args.push(format!("\"{}\"", n.replace('"', "\"\"")));
+                args.push(like_pattern(n));
             }
             Some(n) => {
                 wheres.push("(coalesce(c.saved_name,'') || ' ' || coalesce(c.push_name,'') || ' ' || coalesce(c.phone, b.phone, '') || ' ' || coalesce(c.lid, b.lid, '')) LIKE ? ESCAPE '\\'".into());
-                args.push(format!("%{}%", n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+                args.push(like_pattern(n));
             }
             None => {}
         }
@@ -187,8 +195,10 @@ impl Directory<'_> {
 
 /// Maps the eleven contact columns both list queries select, in their order.
 fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
+    let phone: String = r.get(0)?;
     Ok(ContactRow {
-        phone: r.get(0)?,
+        phone_shown: numbers::shown(&phone),
+        phone,
         lid: r.get(1)?,
         name: r.get(2)?,
         push_name: r.get(3)?,
@@ -202,12 +212,23 @@ fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
     })
 }
 
-/// What to look for: digits alone when the query looks like a number
-/// (so "+55 (11) 9999" finds 55119999…), else the text itself.
+/// `%needle%` for `LIKE … ESCAPE '\'`.
+fn like_pattern(needle: &str) -> String {
+    format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// What to look for: the digits of a number typed in any format (so
+/// "+55 (11) 9999" finds 55119999…) or of a pasted JID (`…@lid`, `…:2@s.whatsapp.net`), else the text as typed.
 fn search_needle(query: &str) -> Option<String> {
     let q = query.trim();
     if q.is_empty() {
         return None;
+    }
+    if let Some((user, _server)) = q.rsplit_once('@') {
+        let user = user.split(':').next().unwrap_or_default();
+        if !user.is_empty() && user.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(user.to_owned());
+        }
     }
     let numberish = q.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
     if numberish {
@@ -252,6 +273,8 @@ mod tests {
         assert_eq!(names("555-123"), ["Bruno Costa"]);
         assert_eq!(names("000000000003"), ["Anabel Berg"]);
         assert_eq!(names("zzz"), Vec::<String>::new());
+        assert_eq!(names("200000000000002@lid"), ["Bruno Costa"], "a pasted LID JID");
+        assert_eq!(names("15551234567:3@s.whatsapp.net"), ["Bruno Costa"], "a pasted device JID");
         // A rename on the phone replaces the name in the index.
         store.directory().save_address_book(&[saved("15551234567", "200000000000002", "Bruno C. (work)")]).unwrap();
         assert_eq!(names("work"), ["Bruno C. (work)"]);
@@ -268,11 +291,38 @@ mod tests {
                 ],
             )
             .unwrap();
+        // Blocked people known only by their LID are found as the list shows them.
+        let lids = |q: &str| -> Vec<Option<String>> {
+            store.directory().page(q, ListFilter::All, 0, 50).unwrap().rows.into_iter().map(|r| r.lid).collect()
+        };
+        assert_eq!(lids("999@lid"), [Some("999".to_owned())]);
+        assert_eq!(lids("999"), [Some("999".to_owned())]);
+        assert_eq!(lids("4915112345678"), [Some("999".to_owned())]);
         let blocked = store.directory().page("", ListFilter::Blocked, 0, 50).unwrap();
         assert_eq!(blocked.total, 2);
         let phones: Vec<_> = blocked.rows.iter().map(|r| r.phone.as_str()).collect();
         assert!(phones.contains(&"4915112345678") && phones.contains(&"5511987654321"), "{phones:?}");
         assert!(blocked.rows.iter().all(|r| r.blocked));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn search_folds_accents_and_case() {
+        let (dir, store) = super::super::temp_store("search-fold");
+        let contact =
+            |phone: &str, name: &str| SavedContact { phone: phone.into(), lid: None, name: Some(name.into()) };
+        store
+            .directory()
+            .save_address_book(&[contact("5511911110000", "María García"), contact("4917612345678", "Jürgen Müller")])
+            .unwrap();
+        let names = |q: &str| -> Vec<String> {
+            store.directory().page(q, ListFilter::All, 0, 50).unwrap().rows.into_iter().filter_map(|r| r.name).collect()
+        };
+        for q in ["garcia", "GARCÍA", "maría", "Maria G"] {
+            assert_eq!(names(q), ["María García"], "{q}");
+        }
+        assert_eq!(names("muller"), ["Jürgen Müller"]);
+        assert_eq!(names("JURGEN"), ["Jürgen Müller"]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
