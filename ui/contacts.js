@@ -1,6 +1,8 @@
 // The contact list: virtualised (only the rows in view exist in the DOM),
 // paged from the app's index, with lazily loaded pictures and optimistic
-// block toggles that roll back when the server refuses.
+// block toggles that roll back when the server refuses. The list is one Tab
+// stop: the selected row has tabindex 0, the others -1 (roving focus); the
+// keys that move it are read in keys.js, which calls the methods below.
 
 import { invoke } from './ipc.js';
 import { ONLY_LID, displayName, initial, plural } from './format.js';
@@ -31,7 +33,8 @@ export class ContactList {
     this.pages = new Map();
     /// The previous generation's pages, shown until their replacements arrive.
     this.fallback = new Map();
-    this.loading = new Set();
+    /// page → the promise of its answer
+    this.loading = new Map();
     this.selected = null;
     this.selectedIndex = -1;
     this.connected = false;
@@ -47,7 +50,9 @@ export class ContactList {
     scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
     new ResizeObserver(() => this.schedule()).observe(scroller);
     rows.addEventListener('click', (event) => this.onClick(event));
-    scroller.addEventListener('keydown', (event) => this.onKey(event));
+    rows.addEventListener('focusin', (event) => this.onFocus(event));
+    /// The index the keyboard moved to, until its row is drawn and focused.
+    this.pendingFocus = -1;
   }
 
   setConnected(connected) {
@@ -83,7 +88,8 @@ export class ContactList {
   /// With `keepRows`, the old rows stay on screen until the new ones arrive.
   reload({ keepRows = true } = {}) {
     this.generation += 1;
-    this.fallback = keepRows ? this.pages : new Map();
+    // Pages still awaited from an earlier reload stay shown too.
+    this.fallback = keepRows ? new Map([...this.fallback, ...this.pages]) : new Map();
     this.pages = new Map();
     this.loading.clear();
     this.schedule();
@@ -146,8 +152,47 @@ export class ContactList {
       }
       this.fillRow(el, row, i);
     }
-    for (const el of existing.values()) el.remove();
+    for (const el of existing.values()) {
+      // The focused row went (its page is being fetched again): focus it once back.
+      if (el.contains(document.activeElement) && this.pendingFocus < 0) this.pendingFocus = this.selectedIndex;
+      el.remove();
+    }
+    this.drawTabStop();
     this.drawCount();
+    this.settleFocus();
+  }
+
+  /// One Tab stop: the selected row if drawn, else the first row in view.
+  drawTabStop() {
+    const rows = [...this.rowsEl.children];
+    const top = Math.floor(this.scroller.scrollTop / ROW_HEIGHT);
+    const byIndex = (a, b) => Number(a.dataset.index) - Number(b.dataset.index);
+    const stop =
+      rows.find((el) => el.dataset.key === this.selected) ??
+      rows.filter((el) => Number(el.dataset.index) >= top).sort(byIndex)[0];
+    for (const el of rows) {
+      const tabIndex = el === stop ? '0' : '-1';
+      if (el.getAttribute('tabindex') !== tabIndex) el.setAttribute('tabindex', tabIndex);
+    }
+  }
+
+  /// The keyboard moved to a row that was not loaded or drawn yet: select
+  /// it once loaded, focus it once drawn.
+  settleFocus() {
+    const index = this.pendingFocus;
+    if (index < 0) return;
+    const row = this.row(index);
+    if (!row) return;
+    this.select(row, index);
+    const el = this.rowElementAt(index);
+    if (!el) return;
+    this.pendingFocus = -1;
+    el.setAttribute('tabindex', '0');
+    el.focus({ preventScroll: true });
+  }
+
+  rowElementAt(index) {
+    return this.rowsEl.querySelector(`.row[data-index="${index}"]`);
   }
 
   drawCount() {
@@ -166,10 +211,15 @@ export class ContactList {
         : 'No contacts yet. They appear as the phone sends its address book.';
   }
 
-  async load(page) {
-    if (this.pages.has(page) || this.loading.has(page)) return;
+  /// Asks for one page (once: a page already asked for shares its promise).
+  load(page) {
+    if (this.pages.has(page)) return Promise.resolve();
+    if (!this.loading.has(page)) this.loading.set(page, this.fetchPage(page));
+    return this.loading.get(page);
+  }
+
+  async fetchPage(page) {
     const generation = this.generation;
-    this.loading.add(page);
     try {
       const result = await invoke('contacts', {
         query: this.query,
@@ -208,6 +258,8 @@ export class ContactList {
     const toggle = document.createElement('button');
     toggle.type = 'button';
     toggle.dataset.action = 'toggle';
+    // Not a Tab stop of its own: the list is one (Shift+B toggles the selected row).
+    toggle.tabIndex = -1;
     el.append(document.createElement('span'), text, toggle);
     return el;
   }
@@ -313,13 +365,54 @@ export class ContactList {
     }
   }
 
-  onKey(event) {
-    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
-    event.preventDefault();
-    const index = Math.max(0, Math.min(this.total - 1, this.selectedIndex + (event.key === 'ArrowDown' ? 1 : -1)));
-    const next = this.row(index);
-    if (!next) return;
-    this.select(next, index);
+  /// A row took focus (Tab, or a click): it becomes the selection.
+  onFocus(event) {
+    const rowEl = event.target;
+    if (!rowEl.classList?.contains('row') || rowEl.dataset.key === this.selected) return;
+    const row = this.find(rowEl.dataset.key);
+    if (row) this.select(row, Number(rowEl.dataset.index));
+  }
+
+  /// True when focus is on the list or one of its rows.
+  hasFocus() {
+    return this.scroller.contains(document.activeElement);
+  }
+
+  /// The selected row, if it is loaded.
+  selectedRow() {
+    return this.selected === null ? null : this.find(this.selected);
+  }
+
+  /// Moves the selection (and focus) to row `index`, scrolling it into
+  /// view; a row not loaded yet is selected once its page arrives.
+  moveTo(index) {
+    if (!this.loaded || this.total === 0) return;
+    const target = Math.max(0, Math.min(this.total - 1, index));
+    this.pendingFocus = target;
+    this.scrollToIndex(target);
+    this.settleFocus();
+    this.schedule();
+  }
+
+  /// Moves the selection by `delta` rows (arrow keys, Page Up/Down).
+  moveBy(delta) {
+    const from = this.pendingFocus >= 0 ? this.pendingFocus : this.selectedIndex;
+    this.moveTo(from < 0 ? 0 : from + delta);
+  }
+
+  /// How many rows fill the view (for Page Up/Down).
+  pageRows() {
+    return Math.max(1, Math.floor(this.scroller.clientHeight / ROW_HEIGHT) - 1);
+  }
+
+  /// Focuses the selected row (or the list's Tab stop when none is drawn).
+  focus() {
+    const el = this.rowElementAt(this.selectedIndex) ?? this.rowsEl.querySelector('.row[tabindex="0"]');
+    if (el) el.focus();
+    else if (this.total > 0) this.moveTo(Math.max(0, this.selectedIndex));
+  }
+
+  scrollToIndex(index) {
     const top = index * ROW_HEIGHT;
     if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
     else if (top + ROW_HEIGHT > this.scroller.scrollTop + this.scroller.clientHeight) {
@@ -327,11 +420,43 @@ export class ContactList {
     }
   }
 
+  /// Type-ahead: the next row after the selection whose name starts with
+  /// `prefix` (or the selection itself while the prefix still fits it),
+  /// wrapping at the end; pages not loaded yet are asked for in turn.
+  async findPrefix(prefix) {
+    const wanted = prefix.toLocaleLowerCase();
+    const fits = (row) => displayName(row).toLocaleLowerCase().startsWith(wanted);
+    const current = this.selectedRow();
+    const start = Math.max(0, this.selectedIndex);
+    if (current && prefix.length > 1 && fits(current)) return start;
+    const generation = this.generation;
+    const asked = new Set();
+    for (let step = 1; step <= this.total; step++) {
+      const index = (start + step) % this.total;
+      const page = Math.floor(index / PAGE_SIZE);
+      if (!this.row(index) && !asked.has(page)) {
+        asked.add(page);
+        await this.load(page);
+      }
+      if (generation !== this.generation) return -1;
+      const row = this.row(index);
+      if (row && fits(row)) return index;
+    }
+    return -1;
+  }
+
+  /// Blocks or unblocks the selected row, as its toggle does.
+  toggleSelected() {
+    const row = this.selectedRow();
+    if (row) this.toggle(row);
+  }
+
   select(row, index) {
+    const same = this.selected === keyOf(row);
     this.selected = keyOf(row);
     this.selectedIndex = index;
     this.schedule();
-    this.onSelect(row);
+    if (!same) this.onSelect(row);
   }
 
   /// Blocks or unblocks at once in the window, then asks the server; a

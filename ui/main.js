@@ -9,11 +9,12 @@
 import { available, invoke, listen } from './ipc.js';
 import { $, confirmation } from './dom.js';
 import { capitalize, initial, plural } from './format.js';
-import { ContactList } from './contacts.js';
+import { ContactList, keyOf } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
 import { ImportPanel } from './import/index.js';
 import { ActivityLog } from './activity.js';
+import { drawKeyList, installKeys } from './keys.js';
 
 const STATE_EVENT = 'session://state';
 
@@ -62,6 +63,9 @@ const ui = {
   replaced: $('replaced'),
   takeBack: $('take-back'),
   confirm: { dialog: $('confirm-logout'), ok: $('confirm-ok'), cancel: $('confirm-cancel') },
+  detail: $('detail'),
+  keysHelp: $('keys-help'),
+  keysHint: $('keys-hint'),
 };
 
 // The state before the current one (for "your phone scanned the code").
@@ -273,6 +277,50 @@ function wire() {
 
   const confirmLogout = confirmation(ui.confirm, () => command('logout', ui.logout));
   ui.logout.addEventListener('click', confirmLogout);
+  wireKeys();
+}
+
+// The keyboard (keys.js) sends these intents.
+function wireKeys() {
+  drawKeyList($('keys-list'));
+  $('keys-close').addEventListener('click', () => ui.keysHelp.close());
+  ui.keysHint.addEventListener('click', showKeys);
+  installKeys({
+    active: () => !ui.workspace.hidden,
+    list,
+    contactsShown: () => !$('contacts-view').hidden,
+    focusSearch,
+    openDetail,
+    inDetail: (el) => ui.detail.contains(el),
+    nextTab,
+    showHelp: showKeys,
+  });
+}
+
+function focusSearch() {
+  if ($('contacts-view').hidden) showTab(ui.tabs[0]);
+  ui.search.focus();
+  ui.search.select();
+}
+
+/// The selected contact's detail, with focus in it (Escape goes back).
+function openDetail() {
+  const row = list.selectedRow();
+  if (!row) return;
+  if (detail.row === null || keyOf(detail.row) !== keyOf(row)) detail.show(row);
+  ui.detail.focus();
+}
+
+function nextTab(step) {
+  const at = ui.tabs.findIndex((t) => t.getAttribute('aria-selected') === 'true');
+  const tab = ui.tabs[(at + step + ui.tabs.length) % ui.tabs.length];
+  showTab(tab);
+  tab.focus();
+}
+
+function showKeys() {
+  ui.keysHelp.showModal();
+  $('keys-close').focus();
 }
 
 const list = new ContactList({

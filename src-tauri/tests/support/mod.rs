@@ -76,6 +76,18 @@ pub struct Linked {
 /// Starts a simulator (`seed`, `contacts` people), the app with `extra`
 /// arguments, and links them; returns once the window says "connected".
 pub fn start_linked(test: &'static str, seed: u64, contacts: usize, extra: &[String]) -> Linked {
+    start_linked_with_env(test, seed, contacts, extra, &[])
+}
+
+/// [`start_linked`], with `env` set for the app (through `tauri-driver`),
+/// e.g. to make GTK and the webview prefer a dark theme.
+pub fn start_linked_with_env(
+    test: &'static str,
+    seed: u64,
+    contacts: usize,
+    extra: &[String],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Linked {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let sim = runtime
         .block_on(roster_sim::Simulator::start(roster_sim::SimConfig {
@@ -92,7 +104,8 @@ pub fn start_linked(test: &'static str, seed: u64, contacts: usize, extra: &[Str
         .expect("temp dir");
     let shots = Shots::new(test);
     let app = Path::new(env!("CARGO_BIN_EXE_roster"));
-    let driver = TauriDriver::start(app, data_dir.path(), shots.dir.join(format!("tauri-driver-{test}.log")));
+    let driver =
+        TauriDriver::start_with_env(app, data_dir.path(), shots.dir.join(format!("tauri-driver-{test}.log")), env);
     let mut args = app_args(&sim.ws_url(), data_dir.path());
     args.extend_from_slice(extra);
     let session = driver
@@ -178,6 +191,12 @@ pub struct TauriDriver {
 
 impl TauriDriver {
     pub fn start(app: &Path, data_dir: &Path, log: PathBuf) -> TauriDriver {
+        TauriDriver::start_with_env(app, data_dir, log, &[])
+    }
+
+    /// [`TauriDriver::start`], with `env` added to the driver's environment,
+    /// which the app it launches inherits.
+    pub fn start_with_env(app: &Path, data_dir: &Path, log: PathBuf, env: &[(&str, &std::ffi::OsStr)]) -> TauriDriver {
         assert!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "the GUI tests need a display: run them under `xvfb-run -a cargo test ...`"
@@ -203,6 +222,7 @@ impl TauriDriver {
             .arg(native_port.to_string())
             .arg("--native-driver")
             .arg(&native)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("clone log handle"))
             .stderr(log_file)

@@ -110,6 +110,19 @@ pub struct Element(String);
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// W3C WebDriver codes of the keys that are not characters, for [`Session::keys`].
+pub mod key {
+    pub const TAB: &str = "\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const SHIFT: &str = "\u{E008}";
+    pub const CONTROL: &str = "\u{E009}";
+    pub const ESCAPE: &str = "\u{E00C}";
+    pub const END: &str = "\u{E010}";
+    pub const HOME: &str = "\u{E011}";
+    pub const ARROW_UP: &str = "\u{E013}";
+    pub const ARROW_DOWN: &str = "\u{E015}";
+}
+
 /// A running session; deleting it (or dropping it) quits the app.
 pub struct Session {
     client: Client,
@@ -173,6 +186,21 @@ impl Session {
 
     fn require(&self, css: &str) -> WdResult<Element> {
         self.find(css)?.ok_or_else(|| WdError { error: "no such element".into(), message: css.to_owned() })
+    }
+
+    /// Presses keys as a user would, to whatever has focus: each chord's
+    /// keys go down in order and up in reverse (`&[CONTROL, TAB]` is
+    /// Ctrl+Tab); chords follow one another. Keys are characters or the
+    /// W3C codes below.
+    pub fn keys(&self, chords: &[&[&str]]) -> WdResult<()> {
+        let mut actions = Vec::new();
+        for chord in chords {
+            actions.extend(chord.iter().map(|k| json!({ "type": "keyDown", "value": k })));
+            actions.extend(chord.iter().rev().map(|k| json!({ "type": "keyUp", "value": k })));
+        }
+        let body = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
+        self.cmd("POST", "/actions", Some(&body))?;
+        self.cmd("DELETE", "/actions", None).map(drop)
     }
 
     /// Runs `script` (a function body) in the page and returns its result.
