@@ -135,9 +135,21 @@ impl Connection {
         self.write_frame(bytes).await
     }
 
-    /// Says goodbye with a WebSocket close (best effort).
+    /// Says goodbye with a WebSocket close, then reads what the client still
+    /// sends until it answers the close (or a short while passes). Dropping
+    /// a socket with unread data makes the kernel reset it, and the client
+    /// may then lose the last frame it had not read yet, such as the
+    /// `<stream:error code="401">` that tells it it was logged out.
     pub async fn close(mut self) {
         let _ = self.socket.send(Message::Close(None)).await;
+        let drain = async {
+            while let Some(Ok(message)) = self.socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
     }
 
     async fn write_frame(&mut self, bytes: Vec<u8>) -> anyhow::Result<()> {
