@@ -17,7 +17,7 @@ use roster_sim::faults::IqFault;
 use roster_sim::{PersonReport, SimHandle};
 use serde_json::{Value, json};
 use support::webdriver::Session;
-use support::{blocked_lids, wait_until};
+use support::blocked_lids;
 
 /// Start-up, pairing and the first sync each take well under this.
 const STEP: Duration = Duration::from_secs(60);
@@ -65,10 +65,7 @@ fn read(session: &Session) -> Result<Value, String> {
 
 /// Polls the window until `done` accepts what it shows.
 fn until(session: &Session, deadline: Duration, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    wait_until(deadline, what, || {
-        let seen = read(session)?;
-        if done(&seen) { Ok(Some(seen)) } else { Err(seen.to_string()) }
-    })
+    support::until_read(session, READ, deadline, what, done)
 }
 
 fn blocklist_len(sim: &SimHandle) -> usize {

@@ -46,10 +46,7 @@ fn read(session: &Session) -> Result<Value, String> {
 }
 
 fn until(session: &Session, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    wait_until(STEP, what, || {
-        let seen = read(session)?;
-        if done(&seen) { Ok(Some(seen)) } else { Err(seen.to_string()) }
-    })
+    support::until_read(session, READ, STEP, what, done)
 }
 
 #[test]

@@ -144,6 +144,21 @@ pub fn blocked_lids(sim: &roster_sim::SimHandle) -> BTreeSet<String> {
     sim.world().blocklist.into_iter().map(|b| b.lid).collect()
 }
 
+/// Runs `script` (a read of the page that returns JSON) in the window until
+/// `done` accepts what it returns; panics with the last read after `deadline`.
+pub fn until_read(
+    session: &webdriver::Session,
+    script: &str,
+    deadline: Duration,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    wait_until(deadline, what, || {
+        let seen = session.execute(script, serde_json::json!([])).map_err(|e| e.to_string())?;
+        if done(&seen) { Ok(Some(seen)) } else { Err(seen.to_string()) }
+    })
+}
+
 /// Polls `probe` every 100 ms until it yields a value, or panics with
 /// `what` and the last thing seen once `deadline` has passed.
 pub fn wait_until<T>(deadline: Duration, what: &str, mut probe: impl FnMut() -> Result<Option<T>, String>) -> T {
