@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "set_blocked",
     "settings",
     "set_default_country",
+    "set_confirm_blocks",
     "sync_app_state",
     "preview_numbers",
     "start_check",

@@ -4,6 +4,7 @@
 // stop: the selected row has tabindex 0, the others -1 (roving focus); the
 // keys that move it are read in keys.js, which calls the methods below.
 
+import { confirmation } from './dom.js';
 import { invoke } from './ipc.js';
 import { ONLY_LID, displayName, initial, plural } from './format.js';
 
@@ -23,8 +24,13 @@ export const keyOf = (row) => row.phone || `${row.lid}@lid`;
 export class ContactList {
   /// `onSelect(row)`: the operator picked a row. `onChange()`: rows or their
   /// block state changed (the detail panel re-reads its row). `onError(text)`.
-  constructor({ scroller, rows, empty, count, onSelect, onChange, onError }) {
-    Object.assign(this, { scroller, rowsEl: rows, emptyEl: empty, countEl: count, onSelect, onChange, onError });
+  constructor({ scroller, rows, empty, count, confirm, onSelect, onChange, onError, onBlocked }) {
+    Object.assign(this, { scroller, rowsEl: rows, emptyEl: empty, countEl: count, onSelect, onChange, onError, onBlocked });
+    /// Whether a block from the list asks first (the operator's setting).
+    this.confirmBlocks = true;
+    this.confirmText = { title: confirm.title, body: confirm.body };
+    this.askToBlock = confirmation(confirm, () => this.pendingBlock && this.setBlocked(this.pendingBlock, true));
+    this.pendingBlock = null;
     this.query = '';
     this.filter = 'all';
     this.total = 0;
@@ -459,13 +465,27 @@ export class ContactList {
     if (!same) this.onSelect(row);
   }
 
-  /// Blocks or unblocks at once in the window, then asks the server; a
-  /// refusal puts the row back and says why.
-  async toggle(row) {
-    const key = keyOf(row);
+  /// The row's Block/Unblock: a block asks first when the setting says so.
+  toggle(row) {
     const { blocked, pending } = this.blockedState(row);
     if (pending || !this.connected) return;
-    const block = !blocked;
+    if (!blocked && this.confirmBlocks) {
+      const name = displayName(row);
+      this.pendingBlock = row;
+      this.confirmText.title.textContent = `Block ${name}?`;
+      this.confirmText.body.textContent =
+        `${name} will not be able to call or message this account. You can unblock them at any time.`;
+      this.askToBlock();
+      return;
+    }
+    this.setBlocked(row, !blocked);
+  }
+
+  /// Blocks or unblocks at once in the window, then asks the server; a
+  /// refusal puts the row back and says why.
+  async setBlocked(row, block) {
+    const key = keyOf(row);
+    if (this.blockedState(row).pending || !this.connected) return;
     this.overrides.set(key, { blocked: block, pending: true });
     this.schedule();
     this.onChange();
@@ -473,6 +493,7 @@ export class ContactList {
       await invoke('set_blocked', { target: targetOf(row), block });
       this.overrides.set(key, { blocked: block, pending: false });
       this.reload();
+      this.onBlocked(row, block);
     } catch (error) {
       this.overrides.delete(key);
       this.onError(`Could not ${block ? 'block' : 'unblock'} ${displayName(row)}: ${error}`);

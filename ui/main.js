@@ -8,7 +8,7 @@
 
 import { available, invoke, listen } from './ipc.js';
 import { $, confirmation } from './dom.js';
-import { capitalize, initial, plural } from './format.js';
+import { capitalize, displayName, initial, plural } from './format.js';
 import { ContactList, keyOf } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
@@ -44,6 +44,9 @@ const ui = {
   qrWaitingText: $('qr-waiting-text'),
   refreshQr: $('refresh-qr'),
   reconnectNow: $('reconnect-now'),
+  listNotice: $('list-notice'),
+  listNoticeText: $('list-notice-text'),
+  listUndo: $('list-undo'),
   workspace: $('workspace'),
   accountChip: $('account-chip'),
   accountInitial: $('account-initial'),
@@ -270,6 +273,7 @@ function wire() {
   ui.errorDismiss.addEventListener('click', clearError);
   ui.refreshQr.addEventListener('click', () => command('refresh_qr', ui.refreshQr));
   ui.reconnectNow.addEventListener('click', () => command('reconnect_now', ui.reconnectNow));
+  ui.listUndo.addEventListener('click', () => undoRow && list.setBlocked(undoRow, false));
   // After an unlink the stored device is dead: `logout` forgets it and starts
   // a fresh pairing (`refresh_qr` would try to log in with it again).
   ui.relink.addEventListener('click', () => command('logout', ui.relink));
@@ -329,12 +333,36 @@ const list = new ContactList({
   empty: $('list-empty'),
   count: $('list-count'),
   onSelect: (row) => detail.show(row),
+  confirm: {
+    dialog: $('confirm-block'),
+    ok: $('confirm-block-ok'),
+    cancel: $('confirm-block-cancel'),
+    title: $('confirm-block-title'),
+    body: $('confirm-block-body'),
+  },
   onChange: () => detail.refresh(),
   onError: showError,
+  onBlocked: (row, block) => showBlockNotice(row, block),
 });
 const detail = new Detail(list);
 const activity = new ActivityLog();
-const tools = new Tools({ onBlocked: () => list.reload(), onSynced: () => activity.load() });
+const tools = new Tools({
+  onBlocked: () => list.reload(),
+  onSynced: () => activity.load(),
+  onSettings: (settings) => {
+    list.confirmBlocks = settings.confirm_blocks;
+  },
+});
+
+// The last block from the list, with its Undo.
+let undoRow = null;
+
+function showBlockNotice(row, block) {
+  undoRow = block ? row : null;
+  ui.listNoticeText.textContent = `${block ? 'Blocked' : 'Unblocked'} ${displayName(row)}.`;
+  ui.listUndo.hidden = !block;
+  ui.listNotice.hidden = false;
+}
 const importPanel = new ImportPanel();
 
 async function start() {

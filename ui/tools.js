@@ -20,10 +20,13 @@ async function busy(form, work) {
 }
 
 export class Tools {
-  constructor({ onBlocked, onSynced }) {
+  constructor({ onBlocked, onSynced, onSettings }) {
     this.connected = false;
     this.onBlocked = onBlocked;
     this.onSynced = onSynced;
+    this.onSettings = onSettings;
+    this.confirm = { input: $('confirm-blocks'), message: $('confirm-blocks-message') };
+    this.confirm.input.addEventListener('change', () => this.saveConfirm());
     this.block = { form: $('block-form'), input: $('block-input'), message: $('block-message') };
     this.country = { form: $('country-form'), input: $('country-input'), message: $('country-message') };
     this.sync = { form: $('sync-form'), full: $('sync-full'), report: $('sync-report'), note: $('sync-scopes-note') };
@@ -61,7 +64,9 @@ export class Tools {
 
   async loadSettings() {
     try {
-      this.showCountry(await invoke('settings'));
+      const settings = await invoke('settings');
+      this.showCountry(settings);
+      this.showConfirm(settings);
     } catch (error) {
       say(this.country.message, `Cannot read the settings: ${error}`, 'error');
     }
@@ -75,6 +80,22 @@ export class Tools {
       country ? `Numbers without a country code are read as ${country.code} (+${country.calling_code}).` : 'No default country: type numbers with + and their country code.',
       'info',
     );
+  }
+
+  showConfirm(settings) {
+    this.confirm.input.checked = settings.confirm_blocks;
+    this.onSettings(settings);
+  }
+
+  async saveConfirm() {
+    const { input, message } = this.confirm;
+    try {
+      this.showConfirm(await invoke('set_confirm_blocks', { on: input.checked }));
+      say(message, input.checked ? 'Blocking from the list asks first.' : 'Blocking from the list no longer asks.', 'ok');
+    } catch (error) {
+      input.checked = !input.checked;
+      say(message, `Cannot change the setting: ${error}`, 'error');
+    }
   }
 
   async saveCountry() {

@@ -130,6 +130,12 @@ pub fn set_default_country(state: State<'_, AppState>, code: String) -> Answer<S
     })
 }
 
+/// Turns the confirmation before blocking from the list on or off.
+#[tauri::command]
+pub fn set_confirm_blocks(state: State<'_, AppState>, on: bool) -> Answer<Settings> {
+    now("change the confirmation setting", || Ok(state.session.settings().set_confirm_blocks(on)?))
+}
+
 /// Re-syncs the chosen app-state scopes (the defaults when none).
 #[tauri::command]
 pub async fn sync_app_state(state: State<'_, AppState>, scopes: Vec<Scope>, full: bool) -> Answer<SyncReport> {

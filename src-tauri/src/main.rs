@@ -204,6 +204,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::logout,
             commands::refresh_qr,
             commands::reconnect_now,
+            commands::set_confirm_blocks,
             commands::contacts,
             commands::contact_details,
             commands::avatar,

@@ -17,7 +17,7 @@ use roster_sim::faults::IqFault;
 use roster_sim::{PersonReport, SimHandle};
 use serde_json::{Value, json};
 use support::webdriver::Session;
-use support::blocked_lids;
+use support::{blocked_lids, wait_until};
 
 /// Start-up, pairing and the first sync each take well under this.
 const STEP: Duration = Duration::from_secs(60);
@@ -57,6 +57,9 @@ const READ: &str = "
     syncScopes: text('sync-scopes-note'),
     activity: [...document.querySelectorAll('#activity-rows tr')].map((r) => `${r.dataset.action}:${r.dataset.outcome}`),
     activityExport: $('activity-message').dataset.path || null,
+    confirm: $('confirm-block').open ? text('confirm-block-body') : null,
+    notice: $('list-notice').hidden ? null : text('list-notice-text'),
+    undo: !$('list-undo').hidden,
   };";
 
 fn read(session: &Session) -> Result<Value, String> {
@@ -150,7 +153,35 @@ fn contacts_search_detail_block_and_live_count() {
     assert_eq!(seen["detail"]["blocked"], "No");
     shots.take(session, "02-search-detail");
 
-    // Block from the detail panel: the row, the panel and the header follow the server.
+    // Block from the detail panel: it asks first, and Undo takes it back.
+    session.click("#detail-toggle").unwrap();
+    let seen = until(session, STEP, "the confirmation", |s| !s["confirm"].is_null());
+    let asked = seen["confirm"].as_str().unwrap();
+    assert!(asked.starts_with(&format!("{name} will not be able to call or message this account")), "{asked}");
+    session.click("#confirm-block-ok").unwrap();
+    until(session, STEP, "the block and its Undo", |s| {
+        s["notice"] == format!("Blocked {name}.")
+            && s["undo"] == true
+            && s["blocked"] == (blocked_at_start + 1).to_string()
+    });
+    assert!(is_blocked(sim, &target.lid));
+    session.click("#list-undo").unwrap();
+    until(session, STEP, "the undo", |s| {
+        s["notice"] == format!("Unblocked {name}.")
+            && s["undo"] == false
+            && s["blocked"] == blocked_at_start.to_string()
+    });
+    assert!(!is_blocked(sim, &target.lid), "Undo unblocked them on the server");
+
+    // With the confirmation turned off in the settings, the toggle blocks at
+    // once: the row, the panel and the header follow the server.
+    session.click("#tab-settings").unwrap();
+    session.click("#confirm-blocks").unwrap();
+    wait_until(STEP, "the setting saved", || {
+        let said = session.text("#confirm-blocks-message").map_err(|e| e.to_string())?.unwrap_or_default();
+        if said == "Blocking from the list no longer asks." { Ok(Some(())) } else { Err(said) }
+    });
+    session.click("#tab-contacts").unwrap();
     session.click("#detail-toggle").unwrap();
     let seen = until(session, STEP, "the block to land", |s| {
         s["blocked"] == (blocked_at_start + 1).to_string()
@@ -283,6 +314,9 @@ fn contacts_search_detail_block_and_live_count() {
     });
     tick("contacts");
     until(session, STEP, "the note on the choice", |s| s["syncScopes"] == "Will sync contacts.");
+    // Below the fold in the settings' own scroll area, which WebKitWebDriver
+    // does not scroll by itself.
+    session.execute("document.getElementById('sync-run').scrollIntoView({ block: 'center' })", json!([])).unwrap();
     session.click("#sync-run").unwrap();
     let seen = until(session, STEP, "the sync report", |s| {
         s["syncReport"].as_str().unwrap().starts_with("Brought up to date")
@@ -295,7 +329,8 @@ fn contacts_search_detail_block_and_live_count() {
     let seen = until(session, STEP, "the activity log", |s| s["activity"][0] == "sync:done");
     let activity: Vec<&str> = seen["activity"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     // Newest first: the sync, the typed block, the four refusals of the
-    // block box, the unblock the server refused, the first toggle.
+    // block box, the unblock the server refused, the block without asking,
+    // the Undo and the first (confirmed) block.
     let expected = [
         "sync:done",
         "block:done",
@@ -304,6 +339,8 @@ fn contacts_search_detail_block_and_live_count() {
         "block:failed",
         "block:failed",
         "unblock:failed",
+        "block:done",
+        "unblock:done",
         "block:done",
     ];
     assert_eq!(activity, expected);

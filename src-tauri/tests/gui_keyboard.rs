@@ -183,6 +183,16 @@ fn keyboard_drives_the_list_detail_block_and_tabs() {
     let was_blocked = blocked_lids(sim).contains(&person.lid);
     for expected in [!was_blocked, was_blocked] {
         press(session, &[&["B"]]);
+        if expected {
+            // A block asks first, with Cancel focused: Tab to "Block", Enter.
+            wait_until(STEP, "the confirmation", || {
+                match session.execute("return document.getElementById('confirm-block').open", json!([])) {
+                    Ok(open) if open == true => Ok(Some(())),
+                    other => Err(format!("{other:?}")),
+                }
+            });
+            press(session, &[&[TAB], &[ENTER]]);
+        }
         wait_until(STEP, &format!("the server to have them blocked={expected}"), || {
             let now = blocked_lids(sim).contains(&person.lid);
             if now == expected { Ok(Some(())) } else { Err(format!("blocked={now}")) }

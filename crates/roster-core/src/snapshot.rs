@@ -239,6 +239,9 @@ pub struct BlockedEntry {
 pub struct Settings {
     /// Applied to numbers typed without a country code.
     pub default_country: Option<Country>,
+    /// Whether the window asks before blocking someone from the list (on
+    /// until the operator turns it off).
+    pub confirm_blocks: bool,
 }
 
 word_enum! {

@@ -77,6 +77,8 @@ const RUNNER_GRACE: Duration = Duration::from_secs(10);
 const PICTURE_FETCHES: usize = 4;
 /// The setting key of the default country.
 const DEFAULT_COUNTRY: &str = "default_country";
+/// The setting key of the confirmation before a block (`on`/`off`).
+const CONFIRM_BLOCKS: &str = "confirm_blocks";
 
 #[derive(Debug, Error)]
 pub enum SessionError {
