@@ -203,6 +203,11 @@ impl Session {
         self.cmd("DELETE", "/actions", None).map(drop)
     }
 
+    /// Resizes the window (outer size, in CSS pixels).
+    pub fn set_window_size(&self, width: u32, height: u32) -> WdResult<()> {
+        self.cmd("POST", "/window/rect", Some(&json!({ "width": width, "height": height }))).map(drop)
+    }
+
     /// Runs `script` (a function body) in the page and returns its result.
     pub fn execute(&self, script: &str, args: Value) -> WdResult<Value> {
         self.cmd("POST", "/execute/sync", Some(&json!({ "script": script, "args": args })))
