@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "add_to_directory",
     "audit_log",
     "export_audit",
+    "export_contacts",
 ];
 
 fn main() {

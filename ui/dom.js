@@ -21,10 +21,16 @@ export function cell(text, className) {
   return td;
 }
 
-/// Says where an export was saved (the path also in `data-path`), or why not.
+/// Says where an export was saved (the path also in `data-path`), that
+/// the Save dialog was cancelled, or why it failed.
 export async function sayExported(el, exporting) {
   try {
     const path = await exporting;
+    if (path === null) {
+      say(el, 'Export cancelled.', 'info');
+      delete el.dataset.path;
+      return;
+    }
     say(el, `Saved to ${path}`, 'ok');
     el.dataset.path = path;
   } catch (error) {

@@ -7,7 +7,7 @@
 //     blocked_count: number | null, contact_count, directory_version }
 
 import { available, invoke, listen } from './ipc.js';
-import { $, confirmation } from './dom.js';
+import { $, confirmation, sayExported } from './dom.js';
 import { capitalize, displayName, initial, plural } from './format.js';
 import { ContactList, keyOf } from './contacts.js';
 import { Detail } from './detail.js';
@@ -47,6 +47,8 @@ const ui = {
   listNotice: $('list-notice'),
   listNoticeText: $('list-notice-text'),
   listUndo: $('list-undo'),
+  listExport: $('list-export'),
+  listExportMessage: $('list-export-message'),
   workspace: $('workspace'),
   accountChip: $('account-chip'),
   accountInitial: $('account-initial'),
@@ -269,6 +271,11 @@ function wire() {
       list.setFilter(button === ui.filters[1] ? 'blocked' : 'all');
     });
   }
+
+  // The list as it is filtered (everyone, or the blocked), as CSV.
+  ui.listExport.addEventListener('click', () =>
+    sayExported(ui.listExportMessage, invoke('export_contacts', { filter: list.filter })),
+  );
 
   ui.errorDismiss.addEventListener('click', clearError);
   ui.refreshQr.addEventListener('click', () => command('refresh_qr', ui.refreshQr));

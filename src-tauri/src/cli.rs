@@ -15,7 +15,7 @@ usage: roster [--sandbox] [--server ws://127.0.0.1:PORT/ws/chat] [--data-dir DIR
                    build accepts loopback servers only
   --data-dir DIR   where the session and the logs live (default: the platform's
                    data directory, roster/ or roster-sandbox/ with --sandbox)
-  --export-dir DIR where exported CSV files are written (default: Downloads)
+  --export-dir DIR write exports straight into DIR (default: ask with a Save dialog)
   --verbose        debug-level logs, with phone numbers in full (by default
                    logs mask all but the first and last two digits)
   -h, --help       print this help

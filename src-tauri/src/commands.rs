@@ -11,16 +11,20 @@ use roster_core::{
     AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails,
     ContactPage, GroupSummary, JobIntent, ListFilter, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
 };
-use tauri::State;
+use tauri::{AppHandle, State};
+
+use crate::exports::{self, Placement};
 
 use crate::args;
-use crate::error::{CommandError, FileError};
+use crate::error::CommandError;
 
 /// What the commands reach through `tauri::State`.
 pub struct AppState {
     pub session: Arc<Session>,
-    /// Where exported CSV files are written.
-    pub export_dir: PathBuf,
+    /// Where exports go: the Save dialog, or `--export-dir`.
+    pub exports: Placement,
+    /// Roster's private data folder, where no export may go.
+    pub private_dir: PathBuf,
 }
 
 type Answer<T> = Result<T, CommandError>;
@@ -229,40 +233,32 @@ pub fn set_check_rate(state: State<'_, AppState>, job: i64, rate: u32) -> Answer
     })
 }
 
-/// Writes a job's results as CSV into the export directory; returns the path.
+/// Saves a job's results as CSV where the operator chooses; the path, or
+/// `None` when the Save dialog was cancelled.
 #[tauri::command]
-pub fn export_check(state: State<'_, AppState>, job: i64) -> Answer<String> {
-    now("export the results", || {
-        args::job(job)?;
-        let csv = state.session.checks().export_csv(job)?;
-        write_export(&state, &format!("roster-check-{job}"), &csv)
-    })
+pub async fn export_check(app: AppHandle, state: State<'_, AppState>, job: i64) -> Answer<Option<String>> {
+    args::job(job)?;
+    let csv = now("export the results", || Ok(state.session.checks().export_csv(job)?))?;
+    export(&app, &state, &format!("roster-check-{job}"), csv).await
 }
 
-/// Writes `<name>-<date>.csv` (then `-2`, `-3`… beside an earlier one)
-/// into the export directory, never over an existing file.
-fn write_export(state: &AppState, name: &str, csv: &str) -> Answer<String> {
-    let date = &roster_core::clock::iso_time(roster_core::clock::unix_now())[..10];
-    let create = |path: &std::path::Path| {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-        file.write_all(csv.as_bytes())?;
-        file.sync_all()
+/// Saves the contact list (or the blocklist) as CSV.
+#[tauri::command]
+pub async fn export_contacts(app: AppHandle, state: State<'_, AppState>, filter: ListFilter) -> Answer<Option<String>> {
+    let csv = now("export the list", || Ok(state.session.directory().export_csv(filter)?))?;
+    let name = match filter {
+        ListFilter::All => "roster-contacts",
+        ListFilter::Blocked => "roster-blocked",
     };
-    std::fs::create_dir_all(&state.export_dir)
-        .map_err(|e| FileError(format!("cannot create {}: {e}", state.export_dir.display())))?;
-    let mut n = 1;
-    let (path, write) = loop {
-        let file = if n == 1 { format!("{name}-{date}.csv") } else { format!("{name}-{date}-{n}.csv") };
-        let path = state.export_dir.join(file);
-        match create(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
-            result => break (path, result),
-        }
-    };
-    write.map_err(|e| FileError(format!("cannot write {}: {e}", path.display())))?;
-    tracing::info!(path = %path.display(), "exported");
-    Ok(path.display().to_string())
+    export(&app, &state, name, csv).await
+}
+
+async fn export(app: &AppHandle, state: &AppState, name: &str, csv: String) -> Answer<Option<String>> {
+    awaited(&format!("save {name}"), async {
+        let saved = exports::save(app, &state.exports, &state.private_dir, name, csv).await?;
+        Ok(saved.map(|p| p.display().to_string()))
+    })
+    .await
 }
 
 /// The audit log of operator actions, newest first.
@@ -274,13 +270,11 @@ pub fn audit_log(state: State<'_, AppState>, offset: usize, limit: usize) -> Ans
     })
 }
 
-/// Writes the whole audit log as CSV into the export directory; returns the path.
+/// Saves the whole audit log as CSV where the operator chooses.
 #[tauri::command]
-pub fn export_audit(state: State<'_, AppState>) -> Answer<String> {
-    now("export the activity log", || {
-        let csv = state.session.audit().export_csv()?;
-        write_export(&state, "roster-activity", &csv)
-    })
+pub async fn export_audit(app: AppHandle, state: State<'_, AppState>) -> Answer<Option<String>> {
+    let csv = now("export the activity log", || Ok(state.session.audit().export_csv()?))?;
+    export(&app, &state, "roster-activity", csv).await
 }
 
 /// Blocks the registered numbers of a check: the `lines` given, or all.

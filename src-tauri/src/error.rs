@@ -200,6 +200,7 @@ impl Kind for BulkError {
 }
 
 /// A file the shell itself could not write (an export).
+#[derive(Debug)]
 pub struct FileError(pub String);
 
 impl std::fmt::Display for FileError {

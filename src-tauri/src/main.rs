@@ -13,6 +13,7 @@ mod args;
 mod cli;
 mod commands;
 mod error;
+mod exports;
 mod logging;
 
 use std::path::PathBuf;
@@ -42,8 +43,8 @@ struct Plan {
     sandbox: bool,
     server: Option<ServerUrl>,
     data_dir: DataDir,
-    /// Where exported CSV files go.
-    export_dir: PathBuf,
+    /// Where exports go.
+    exports: exports::Placement,
     /// Debug-level logs with phone numbers unmasked.
     verbose: bool,
 }
@@ -110,9 +111,15 @@ fn plan(args: cli::Args) -> Result<Plan, String> {
         None => default_data_dir(args.sandbox)?,
     };
     let data_dir = DataDir::open(&dir).map_err(|e| e.to_string())?;
-    // Exports are the operator's files: never inside the private data directory.
-    let export_dir = args.export_dir.or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| ".".into());
-    Ok(Plan { sandbox: args.sandbox, server, data_dir, export_dir, verbose: args.verbose })
+    // Exports are the operator's files: the Save dialog opens in Downloads,
+    // never in the private data directory.
+    let exports = match args.export_dir {
+        Some(dir) => exports::Placement::Folder(dir),
+        None => exports::Placement::Ask {
+            start: dirs::download_dir().or_else(dirs::home_dir).unwrap_or_else(|| ".".into()),
+        },
+    };
+    Ok(Plan { sandbox: args.sandbox, server, data_dir, exports, verbose: args.verbose })
 }
 
 /// `~/.local/share/roster` (or the platform's equivalent); the sandbox keeps
@@ -192,19 +199,22 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
     tauri::async_runtime::set(runtime.handle().clone());
 
     let sandbox = plan.sandbox;
-    let export_dir = plan.export_dir.clone();
+    let exports = plan.exports.clone();
+    let private_dir = plan.data_dir.path().to_path_buf();
     let webview_dir = plan.data_dir.path().join("webview");
     let backend = runtime.block_on(Backend::start(plan))?;
     let session = backend.session.clone();
 
     let app = tauri::Builder::default()
-        .manage(AppState { session: session.clone(), export_dir })
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState { session: session.clone(), exports, private_dir })
         .invoke_handler(tauri::generate_handler![
             commands::session_snapshot,
             commands::logout,
             commands::refresh_qr,
             commands::reconnect_now,
             commands::set_confirm_blocks,
+            commands::export_contacts,
             commands::contacts,
             commands::contact_details,
             commands::avatar,

@@ -58,6 +58,7 @@ const READ: &str = "
     activity: [...document.querySelectorAll('#activity-rows tr')].map((r) => `${r.dataset.action}:${r.dataset.outcome}`),
     activityExport: $('activity-message').dataset.path || null,
     confirm: $('confirm-block').open ? text('confirm-block-body') : null,
+    listExport: $('list-export-message').dataset.path || null,
     notice: $('list-notice').hidden ? null : text('list-notice-text'),
     undo: !$('list-undo').hidden,
   };";
@@ -234,6 +235,23 @@ fn contacts_search_detail_block_and_live_count() {
     assert!(seen["rows"].as_array().unwrap().iter().all(|r| r["blocked"] == true), "{}", seen["rows"]);
     assert!(row(&seen, phone).is_some(), "the contact blocked above is listed");
     shots.take(session, "06-blocked-filter");
+
+    // The blocklist as a spreadsheet file: one row per blocked person, with
+    // the number in E.164 (+) when known and the LID.
+    session.click("#list-export").unwrap();
+    let exported = until(session, STEP, "the blocklist export", |s| !s["listExport"].is_null());
+    let path = exported["listExport"].as_str().unwrap().to_owned();
+    assert!(path.contains("roster-blocked-"), "a readable name: {path}");
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.starts_with("\u{feff}name,push_name,e164,number,lid,blocked,"), "{csv}");
+    let records: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(csv.as_bytes()).records().map(|r| r.expect("a well-formed record")).collect();
+    assert_eq!(records.len(), blocklist_len(sim), "one row per blocked person");
+    for r in &records {
+        assert_eq!(&r[5], "yes", "{r:?}");
+        assert!(r[2].is_empty() || r[2].starts_with('+'), "E.164 with its +: {r:?}");
+        assert!(blocked_lids(sim).contains(r[4].trim_end_matches("@lid")), "{r:?}");
+    }
 
     // Someone known only by their LID is found by the LID the row shows, and
     // described once, with the list's placeholder, in the row and the panel.

@@ -6,6 +6,8 @@ use tracing::{Instrument, info_span};
 use whatsapp_rust::Client;
 
 use super::Session;
+use crate::clock::iso_time;
+use crate::csv::{LineEnd, Writer};
 use crate::pictures::{self, PictureError};
 use crate::profile::{self, ProfileError};
 use crate::snapshot::{Avatar, ContactDetails, ContactPage, ContactRow, ListFilter, PictureState};
@@ -38,6 +40,14 @@ impl Directory<'_> {
         limit: usize,
     ) -> Result<ContactPage, StoreError> {
         self.0.store.directory().page(query, filter, offset, limit)
+    }
+
+    /// The whole list (or the blocklist) as CSV for spreadsheets: name,
+    /// numbers in E.164 with their `+` and as shown, LID, blocked or not,
+    /// in the address book or not, about and when it was set (ISO 8601).
+    pub fn export_csv(&self, filter: ListFilter) -> Result<String, StoreError> {
+        let rows = self.0.store.directory().page("", filter, 0, i64::MAX as usize)?.rows;
+        Ok(to_csv(&rows))
     }
 
     /// A contact as stored (no server round trip).
@@ -118,4 +128,24 @@ impl Directory<'_> {
         };
         Ok((fetched, picture))
     }
+}
+
+fn to_csv(rows: &[ContactRow]) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let mut out = Writer::new(LineEnd::Crlf);
+    out.record(&["name", "push_name", "e164", "number", "lid", "blocked", "in_address_book", "about", "about_set_at"]);
+    for r in rows {
+        out.record(&[
+            r.name.clone().unwrap_or_default(),
+            r.push_name.clone().unwrap_or_default(),
+            if r.phone.is_empty() { String::new() } else { format!("+{}", r.phone) },
+            r.phone_shown.clone(),
+            r.lid.as_ref().map(|l| format!("{l}@lid")).unwrap_or_default(),
+            yes_no(r.blocked),
+            yes_no(r.in_address_book),
+            r.about.clone().unwrap_or_default(),
+            r.about_set_at.map(iso_time).unwrap_or_default(),
+        ]);
+    }
+    out.finish()
 }
