@@ -13,6 +13,33 @@ export function say(el, text, tone = 'info') {
   el.dataset.tone = tone;
 }
 
+/// A message that ends with the account's blocked count ("This account now
+/// blocks 4."): it is cleared once that count changes, rather than left
+/// saying something no longer true (see `clearStaleCounts`).
+export function sayWithCount(el, text, tone, count) {
+  say(el, text, tone);
+  el.dataset.count = String(count);
+}
+
+/// Clears every message that quoted another blocked count than `count`.
+export function clearStaleCounts(count) {
+  for (const el of document.querySelectorAll('[data-count]:not(#blocked-pill)')) {
+    if (el.dataset.count !== String(count)) {
+      say(el, '');
+      delete el.dataset.count;
+    }
+  }
+}
+
+/// Empties every status message (after a logout nothing said before holds).
+export function clearMessages() {
+  for (const el of document.querySelectorAll('.form-message')) {
+    say(el, '');
+    delete el.dataset.count;
+    delete el.dataset.path;
+  }
+}
+
 /// A table cell with this text (none for null) and, if given, a class.
 export function cell(text, className) {
   const td = document.createElement('td');

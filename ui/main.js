@@ -7,7 +7,7 @@
 //     blocked_count: number | null, contact_count, directory_version }
 
 import { available, invoke, listen } from './ipc.js';
-import { $, confirmation, sayExported } from './dom.js';
+import { $, clearMessages, clearStaleCounts, confirmation, sayExported } from './dom.js';
 import { capitalize, displayName, initial, plural } from './format.js';
 import { ContactList, keyOf } from './contacts.js';
 import { Detail } from './detail.js';
@@ -77,6 +77,8 @@ const ui = {
 let previousKind = null;
 let currentKind = null;
 let lastSnapshot = null;
+// The account the messages on screen are about.
+let accountJid = null;
 // One command at a time; buttons are disabled while one runs.
 let busy = false;
 
@@ -87,6 +89,13 @@ function render(snapshot) {
     previousKind = currentKind;
     currentKind = kind;
   }
+  // Logged out, or another account: nothing said before still holds.
+  const jid = snapshot.account?.jid ?? null;
+  if (kind === 'logged_out' || (accountJid !== null && jid !== accountJid)) {
+    clearMessages();
+    ui.listNotice.hidden = true;
+  }
+  accountJid = jid;
   const account = snapshot.account;
   ui.body.dataset.state = kind;
 
@@ -207,6 +216,7 @@ function renderDirectory(snapshot, shown) {
   const count = snapshot.blocked_count;
   ui.blockedCount.textContent = count === null || count === undefined ? '—' : String(count);
   ui.blockedPill.dataset.count = ui.blockedCount.textContent;
+  if (count !== null && count !== undefined) clearStaleCounts(count);
   ui.offlineNote.hidden = !shown || connected;
   ui.offlineNote.textContent = offlineText(snapshot.state);
   ui.offlineNote.dataset.attempt = String(snapshot.state.attempt ?? '');

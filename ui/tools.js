@@ -2,7 +2,7 @@
 // app-state sync. Each keeps what the operator typed when the app refuses it.
 
 import { invoke } from './ipc.js';
-import { $, say } from './dom.js';
+import { $, say, sayWithCount } from './dom.js';
 import { phoneOrLid, plural } from './format.js';
 
 /// Disables a form's buttons while its command runs.
@@ -121,7 +121,8 @@ export class Tools {
     await busy(form, async () => {
       try {
         const outcome = await invoke('set_blocked', { target: typed, block });
-        say(message, `${block ? 'Blocked' : 'Unblocked'} ${phoneOrLid(outcome)}. This account now blocks ${outcome.count}.`, 'ok');
+        const text = `${block ? 'Blocked' : 'Unblocked'} ${phoneOrLid(outcome)}. This account now blocks ${outcome.count}.`;
+        sayWithCount(message, text, 'ok', outcome.count);
         input.value = '';
         this.onBlocked();
       } catch (error) {

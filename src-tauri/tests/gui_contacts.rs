@@ -318,6 +318,10 @@ fn contacts_search_detail_block_and_live_count() {
         s["blockMessage"].as_str().unwrap().starts_with("Blocked") && s["blocked"] == (count + 1).to_string()
     });
     assert!(is_blocked(sim, &other.lid));
+    // The phone unblocks them again: "This account now blocks N" no longer
+    // holds, so the message goes.
+    sim.phone_set_blocked(other_phone, false).unwrap();
+    until(session, STEP, "the stale count to go", |s| s["blocked"] == count.to_string() && s["blockMessage"] == "");
 
     // A scope sync brings a rename whose push was lost.
     sim.phone_rename_unannounced(phone, "Renamed While Away").unwrap();

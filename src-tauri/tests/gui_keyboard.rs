@@ -131,8 +131,9 @@ fn keyboard_drives_the_list_detail_block_and_tabs() {
     press(session, &[&["/"]]);
     until(session, "/ to focus search", |s| s["focus"] == "search");
 
-    // The list is one Tab stop: search → All → Blocked → the list's first row.
-    press(session, &[&[TAB], &[TAB], &[TAB]]);
+    // The list is one Tab stop: search → All → Blocked → Export CSV → the
+    // list's first row.
+    press(session, &[&[TAB], &[TAB], &[TAB], &[TAB]]);
     let seen = until(session, "Tab to reach the list's first row", |s| selected_index(s) == Some(0));
     assert!(seen["others"].as_array().unwrap().iter().all(|t| t == "-1"), "every other row is -1: {seen}");
     assert_eq!(seen["toggleStops"], 0, "a row's toggle is no Tab stop of its own");
@@ -249,7 +250,7 @@ fn dark_theme_follows_the_system() {
     linked.shots.take(session, "01-dark-list");
     press(session, &[&["/"]]);
     until(session, "/ to focus search", |s| s["focus"] == "search");
-    press(session, &[&[TAB], &[TAB], &[TAB], &[ARROW_DOWN]]);
+    press(session, &[&[TAB], &[TAB], &[TAB], &[TAB], &[ARROW_DOWN]]);
     until(session, "a contact selected", |s| selected_index(s) == Some(1) && !s["detail"].is_null());
     linked.shots.take(session, "02-dark-detail");
     press(session, &[&["?"]]);

@@ -4,7 +4,7 @@
 // (after a confirmation, with Undo), copy, and export the whole job as CSV.
 
 import { invoke } from '../ipc.js';
-import { $, cell, confirmation, say, sayExported } from '../dom.js';
+import { $, cell, confirmation, say, sayExported, sayWithCount } from '../dom.js';
 import { ago, plural } from '../format.js';
 
 const PAGE = 100;
@@ -185,7 +185,8 @@ export class Results {
       const outcome = await invoke(command, args);
       const failed = outcome.failed ? ` ${outcome.failed} failed (${outcome.errors.map(([who, why]) => `${who}: ${why}`).join('; ')}).` : '';
       const done = outcome.kind === 'block' ? 'Blocked' : 'Unblocked';
-      say(el.message, `${done} ${outcome.done}.${failed} This account now blocks ${outcome.count}.`, outcome.failed ? 'error' : 'ok');
+      const text = `${done} ${outcome.done}.${failed} This account now blocks ${outcome.count}.`;
+      sayWithCount(el.message, text, outcome.failed ? 'error' : 'ok', outcome.count);
       this.lastBlock = outcome.kind === 'block' ? outcome.action : null;
       el.undo.hidden = this.lastBlock === null;
       el.undo.textContent = `Undo (unblock ${outcome.done})`;
