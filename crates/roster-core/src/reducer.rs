@@ -258,7 +258,7 @@ impl Reducer {
             }
             Event::Connected(_) => {
                 self.refresh_blocklist();
-                let account = account_of(&client);
+                let account = account_of(client);
                 info!(phone = ?account.as_ref().map(|a| mask_numbers(&a.phone)), "connected");
                 Some(Box::new(move |s| {
                     s.state = ConnectionState::Connected;
@@ -275,7 +275,7 @@ impl Reducer {
                 {
                     warn!("cannot save the account's push name: {e}");
                 }
-                let account = account_of(&client);
+                let account = account_of(client);
                 Some(Box::new(move |s| {
                     if account.is_some() {
                         s.account = account;

@@ -48,7 +48,7 @@ pub fn render(phone: &str, picture_id: u64, size: Size) -> Vec<u8> {
     let b = Rgb([digest[3] / 3, digest[4] / 3, digest[5] / 3]);
     let stripe = u32::from(digest[6] % 5) + 3;
     let n = size.pixels();
-    let img = RgbImage::from_fn(n, n, |x, y| if ((x + y) * 16 / n) % stripe == 0 { b } else { a });
+    let img = RgbImage::from_fn(n, n, |x, y| if ((x + y) * 16 / n).is_multiple_of(stripe) { b } else { a });
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::Jpeg).expect("encode jpeg");
     out.into_inner()
