@@ -256,15 +256,11 @@ impl Session {
         let span = info_span!("session.refresh_qr");
         async {
             let mut running = self.running.lock().await;
-            if let Some(current) = running.take() {
-                current.stop().await;
-            }
-            self.publish(|s| {
+            self.relaunch(&mut running, |s| {
                 s.state = ConnectionState::Connecting;
                 s.qr = None;
-            });
-            *running = Some(self.launch().await?);
-            Ok(())
+            })
+            .await
         }
         .instrument(span)
         .await
@@ -284,12 +280,7 @@ impl Session {
             if !waiting {
                 return Ok(());
             }
-            if let Some(current) = running.take() {
-                current.stop().await;
-            }
-            self.publish(|s| s.state = ConnectionState::Connecting);
-            *running = Some(self.launch().await?);
-            Ok(())
+            self.relaunch(&mut running, |s| s.state = ConnectionState::Connecting).await
         }
         .instrument(span)
         .await
@@ -360,6 +351,21 @@ impl Session {
             }
             other => other,
         }
+    }
+
+    /// Stops the running client (if any), publishes `change`, and starts a
+    /// new client on the same stored device.
+    async fn relaunch(
+        &self,
+        running: &mut Option<Running>,
+        change: impl FnOnce(&mut SessionSnapshot),
+    ) -> Result<(), SessionError> {
+        if let Some(current) = running.take() {
+            current.stop().await;
+        }
+        self.publish(change);
+        *running = Some(self.launch().await?);
+        Ok(())
     }
 
     fn publish(&self, change: impl FnOnce(&mut SessionSnapshot)) {
