@@ -18,15 +18,15 @@ export function say(el, text, tone = 'info') {
 /// saying something no longer true (see `clearStaleCounts`).
 export function sayWithCount(el, text, tone, count) {
   say(el, text, tone);
-  el.dataset.count = String(count);
+  el.dataset.quotedCount = String(count);
 }
 
 /// Clears every message that quoted another blocked count than `count`.
 export function clearStaleCounts(count) {
-  for (const el of document.querySelectorAll('[data-count]:not(#blocked-pill)')) {
-    if (el.dataset.count !== String(count)) {
+  for (const el of document.querySelectorAll('[data-quoted-count]')) {
+    if (el.dataset.quotedCount !== String(count)) {
       say(el, '');
-      delete el.dataset.count;
+      delete el.dataset.quotedCount;
     }
   }
 }
@@ -35,7 +35,7 @@ export function clearStaleCounts(count) {
 export function clearMessages() {
   for (const el of document.querySelectorAll('.form-message')) {
     say(el, '');
-    delete el.dataset.count;
+    delete el.dataset.quotedCount;
     delete el.dataset.path;
   }
 }
