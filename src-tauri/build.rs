@@ -28,6 +28,8 @@ const COMMANDS: &[&str] = &[
     "audit_log",
     "export_audit",
     "export_contacts",
+    "set_blocked_many",
+    "show_in_folder",
 ];
 
 fn main() {

@@ -3,6 +3,7 @@
 
 import { invoke } from './ipc.js';
 import { $, cell, say, sayExported } from './dom.js';
+import { plural } from './format.js';
 
 const SHOWN = 200;
 const OUTCOME = { started: 'no outcome (in progress or cut short)', done: 'done', failed: 'failed' };
@@ -18,7 +19,7 @@ export class ActivityLog {
     const { el } = this;
     try {
       const page = await invoke('audit_log', { offset: 0, limit: SHOWN });
-      el.count.textContent = page.total > SHOWN ? `latest ${SHOWN} of ${page.total}` : `${page.total} actions`;
+      el.count.textContent = page.total > SHOWN ? `latest ${SHOWN} of ${page.total}` : plural(page.total, 'action');
       el.rows.replaceChildren(
         ...page.rows.map((e) => {
           const tr = document.createElement('tr');

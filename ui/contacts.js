@@ -3,6 +3,8 @@
 // block toggles that roll back when the server refuses. The list is one Tab
 // stop: the selected row has tabindex 0, the others -1 (roving focus); the
 // keys that move it are read in keys.js, which calls the methods below.
+// Rows can also be marked (their checkbox, Space, Ctrl+click, Shift+click,
+// Ctrl+A) for a bulk block or unblock; marks outlive searches and filters.
 
 import { confirmation } from './dom.js';
 import { invoke } from './ipc.js';
@@ -16,6 +18,10 @@ const OVERSCAN = 8;
 const PICTURE_REQUESTS = 4;
 /// Typing pauses this long before the list searches.
 const SEARCH_DELAY_MS = 120;
+/// The most people one bulk action takes (the app's own limit).
+export const MAX_MARKED = 10000;
+/// Rows asked for at once when marking every match.
+const MARK_PAGE = 500;
 
 /// How the app names a row's person when blocking: the number, else the LID.
 export const targetOf = (row) => (row.phone ? `+${row.phone}` : `${row.lid}@lid`);
@@ -24,8 +30,11 @@ export const keyOf = (row) => row.phone || `${row.lid}@lid`;
 export class ContactList {
   /// `onSelect(row)`: the operator picked a row. `onChange()`: rows or their
   /// block state changed (the detail panel re-reads its row). `onError(text)`.
-  constructor({ scroller, rows, empty, count, confirm, onSelect, onChange, onError, onBlocked }) {
-    Object.assign(this, { scroller, rowsEl: rows, emptyEl: empty, countEl: count, onSelect, onChange, onError, onBlocked });
+  /// `onMarks(marked)`: the marked rows changed (a Map key → row).
+  constructor({ scroller, rows, empty, count, confirm, onSelect, onChange, onError, onBlocked, onMarks }) {
+    Object.assign(this, { scroller, rowsEl: rows, emptyEl: empty, countEl: count, onSelect, onChange, onError, onBlocked, onMarks });
+    /// key → row: the people marked for a bulk action.
+    this.marked = new Map();
     /// Whether a block from the list asks first (the operator's setting).
     this.confirmBlocks = true;
     this.confirmText = { title: confirm.title, body: confirm.body };
@@ -266,7 +275,12 @@ export class ContactList {
     toggle.dataset.action = 'toggle';
     // Not a Tab stop of its own: the list is one (Shift+B toggles the selected row).
     toggle.tabIndex = -1;
-    el.append(document.createElement('span'), text, toggle);
+    const mark = document.createElement('input');
+    mark.type = 'checkbox';
+    mark.className = 'row-mark';
+    mark.dataset.action = 'mark';
+    mark.tabIndex = -1;
+    el.append(mark, document.createElement('span'), text, toggle);
     return el;
   }
 
@@ -277,7 +291,7 @@ export class ContactList {
     const set = (target, prop, value) => {
       if (target[prop] !== value) target[prop] = value;
     };
-    const [avatar, text, toggle] = el.children;
+    const [mark, avatar, text, toggle] = el.children;
     const [name, sub] = text.children;
     set(el.style, 'transform', `translateY(${index * ROW_HEIGHT}px)`);
     set(el.dataset, 'key', key);
@@ -285,6 +299,8 @@ export class ContactList {
     set(el.dataset, 'phone', row.phone);
     set(el.dataset, 'blocked', String(blocked));
     el.setAttribute('aria-selected', String(this.selected === key));
+    set(mark, 'checked', this.marked.has(key));
+    mark.setAttribute('aria-label', `Mark ${displayName(row)}`);
 
     const picture = this.avatarElement(row);
     if (avatar.dataset.signature !== picture.dataset.signature) avatar.replaceWith(picture);
@@ -364,11 +380,71 @@ export class ContactList {
     if (!rowEl) return;
     const row = this.find(rowEl.dataset.key);
     if (!row) return;
+    const index = Number(rowEl.dataset.index);
     if (event.target.closest('[data-action="toggle"]')) {
       this.toggle(row);
+    } else if (event.target.closest('[data-action="mark"]') || event.ctrlKey || event.metaKey) {
+      this.toggleMark(row);
+      this.select(row, index);
+    } else if (event.shiftKey && this.selectedIndex >= 0) {
+      this.markRange(this.selectedIndex, index);
+      this.select(row, index);
     } else {
-      this.select(row, Number(rowEl.dataset.index));
+      this.select(row, index);
     }
+  }
+
+  /// Marks or unmarks one row.
+  toggleMark(row) {
+    const key = keyOf(row);
+    if (this.marked.has(key)) this.marked.delete(key);
+    else if (this.marked.size < MAX_MARKED) this.marked.set(key, row);
+    this.marksChanged();
+  }
+
+  /// Marks or unmarks the selected row (Space).
+  toggleMarkSelected() {
+    const row = this.selectedRow();
+    if (row) this.toggleMark(row);
+  }
+
+  /// Marks the loaded rows from `from` to `to` (Shift+click).
+  markRange(from, to) {
+    for (let i = Math.min(from, to); i <= Math.max(from, to) && this.marked.size < MAX_MARKED; i++) {
+      const row = this.row(i);
+      if (row) this.marked.set(keyOf(row), row);
+    }
+    this.marksChanged();
+  }
+
+  /// Marks everyone the search and filter show (up to [`MAX_MARKED`]).
+  async markAll() {
+    const generation = this.generation;
+    for (let offset = 0; offset < Math.min(this.total, MAX_MARKED); offset += MARK_PAGE) {
+      let page;
+      try {
+        page = await invoke('contacts', { query: this.query, filter: this.filter, offset, limit: MARK_PAGE });
+      } catch (error) {
+        this.onError(`Cannot mark everyone shown: ${error}`);
+        return;
+      }
+      // The list changed under us: keep what was marked so far.
+      if (generation !== this.generation) break;
+      for (const row of page.rows) if (this.marked.size < MAX_MARKED) this.marked.set(keyOf(row), row);
+      if (page.rows.length < MARK_PAGE) break;
+    }
+    this.marksChanged();
+  }
+
+  clearMarks() {
+    if (this.marked.size === 0) return;
+    this.marked.clear();
+    this.marksChanged();
+  }
+
+  marksChanged() {
+    this.schedule();
+    this.onMarks(this.marked);
   }
 
   /// A row took focus (Tab, or a click): it becomes the selection.

@@ -1,5 +1,7 @@
 // The small DOM helpers every view shares.
 
+import { invoke } from './ipc.js';
+
 /// The element with this id; a missing one is a bug in index.html, said at once.
 export function $(id) {
   const el = document.getElementById(id);
@@ -48,8 +50,8 @@ export function cell(text, className) {
   return td;
 }
 
-/// Says where an export was saved (the path also in `data-path`), that
-/// the Save dialog was cancelled, or why it failed.
+/// Says where an export was saved (the path also in `data-path`), with a
+/// "Show in folder" button; that the Save dialog was cancelled; or why it failed.
 export async function sayExported(el, exporting) {
   try {
     const path = await exporting;
@@ -58,11 +60,24 @@ export async function sayExported(el, exporting) {
       delete el.dataset.path;
       return;
     }
-    say(el, `Saved to ${path}`, 'ok');
+    say(el, `Saved to ${path} `, 'ok');
     el.dataset.path = path;
+    el.append(showInFolder(el, path));
   } catch (error) {
     say(el, String(error), 'error');
   }
+}
+
+function showInFolder(el, path) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button link-button';
+  button.dataset.action = 'show-in-folder';
+  button.textContent = 'Show in folder';
+  button.addEventListener('click', () =>
+    invoke('show_in_folder', { path }).catch((error) => say(el, String(error), 'error')),
+  );
+  return button;
 }
 
 /// Wires a confirmation dialog: its Cancel closes it, its OK closes it and

@@ -10,6 +10,9 @@ export const KEYS = [
   ['a–z, 0–9', 'Jump to the next name starting with what you type'],
   ['Enter', 'Open the selected contact'],
   ['Shift+B', 'Block or unblock the selected contact'],
+  ['Space', 'Mark or unmark the selected contact'],
+  ['Ctrl+A', 'Mark everyone the list shows'],
+  ['Escape', 'Clear the marks (in the list)'],
   ['Escape', 'Back to the list from the contact'],
   ['Ctrl+Tab, Ctrl+Shift+Tab', 'Next or previous tab'],
   ['?', 'Show these keys'],
@@ -45,6 +48,7 @@ function actionFor(event, intents, typed) {
     return () => intents.nextTab(key === 'PageDown' ? 1 : -1);
   }
   if (ctrl && !event.altKey && (key === 'f' || key === 'F')) return () => intents.focusSearch();
+  if (ctrlA(event) && intents.contactsShown() && intents.list.hasFocus()) return () => intents.list.markAll();
   if (ctrl || event.altKey || editable(event.target)) return null;
   if (key === '/') return () => intents.focusSearch();
   if (key === '?') return () => intents.showHelp();
@@ -73,14 +77,22 @@ function listAction(event, { list, openDetail }, typed) {
       return () => list.moveTo(list.total - 1);
     case 'Enter':
       return onButton ? null : () => openDetail();
+    case 'Escape':
+      return list.marked.size > 0 ? () => list.clearMarks() : null;
     default:
       return typeAhead(key, list, typed, event.timeStamp);
   }
 }
 
-/// A letter or digit extends the prefix (a space too, inside one).
+function ctrlA(event) {
+  return (event.ctrlKey || event.metaKey) && !event.altKey && (event.key === 'a' || event.key === 'A');
+}
+
+/// A letter or digit extends the prefix (a space too, inside one); a space
+/// on its own marks the selected row.
 function typeAhead(key, list, typed, now) {
   const fresh = now - typed.at > TYPE_AHEAD_MS;
+  if (key === ' ' && fresh) return () => list.toggleMarkSelected();
   const letter = /[\p{L}\p{N}]/u.test(key) || (key === ' ' && !fresh);
   if (key.length !== 1 || !letter) return null;
   typed.text = (fresh ? '' : typed.text) + key;

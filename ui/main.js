@@ -14,6 +14,7 @@ import { Detail } from './detail.js';
 import { Tools } from './tools.js';
 import { ImportPanel } from './import/index.js';
 import { ActivityLog } from './activity.js';
+import { MarkedBar } from './marks.js';
 import { drawKeyList, installKeys } from './keys.js';
 
 const STATE_EVENT = 'session://state';
@@ -221,6 +222,7 @@ function renderDirectory(snapshot, shown) {
   ui.offlineNote.textContent = offlineText(snapshot.state);
   ui.offlineNote.dataset.attempt = String(snapshot.state.attempt ?? '');
   list.setConnected(connected);
+  marks.setConnected(connected);
   tools.setConnected(connected);
   importPanel.render(snapshot.check, connected);
   if (!shown) return;
@@ -290,7 +292,7 @@ function wire() {
   ui.errorDismiss.addEventListener('click', clearError);
   ui.refreshQr.addEventListener('click', () => command('refresh_qr', ui.refreshQr));
   ui.reconnectNow.addEventListener('click', () => command('reconnect_now', ui.reconnectNow));
-  ui.listUndo.addEventListener('click', () => undoRow && list.setBlocked(undoRow, false));
+  ui.listUndo.addEventListener('click', () => undoNotice?.());
   // After an unlink the stored device is dead: `logout` forgets it and starts
   // a fresh pairing (`refresh_qr` would try to log in with it again).
   ui.relink.addEventListener('click', () => command('logout', ui.relink));
@@ -360,6 +362,7 @@ const list = new ContactList({
   onChange: () => detail.refresh(),
   onError: showError,
   onBlocked: (row, block) => showBlockNotice(row, block),
+  onMarks: () => marks.draw(),
 });
 const detail = new Detail(list);
 const activity = new ActivityLog();
@@ -371,14 +374,20 @@ const tools = new Tools({
   },
 });
 
-// The last block from the list, with its Undo.
-let undoRow = null;
+const marks = new MarkedBar({ list, notice: showNotice, onDone: () => list.reload(), onError: showError });
+
+// What the last action from the list did, with its Undo (none when null).
+let undoNotice = null;
+
+function showNotice(text, undo) {
+  undoNotice = undo;
+  ui.listNoticeText.textContent = text;
+  ui.listUndo.hidden = !undo;
+  ui.listNotice.hidden = !text;
+}
 
 function showBlockNotice(row, block) {
-  undoRow = block ? row : null;
-  ui.listNoticeText.textContent = `${block ? 'Blocked' : 'Unblocked'} ${displayName(row)}.`;
-  ui.listUndo.hidden = !block;
-  ui.listNotice.hidden = false;
+  showNotice(`${block ? 'Blocked' : 'Unblocked'} ${displayName(row)}.`, block ? () => list.setBlocked(row, false) : null);
 }
 const importPanel = new ImportPanel();
 

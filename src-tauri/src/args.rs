@@ -117,6 +117,14 @@ pub fn target(target: &str) -> Result<(), ArgError> {
     Ok(())
 }
 
+/// The people marked in the list for a bulk block or unblock.
+pub fn people(people: &[String]) -> Result<(), ArgError> {
+    if people.len() > MAX_TARGETS {
+        return Err(ArgError::TooManyToBlock);
+    }
+    people.iter().try_for_each(|p| target(p))
+}
+
 /// A default country: two letters (the core knows which exist), or empty to clear it.
 pub fn country(code: &str) -> Result<(), ArgError> {
     let trimmed = code.trim();

@@ -25,6 +25,8 @@ pub struct AppState {
     pub exports: Placement,
     /// Roster's private data folder, where no export may go.
     pub private_dir: PathBuf,
+    /// The files exported in this run ("Show in folder" opens only these).
+    pub exported: exports::Exported,
 }
 
 type Answer<T> = Result<T, CommandError>;
@@ -256,6 +258,9 @@ pub async fn export_contacts(app: AppHandle, state: State<'_, AppState>, filter:
 async fn export(app: &AppHandle, state: &AppState, name: &str, csv: String) -> Answer<Option<String>> {
     awaited(&format!("save {name}"), async {
         let saved = exports::save(app, &state.exports, &state.private_dir, name, csv).await?;
+        if let Some(path) = &saved {
+            state.exported.remember(path);
+        }
         Ok(saved.map(|p| p.display().to_string()))
     })
     .await
@@ -287,6 +292,25 @@ pub async fn block_checked(state: State<'_, AppState>, job: i64, lines: Option<V
         Ok(state.session.bulk().block_checked(job, lines.as_deref()).await?)
     })
     .await
+}
+
+/// Blocks or unblocks the people marked in the list (each named as the list
+/// names them: `+number` or `LID@lid`), paced, as one bulk action.
+#[tauri::command]
+pub async fn set_blocked_many(state: State<'_, AppState>, people: Vec<String>, block: bool) -> Answer<BulkOutcome> {
+    let action = if block { "block them" } else { "unblock them" };
+    awaited(action, async {
+        args::people(&people)?;
+        tracing::info!(block, people = people.len(), "operator asked for a bulk change from the list");
+        Ok(state.session.bulk().set_blocked_people(&people, block).await?)
+    })
+    .await
+}
+
+/// Opens the system's file manager on the folder of a file exported in this run.
+#[tauri::command]
+pub fn show_in_folder(state: State<'_, AppState>, path: String) -> Answer<()> {
+    now("show the export in its folder", || Ok(state.exported.show_in_folder(&path)?))
 }
 
 /// Unblocks what a bulk block blocked.

@@ -2,10 +2,13 @@
 //! Save dialog, opened and written by Rust (the webview gets no file-system
 //! or dialog permission); with `--export-dir DIR` (scripts and tests) files
 //! go straight into DIR under readable names, never over an existing file.
-//! Either way, never inside Roster's private data directory.
+//! Either way, never inside Roster's private data directory. "Show in
+//! folder" opens the system's file manager on a file exported in this run,
+//! and on nothing else.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tauri::AppHandle;
 use tauri_plugin_dialog::DialogExt;
@@ -61,6 +64,46 @@ pub async fn save(
     }
     write_file(&path, &csv, false).map_err(|e| cannot_write(&path, e))?;
     Ok(Some(path))
+}
+
+/// The files exported in this run: the only ones "Show in folder" opens.
+#[derive(Debug, Default)]
+pub struct Exported(Mutex<Vec<PathBuf>>);
+
+impl Exported {
+    pub fn remember(&self, path: &Path) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_path_buf());
+    }
+
+    /// Opens the folder holding `path` in the system's file manager
+    /// (`xdg-open` on Linux, the file selected on macOS and Windows).
+    pub fn show_in_folder(&self, path: &str) -> Result<(), FileError> {
+        let path = Path::new(path);
+        if !self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|p| p == path) {
+            return Err(FileError("Roster only opens the folder of a file it exported since it started".into()));
+        }
+        let folder = path.parent().ok_or_else(|| FileError(format!("{} has no folder", path.display())))?;
+        let mut command = if cfg!(target_os = "macos") {
+            let mut c = std::process::Command::new("open");
+            c.arg("-R").arg(path);
+            c
+        } else if cfg!(windows) {
+            let mut c = std::process::Command::new("explorer");
+            c.arg(format!("/select,{}", path.display()));
+            c
+        } else {
+            let mut c = std::process::Command::new("xdg-open");
+            c.arg(folder);
+            c
+        };
+        let mut child = command.stdin(std::process::Stdio::null()).spawn().map_err(|e| {
+            FileError(format!("cannot open {}: no file manager could be started ({e})", folder.display()))
+        })?;
+        tracing::info!(folder = %folder.display(), "showing an export in its folder");
+        // Reaped in the background: the file manager may outlive the call.
+        std::thread::spawn(move || child.wait());
+        Ok(())
+    }
 }
 
 /// `<name>-<date>.csv` in `dir`, then `-2`, `-3`… beside an earlier one.

@@ -207,7 +207,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(AppState { session: session.clone(), exports, private_dir })
+        .manage(AppState { session: session.clone(), exports, private_dir, exported: Default::default() })
         .invoke_handler(tauri::generate_handler![
             commands::session_snapshot,
             commands::logout,
@@ -234,6 +234,8 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::add_to_directory,
             commands::audit_log,
             commands::export_audit,
+            commands::set_blocked_many,
+            commands::show_in_folder,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a

@@ -72,7 +72,11 @@ pub struct BlockOutcome {
 }
 
 /// The LID and phone of a target, asking the server when the client does not know them.
-async fn resolve(client: &Client, store: &Store, target: &Target) -> Result<(String, Option<String>), BlockError> {
+pub(crate) async fn resolve(
+    client: &Client,
+    store: &Store,
+    target: &Target,
+) -> Result<(String, Option<String>), BlockError> {
     let jid = match target {
         Target::Phone(digits) => Jid::pn(digits.as_str()),
         Target::Lid(lid) => Jid::lid(lid.as_str()),

@@ -1,4 +1,5 @@
-//! Blocking (and undoing it) many people at once, from a number check.
+//! Blocking (and undoing it) many people at once: the registered lines of
+//! a number check, or the people marked in the contact list.
 //!
 //! An action and each of its targets are saved before anything is sent;
 //! each target is marked done as the server accepts it, so an interrupted
@@ -42,6 +43,32 @@ impl From<rusqlite::Error> for BulkError {
     fn from(e: rusqlite::Error) -> Self {
         BulkError::Store(e.into())
     }
+}
+
+/// The (LID, number) of each person marked in the list, for a bulk action:
+/// pairs already known locally, the rest asked of the server one by one.
+/// Those WhatsApp does not know are returned apart, with why; nothing is
+/// sent for them.
+pub(crate) async fn resolve_people(
+    client: &Client,
+    store: &Store,
+    people: &[Target],
+) -> Result<(Vec<(String, Option<String>)>, Vec<(String, String)>), BulkError> {
+    let mut targets = Vec::with_capacity(people.len());
+    let mut refused = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for person in people {
+        match blocklist::resolve(client, store, person).await {
+            Ok(pair) => {
+                if seen.insert(pair.0.clone()) {
+                    targets.push(pair);
+                }
+            }
+            Err(BlockError::NotOnWhatsApp(who)) => refused.push((who, "not on WhatsApp".to_owned())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((targets, refused))
 }
 
 /// Carries out a saved action, target by target, then refetches the list.

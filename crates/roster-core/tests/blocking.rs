@@ -77,6 +77,68 @@ async fn block_and_unblock_by_every_kind_of_input() {
     sim.shutdown().await;
 }
 
+/// People marked in the list, blocked and unblocked as one bulk action: the
+/// server's list changes for exactly those WhatsApp knows, the others are
+/// reported, duplicates count once, Undo restores the list, and the audit
+/// log says what was done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_marked_in_the_list_are_blocked_and_unblocked_at_once() {
+    let sim = Simulator::start(SimConfig { seed: 17, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&temp_dir("block-marked"), &sim).await;
+    let before = world_blocked_lids(&sim);
+    wait(&session, "the initial blocked count", |s| s.blocked_count == Some(before.len())).await;
+
+    let people = unblocked_people(&sim);
+    let stranger = sim.world().unregistered[0].clone();
+    let marked = vec![
+        format!("+{}", people[0].phone),
+        format!("{}@lid", people[1].lid),
+        format!("+{}", people[2].phone),
+        format!("{}@s.whatsapp.net", people[0].phone),
+        format!("+{stranger}"),
+    ];
+    let outcome = session.bulk().set_blocked_people(&marked, true).await.unwrap();
+    assert_eq!((outcome.kind.as_str(), outcome.done, outcome.failed), ("block", 3, 1), "{outcome:?}");
+    assert_eq!(outcome.errors, vec![(format!("+{stranger}"), "not on WhatsApp".to_owned())]);
+    let mut expected = before.clone();
+    expected.extend(people[..3].iter().map(|p| p.lid.clone()));
+    assert_eq!(world_blocked_lids(&sim), expected, "the server blocked exactly the marked people it knows");
+    assert_in_sync(&sim, &session, outcome.count, "after the bulk block");
+
+    let undone = session.bulk().undo(outcome.action).await.unwrap();
+    assert_eq!((undone.kind.as_str(), undone.done), ("unblock", 3));
+    assert_eq!(world_blocked_lids(&sim), before, "Undo unblocked exactly those");
+    assert_in_sync(&sim, &session, undone.count, "after Undo");
+
+    // Unblocking two of those already blocked, marked by their LIDs.
+    let unmark: Vec<String> = before.iter().take(2).map(|lid| format!("{lid}@lid")).collect();
+    let unblocked = session.bulk().set_blocked_people(&unmark, false).await.unwrap();
+    assert_eq!((unblocked.kind.as_str(), unblocked.done, unblocked.failed), ("unblock", 2, 0));
+    let left: BTreeSet<String> = before.iter().skip(2).cloned().collect();
+    assert_eq!(world_blocked_lids(&sim), left);
+    assert!(matches!(session.bulk().undo(unblocked.action).await, Err(roster_core::BulkError::NotUndoable(_))));
+
+    // Only strangers marked: refused, nothing sent.
+    let err = session.bulk().set_blocked_people(&[format!("+{stranger}")], true).await.unwrap_err();
+    assert!(err.to_string().contains("not on WhatsApp"), "{err}");
+    assert_eq!(world_blocked_lids(&sim), left);
+
+    let log = session.audit().page(0, 10).unwrap();
+    let actions: Vec<(&str, Option<&str>)> =
+        log.rows.iter().map(|e| (e.action.as_str(), e.target.as_deref())).take(4).collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("bulk block", Some("1 person from the list")),
+            ("bulk unblock", Some("2 people from the list")),
+            ("undo bulk block", Some(format!("bulk action #{}", outcome.action).as_str())),
+            ("bulk block", Some("5 people from the list")),
+        ]
+    );
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_unregistered_numbers_and_junk_are_refused_and_change_nothing() {
     let sim = Simulator::start(SimConfig { seed: 12, ..SimConfig::default() }).await.unwrap();

@@ -1,14 +1,16 @@
-//! `session.bulk()`: blocking the registered lines of a check, paced,
-//! and undoing it; an interrupted action resumes on the next connection.
+//! `session.bulk()`: blocking the registered lines of a check, or blocking
+//! or unblocking the people marked in the list, paced, and undoing a block;
+//! an interrupted action resumes on the next connection.
 
 use std::sync::Arc;
 
 use tracing::{Instrument, info, info_span, warn};
 
-use super::Session;
 use super::audit::audited;
+use super::{DEFAULT_COUNTRY, Session};
 use crate::blocklist::{self, BlockError};
 use crate::bulk::{self, BulkError};
+use crate::numbers::parse_target;
 use crate::snapshot::{BulkKind, BulkOutcome, ConnectionState};
 
 /// `session.bulk()`.
@@ -27,6 +29,49 @@ impl Bulk<'_> {
             let target =
                 format!("check #{job}, {}", lines.map_or("all registered".into(), |l| format!("{} lines", l.len())));
             audited(&self.0.store, "bulk block", Some(&target), describe, self.run(action)).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Blocks or unblocks the people marked in the list (`people`: what the
+    /// list names them by, a number or a LID JID), paced; the action is saved
+    /// first and resumes if interrupted. Those WhatsApp does not know count
+    /// as failed, and nothing is sent for them.
+    pub async fn set_blocked_people(self, people: &[String], block: bool) -> Result<BulkOutcome, BulkError> {
+        let span = info_span!("session.set_blocked_people", block, people = people.len());
+        async {
+            if people.len() > bulk::MAX_TARGETS {
+                return Err(BulkError::TooMany(people.len()));
+            }
+            let country = self.0.store.setting(DEFAULT_COUNTRY)?;
+            let targets = people
+                .iter()
+                .map(|p| parse_target(p, country.as_deref()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(BlockError::from)?;
+            let client = self.0.connected_client().await.ok_or(BlockError::NotConnected)?;
+            let _one = self.0.bulk_lock.lock().await;
+            let kind = if block { BulkKind::Block } else { BulkKind::Unblock };
+            let what = match people.len() {
+                1 => "1 person from the list".to_owned(),
+                n => format!("{n} people from the list"),
+            };
+            let work = async {
+                let (resolved, refused) = bulk::resolve_people(&client, &self.0.store, &targets).await?;
+                if resolved.is_empty()
+                    && let Some((who, why)) = refused.first()
+                {
+                    return Err(BlockError::NotOnWhatsApp(format!("{who} ({why})")).into());
+                }
+                let action = self.0.store.bulk().plan_people(kind, &resolved)?;
+                let mut outcome = self.run(action).await?;
+                outcome.failed += refused.len();
+                outcome.errors.splice(0..0, refused);
+                outcome.errors.truncate(5);
+                Ok(outcome)
+            };
+            audited(&self.0.store, &format!("bulk {kind}"), Some(&what), describe, work).await
         }
         .instrument(span)
         .await

@@ -66,6 +66,32 @@ impl BulkActions<'_> {
         Ok(action)
     }
 
+    /// Saves a block or unblock of people picked in the list (`(LID,
+    /// number)` pairs, already resolved), before anything is sent.
+    pub(crate) fn plan_people(&self, kind: BulkKind, targets: &[(String, Option<String>)]) -> Result<i64, BulkError> {
+        if targets.is_empty() {
+            return Err(BulkError::Nothing(kind.as_str()));
+        }
+        if targets.len() > MAX_TARGETS {
+            return Err(BulkError::TooMany(targets.len()));
+        }
+        let mut conn = self.0.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO bulk_action (kind, created_at, state) VALUES (?1, unixepoch(), 'running')",
+            [kind.as_str()],
+        )?;
+        let action = tx.last_insert_rowid();
+        let mut insert = tx
+            .prepare("INSERT OR IGNORE INTO bulk_item (action_id, lid, phone, state) VALUES (?1, ?2, ?3, 'pending')")?;
+        for (lid, phone) in targets {
+            insert.execute(params![action, lid, phone])?;
+        }
+        drop(insert);
+        tx.commit()?;
+        Ok(action)
+    }
+
     /// Saves the undo of a block action: unblock what it blocked.
     pub(crate) fn plan_undo(&self, action: i64) -> Result<i64, BulkError> {
         let mut conn = self.0.conn();
