@@ -2,7 +2,8 @@
 //!
 //! `main` checks the command line and the data directory before anything
 //! else (a bad argument or a damaged data directory exits with code 2 and
-//! touches nothing), then starts the session — and, with `--sandbox`, the
+//! touches nothing; a directory another Roster uses brings that one's window
+//! to the front, or exits with code 3 naming it: `instance.rs`), then starts the session — and, with `--sandbox`, the
 //! simulated server and phone — and opens the window. Every change of the
 //! session snapshot is forwarded to the webview as a `session://state` event.
 
@@ -14,6 +15,7 @@ mod cli;
 mod commands;
 mod error;
 mod exports;
+mod instance;
 mod logging;
 
 use std::path::PathBuf;
@@ -22,8 +24,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use roster_core::{DataDir, ServerUrl, Session, SessionConfig, SessionSnapshot, parse_server_url};
-use tauri::{AppHandle, Emitter, WebviewUrl, WebviewWindowBuilder};
+use roster_core::{
+    DataDir, DataDirError, DirLock, ServerUrl, Session, SessionConfig, SessionSnapshot, parse_server_url,
+};
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
@@ -37,6 +41,8 @@ const DEVICE_NAME: &str = "Roster";
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Exit code for a bad command line or an unusable data directory.
 const EXIT_USAGE: u8 = 2;
+/// Exit code when another Roster uses the data directory and could not be asked to show itself.
+const EXIT_IN_USE: u8 = 3;
 
 /// What a run was asked to do, after checking it against this build.
 struct Plan {
@@ -62,9 +68,12 @@ fn main() -> ExitCode {
         }
         Err(message) => return usage_error(&message),
     };
-    let plan = match plan(args) {
-        Ok(plan) => plan,
-        Err(message) => return usage_error(&message),
+    // The lock is held until the process ends: no other Roster uses the
+    // data directory meanwhile.
+    let (plan, _lock) = match plan(args) {
+        Ok(planned) => planned,
+        Err(Refusal::Usage(message)) => return usage_error(&message),
+        Err(Refusal::InUse { dir, pid, message }) => return already_running(&dir, pid, &message),
     };
 
     logging::init(&plan.data_dir.log_dir(), plan.verbose);
@@ -83,11 +92,46 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
+/// Another Roster holds the data directory: it is asked to show its window.
+fn already_running(dir: &std::path::Path, pid: Option<u32>, message: &str) -> ExitCode {
+    if instance::ask_to_show(dir) {
+        let process = pid.map_or_else(String::new, |pid| format!(" (process {pid})"));
+        println!(
+            "roster: Roster is already running on {}{process}; its window was brought to the front.",
+            dir.display()
+        );
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("roster: {message}. It did not answer; if it is stuck, end that process.");
+        ExitCode::from(EXIT_IN_USE)
+    }
+}
+
+/// Why a run does not start.
+enum Refusal {
+    /// A bad command line or an unusable data directory.
+    Usage(String),
+    /// Another Roster process holds the data directory.
+    InUse { dir: PathBuf, pid: Option<u32>, message: String },
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal::Usage(message)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Self {
+        Refusal::Usage(message.to_owned())
+    }
+}
+
 const SANDBOX_BUILD: bool = cfg!(feature = "sandbox");
 
-/// Checks the arguments against this build and opens the data directory.
-/// Nothing on disk changes unless every check passed.
-fn plan(args: cli::Args) -> Result<Plan, String> {
+/// Checks the arguments against this build and opens the data directory,
+/// taking its lock. Nothing on disk changes unless every check passed.
+fn plan(args: cli::Args) -> Result<(Plan, DirLock), Refusal> {
     if args.sandbox && !SANDBOX_BUILD {
         return Err("--sandbox is only available in a sandbox build \
                     (cargo build -p roster --features sandbox); this build talks to WhatsApp only"
@@ -110,7 +154,10 @@ fn plan(args: cli::Args) -> Result<Plan, String> {
         Some(dir) => dir,
         None => default_data_dir(args.sandbox)?,
     };
-    let data_dir = DataDir::open(&dir).map_err(|e| e.to_string())?;
+    let (data_dir, lock) = DataDir::open_locked(&dir).map_err(|e| match e {
+        DataDirError::InUse { pid, .. } => Refusal::InUse { pid, message: e.to_string(), dir: dir.clone() },
+        other => Refusal::Usage(other.to_string()),
+    })?;
     // Exports are the operator's files: the Save dialog opens in Downloads,
     // never in the private data directory.
     let exports = match args.export_dir {
@@ -119,7 +166,7 @@ fn plan(args: cli::Args) -> Result<Plan, String> {
             start: dirs::download_dir().or_else(dirs::home_dir).unwrap_or_else(|| ".".into()),
         },
     };
-    Ok(Plan { sandbox: args.sandbox, server, data_dir, exports, verbose: args.verbose })
+    Ok((Plan { sandbox: args.sandbox, server, data_dir, exports, verbose: args.verbose }, lock))
 }
 
 /// `~/.local/share/roster` (or the platform's equivalent); the sandbox keeps
@@ -202,6 +249,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
     let exports = plan.exports.clone();
     let private_dir = plan.data_dir.path().to_path_buf();
     let webview_dir = plan.data_dir.path().join("webview");
+    let data_path = plan.data_dir.path().to_path_buf();
     let backend = runtime.block_on(Backend::start(plan))?;
     let session = backend.session.clone();
 
@@ -247,6 +295,17 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
                 .center()
                 .data_directory(webview_dir)
                 .build()?;
+            let handle = app.handle().clone();
+            let front = move || {
+                if let Some(window) = handle.get_webview_window("main") {
+                    let _ = window.unminimize();
+                    let _ = window.show();
+                    let _ = window.set_focus();
+                }
+            };
+            if let Err(e) = instance::serve(&data_path, front) {
+                warn!("later starts on this data directory cannot reach this one: {e}");
+            }
             tauri::async_runtime::spawn(forward_snapshots(app.handle().clone(), session.subscribe()));
             tauri::async_runtime::spawn(quit_on_signal(app.handle().clone()));
             Ok(())

@@ -75,3 +75,27 @@ fn a_data_dir_that_is_a_file_is_refused_and_kept() {
     assert_eq!(std::fs::read(&path).unwrap(), b"notes");
     std::fs::remove_file(path).unwrap();
 }
+
+/// A data directory another Roster holds (here: this test, which took its
+/// lock) is refused with the holder's process id; the second start creates
+/// no database, log or socket in it. The running one not answering, the
+/// exit code is 3.
+#[test]
+fn a_data_directory_in_use_is_refused_naming_the_process() {
+    let dir = temp_path("in-use");
+    let (_data_dir, lock) = roster_core::DataDir::open_locked(&dir).unwrap();
+    let mut args = vec!["--data-dir", dir.to_str().unwrap()];
+    if cfg!(feature = "sandbox") {
+        args.push("--sandbox");
+    }
+    let out = roster(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "exit code; stderr: {stderr}");
+    assert!(stderr.contains(&format!("in use by Roster process {}", std::process::id())), "{stderr}");
+    let mut left: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["roster.lock"], "nothing else was created");
+    drop(lock);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

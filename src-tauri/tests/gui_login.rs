@@ -164,6 +164,37 @@ fn qr_login_then_restart_without_qr() {
     assert_eq!(probe["image"], "blocked", "a remote image: {probe}");
     assert!(probe["plugin"].as_str().unwrap().starts_with("refused"), "a file-system command: {probe}");
 
+    // 3c. A second start on the same data directory opens nothing: it asks
+    //     the running window to come to the front and exits; the first one
+    //     goes on, still the one linked device.
+    let mut second = std::process::Command::new(APP)
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start a second roster");
+    let status = wait_until(STEP, "the second start to exit", || match second.try_wait() {
+        Ok(Some(status)) => Ok(Some(status)),
+        other => Err(format!("{other:?}")),
+    });
+    let output = second.wait_with_output().unwrap();
+    let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(status.code(), Some(0), "stdout: {out}; stderr: {err}");
+    let holder = driver.app_pids();
+    assert_eq!(holder.len(), 1, "one app process runs: {holder:?}");
+    assert!(
+        out.contains(&format!("already running on {} (process {})", data_dir.path().display(), holder[0])),
+        "{out}"
+    );
+    assert!(out.contains("brought to the front"), "{out}");
+    let log = wait_until(STEP, "the first one to log the request", || {
+        let log = read_logs(&data_dir.path().join("logs"));
+        if log.contains("window brought to the front") { Ok(Some(log)) } else { Err("not yet".into()) }
+    });
+    assert_eq!(log.matches("starting the session").count(), 1, "the second start opened no session:\n{log}");
+    assert_eq!(seen(&session).unwrap().state, "connected", "the first window goes on");
+    assert_eq!(sim.world().account.devices.len(), 1, "still one linked device");
+
     // 4. Quit the app (it stops the session cleanly), then end the session.
     assert_eq!(driver.quit_app(Duration::from_secs(20)), 1, "one app process was running");
     let _ = session.end(); // the app is gone already; the driver may say so

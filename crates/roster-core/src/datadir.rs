@@ -8,6 +8,8 @@ use thiserror::Error;
 const SESSION_DB: &str = "session.db";
 /// Roster's own database: contacts, blocklist, pictures, checks, settings.
 const APP_DB: &str = "roster.db";
+/// Held by the one process using the directory; holds its process id.
+const LOCK_FILE: &str = "roster.lock";
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 #[derive(Debug, Error)]
@@ -16,6 +18,8 @@ pub enum DataDirError {
     NotADirectory { path: PathBuf },
     #[error("cannot create or open data directory {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{}", in_use(path, *pid))]
+    InUse { path: PathBuf, pid: Option<u32> },
     #[error(
         "the session store {path} is not a readable SQLite database ({detail}); it was left untouched — move it away to link this device again"
     )]
@@ -28,20 +32,83 @@ pub struct DataDir {
     path: PathBuf,
 }
 
+fn in_use(path: &Path, pid: Option<u32>) -> String {
+    let by = pid.map_or_else(|| "another Roster process".to_owned(), |pid| format!("Roster process {pid}"));
+    format!("{} is in use by {by}; close that Roster first, or pass another --data-dir", path.display())
+}
+
+/// The data directory's lock, held for as long as this process uses the
+/// directory (released when dropped, or by the system if the process dies).
+/// Two processes on one directory would both connect with the same device
+/// identity and write the same stores.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: fs::File,
+}
+
 impl DataDir {
     /// Creates the directory if needed (mode 0700), and checks that an
     /// existing session store is a SQLite database. Never deletes anything.
     pub fn open(path: impl Into<PathBuf>) -> Result<DataDir, DataDirError> {
-        let path = path.into();
+        let dir = DataDir::create(path.into())?;
+        dir.check_session_store()?;
+        Ok(dir)
+    }
+
+    /// [`DataDir::open`] for the one process that will use the directory:
+    /// takes its lock before reading anything in it. If another process
+    /// holds the lock, `InUse` names it and nothing else is touched.
+    pub fn open_locked(path: impl Into<PathBuf>) -> Result<(DataDir, DirLock), DataDirError> {
+        let dir = DataDir::create(path.into())?;
+        let fresh = !dir.lock_file().exists();
+        let lock = dir.lock()?;
+        if let Err(e) = dir.check_session_store() {
+            // Refused: the directory is left as it was found.
+            drop(lock);
+            if fresh {
+                let _ = fs::remove_file(dir.lock_file());
+            }
+            return Err(e);
+        }
+        Ok((dir, lock))
+    }
+
+    fn create(path: PathBuf) -> Result<DataDir, DataDirError> {
         if path.exists() && !path.is_dir() {
             return Err(DataDirError::NotADirectory { path });
         }
         let io = |source| DataDirError::Io { path: path.clone(), source };
         fs::create_dir_all(&path).map_err(io)?;
         restrict_to_owner(&path, 0o700).map_err(io)?;
-        let dir = DataDir { path };
-        dir.check_session_store()?;
-        Ok(dir)
+        Ok(DataDir { path })
+    }
+
+    /// The lock file (its content: the holder's process id).
+    pub fn lock_file(&self) -> PathBuf {
+        self.path.join(LOCK_FILE)
+    }
+
+    fn lock(&self) -> Result<DirLock, DataDirError> {
+        use std::io::{Read, Seek, Write};
+        let path = self.lock_file();
+        let io = |source| DataDirError::Io { path: path.clone(), source };
+        let mut file =
+            fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        restrict_to_owner(&path, 0o600).map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(DataDirError::InUse { path: self.path.clone(), pid: holder.trim().parse().ok() });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        writeln!(file, "{}", std::process::id()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        Ok(DirLock { _file: file })
     }
 
     pub fn path(&self) -> &Path {
@@ -143,6 +210,20 @@ mod tests {
             let mode = fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o700);
         }
+        fs::remove_dir_all(path).unwrap();
+    }
+
+    #[test]
+    fn one_process_at_a_time_holds_the_directory() {
+        let path = tmp("lock");
+        let (dir, lock) = DataDir::open_locked(&path).unwrap();
+        assert_eq!(fs::read_to_string(dir.lock_file()).unwrap().trim(), std::process::id().to_string());
+        // A second holder (another open file, as another process would have) is refused, told who holds it.
+        let err = DataDir::open_locked(&path).unwrap_err();
+        assert!(matches!(err, DataDirError::InUse { pid: Some(p), .. } if p == std::process::id()), "{err}");
+        assert!(err.to_string().contains(&format!("Roster process {}", std::process::id())), "{err}");
+        drop(lock);
+        let (_dir, _lock) = DataDir::open_locked(&path).expect("free again once released");
         fs::remove_dir_all(path).unwrap();
     }
 

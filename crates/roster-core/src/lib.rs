@@ -31,7 +31,7 @@ pub use appsync::{Scope, SyncError, SyncReport};
 pub use blocklist::{BlockError, BlockOutcome};
 pub use bulk::BulkError;
 pub use checks::{CheckError, CheckFilter, CheckOrder, CheckSort, JobIntent};
-pub use datadir::{DataDir, DataDirError};
+pub use datadir::{DataDir, DataDirError, DirLock};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
 pub use groups::GroupError;
 pub use history::HistoryError;
