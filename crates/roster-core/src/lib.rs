@@ -17,6 +17,7 @@ pub mod endpoint;
 pub mod groups;
 pub mod history;
 pub mod import;
+pub mod link_code;
 pub mod numbers;
 pub mod pictures;
 pub mod profile;
@@ -36,11 +37,13 @@ pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
 pub use groups::GroupError;
 pub use history::HistoryError;
 pub use import::{ImportError, Preview};
+pub use link_code::LinkCodeError;
 pub use numbers::{Country, CountryError, Target, TargetError, parse_country, parse_target};
 pub use session::{DetailsError, PICTURE_MAX_AGE, Session, SessionConfig, SessionError, SettingsError};
 pub use snapshot::{
     AboutState, Account, AnswerSource, AuditEntry, AuditOutcome, AuditPage, Avatar, BlockedEntry, BulkKind,
     BulkOutcome, ChatKind, CheckPage, CheckProgress, CheckRow, ConnectionState, ContactDetails, ContactPage,
-    ContactRow, GroupSummary, JobState, LineKind, LineState, ListFilter, PictureState, Qr, SessionSnapshot, Settings,
+    ContactRow, GroupSummary, JobState, LineKind, LineState, LinkCode, ListFilter, PictureState, Qr, SessionSnapshot,
+    Settings,
 };
 pub use store::StoreError;

@@ -230,6 +230,15 @@ impl Reducer {
                 Some(Box::new(|s| {
                     s.state = ConnectionState::Connecting;
                     s.qr = None;
+                    s.link_code = None;
+                }))
+            }
+            Event::PairingCodeRefresh(_) => {
+                warn!("the phone did not link with the code shown; it needs a new one");
+                Some(Box::new(|s| {
+                    if let Some(code) = &mut s.link_code {
+                        code.written_off = true;
+                    }
                 }))
             }
             Event::PairError(e) => {
@@ -264,6 +273,7 @@ impl Reducer {
                     s.state = ConnectionState::Connected;
                     s.connection_epoch += 1;
                     s.qr = None;
+                    s.link_code = None;
                     if account.is_some() {
                         s.account = account;
                     }
@@ -298,6 +308,7 @@ impl Reducer {
                 Some(Box::new(move |s| {
                     s.state = ConnectionState::LoggedOut { reason };
                     s.qr = None;
+                    s.link_code = None;
                 }))
             }
             Event::StreamReplaced(_) => {

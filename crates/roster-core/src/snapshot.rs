@@ -100,6 +100,19 @@ pub enum ConnectionState {
     Replaced,
 }
 
+/// A code for linking by phone number, while one is shown.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LinkCode {
+    /// "ABCD-EFGH", as typed on the phone.
+    pub code: String,
+    /// The number it was asked for, as its country writes it.
+    pub phone_shown: String,
+    /// Unix time after which the phone refuses it.
+    pub expires_at: u64,
+    /// The phone did not link with it (a mistyped code, say): a new one is needed.
+    pub written_off: bool,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Qr {
     /// The raw pairing string, as a phone's scanner reads it.
@@ -124,6 +137,8 @@ pub struct Account {
 pub struct SessionSnapshot {
     pub state: ConnectionState,
     pub qr: Option<Qr>,
+    /// The code for linking by phone number, once asked for (beside the QR).
+    pub link_code: Option<LinkCode>,
     pub account: Option<Account>,
     /// How many users the account has blocked (cached until the server answers).
     pub blocked_count: Option<usize>,

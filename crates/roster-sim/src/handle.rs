@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::admin::WorldReport;
 use crate::faults::{Armed, ConnectionFault, IqFault};
 use crate::limits::{CheckCall, UsyncLimit};
+use crate::phone::pair_code::CodeError;
 use crate::phone::{self, ActionError, AutoScan, ScanError};
 use crate::shared::Shared;
 
@@ -55,6 +56,17 @@ impl SimHandle {
     /// The phone scans `qr` now.
     pub fn scan_qr(&self, qr: &str) -> Result<String, ScanError> {
         phone::scan(&self.shared, qr)
+    }
+
+    /// The operator types a pairing code on the phone; resolves once the
+    /// companion's key bundle was opened (the device's JID) or not.
+    pub async fn enter_pair_code(&self, code: &str) -> Result<String, CodeError> {
+        enter_code(&self.shared, code).await
+    }
+
+    /// Every outstanding pairing code reads as expired; returns how many.
+    pub fn expire_pair_codes(&self) -> usize {
+        phone::pair_code::expire(&mut self.shared.world())
     }
 
     /// Shows `qr` to the phone's camera (scanned after the auto-scan delay).
@@ -171,5 +183,15 @@ impl SimHandle {
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+/// [`SimHandle::enter_pair_code`], shared with the admin route.
+pub(crate) async fn enter_code(shared: &Shared, code: &str) -> Result<String, CodeError> {
+    let outcome = phone::pair_code::enter(shared, code)?;
+    match tokio::time::timeout(phone::pair_code::FINISH_TIMEOUT, outcome).await {
+        Ok(Ok(result)) => result,
+        // The companion went away, or never sent its bundle.
+        Ok(Err(_)) | Err(_) => Err(CodeError::Gone),
     }
 }

@@ -54,6 +54,7 @@ pub use admin::{
 pub use chats::ChatKind;
 pub use groups::Addressing;
 pub use handle::SimHandle;
+pub use phone::pair_code::CodeError;
 pub use phone::{ActionError, ScanError};
 pub use state::BlocklistRequest;
 

@@ -125,6 +125,8 @@ pub struct World {
     pub pending: HashMap<String, PendingPair>,
     /// Connections that were scanned, by connection.
     pub scanned: HashMap<ConnId, Scanned>,
+    /// Companions that asked to link by a code typed on the phone.
+    pub pair_codes: crate::phone::pair_code::CodeRequests,
     pub connections: HashMap<ConnId, mpsc::UnboundedSender<Push>>,
     /// Which device each logged-in connection belongs to.
     pub logged_in: HashMap<ConnId, u16>,
@@ -187,6 +189,7 @@ impl World {
             state_path,
             pending: HashMap::new(),
             scanned: HashMap::new(),
+            pair_codes: HashMap::new(),
             connections: HashMap::new(),
             logged_in: HashMap::new(),
             rng,
@@ -258,6 +261,7 @@ impl World {
         self.connections.remove(&conn);
         self.logged_in.remove(&conn);
         self.scanned.remove(&conn);
+        self.pair_codes.remove(&conn);
         self.pending.retain(|_, p| p.conn != conn);
     }
 }

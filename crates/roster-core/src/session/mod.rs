@@ -46,9 +46,10 @@ pub use settings::{Preferences, SettingsError};
 
 use crate::datadir::DataDir;
 use crate::endpoint::ServerUrl;
+use crate::link_code::LinkCodeError;
 use crate::redact::mask_numbers;
 use crate::reducer::{Forward, Reducer, account_of};
-use crate::snapshot::{ConnectionState, SessionSnapshot};
+use crate::snapshot::{ConnectionState, LinkCode, SessionSnapshot};
 use crate::store::{Store, StoreError};
 
 /// The web client version announced to a non-WhatsApp server (the simulator).
@@ -167,6 +168,7 @@ impl Session {
         let (state, _) = watch::channel(SessionSnapshot {
             state: ConnectionState::Connecting,
             qr: None,
+            link_code: None,
             account: None,
             blocked_count: Some(store.blocklist().count()?),
             contact_count: store.directory().count()?,
@@ -239,6 +241,7 @@ impl Session {
             self.publish(|s| {
                 s.state = ConnectionState::Connecting;
                 s.qr = None;
+                s.link_code = None;
                 s.account = None;
             });
             *running = Some(self.launch().await?);
@@ -247,6 +250,39 @@ impl Session {
         audited(&self.store, "log out", None, |()| "device unlinked; a new pairing started".into(), work)
             .instrument(span)
             .await
+    }
+
+    /// "Link with phone number instead": asks WhatsApp for a code for the
+    /// account's `number` (any format; the default country applies), shown
+    /// in the snapshot beside the QR code, which stays valid meanwhile.
+    /// Asking again replaces the code.
+    pub async fn link_with_code(&self, number: &str) -> Result<LinkCode, LinkCodeError> {
+        let span = info_span!("session.link_with_code");
+        let work = async {
+            let country = self.store.setting(DEFAULT_COUNTRY).map_err(|e| LinkCodeError::Failed(e.to_string()))?;
+            let number = crate::numbers::parse_phone(number, country.as_deref())?;
+            match self.snapshot().state {
+                ConnectionState::Connected => return Err(LinkCodeError::AlreadyLinked),
+                ConnectionState::WaitingForScan => {}
+                _ => return Err(LinkCodeError::NotReady),
+            }
+            let client =
+                self.running.lock().await.as_ref().map(|r| r.handle.client()).ok_or(LinkCodeError::NotReady)?;
+            let code = crate::link_code::request(&client, &number).await?;
+            info!(phone = %mask_numbers(number.as_str()), "a code for linking by phone number is shown");
+            let shown = code.clone();
+            self.publish(|s| s.link_code = Some(shown));
+            Ok(code)
+        };
+        audited(
+            &self.store,
+            "link by phone number",
+            Some(number.trim()),
+            |c: &LinkCode| format!("code for {}", c.phone_shown),
+            work,
+        )
+        .instrument(span)
+        .await
     }
 
     /// Starts a new pairing attempt after the QR codes ran out, or a new

@@ -41,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/mock-phone/scan-qr", post(phone::scan_qr))
         .route("/admin/mock-phone/show-qr", post(phone::show_qr))
         .route("/admin/mock-phone/remove-device", post(phone::remove_device))
+        .route("/admin/mock-phone/enter-code", post(phone::enter_code))
+        .route("/admin/mock-phone/expire-codes", post(phone::expire_codes))
         .route("/admin/pictures/expire-urls", post(phone::expire_picture_urls))
         .route("/admin/mock-phone/block", post(phone::block))
         .route("/admin/mock-phone/unblock", post(phone::unblock))

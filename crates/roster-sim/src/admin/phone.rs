@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{AppState, body_text};
+use crate::phone::pair_code::CodeError;
 use crate::phone::{self, ActionError, ScanError, devices};
 
 pub async fn scan_qr(State(state): State<AppState>, body: Bytes) -> Response {
@@ -52,6 +53,34 @@ pub async fn remove_device(State(state): State<AppState>, body: Bytes) -> Respon
         }
     };
     axum::Json(json!({ "removed": devices::remove(&state.shared, device) })).into_response()
+}
+
+/// The operator types a pairing code on the phone (body: the code). Answers
+/// once the companion's key bundle was opened (200, the device), or not:
+/// 403 wrong code, 410 expired, 404 nobody asked, 400 not a code.
+pub async fn enter_code(State(state): State<AppState>, body: Bytes) -> Response {
+    let code = match body_text(&body) {
+        Ok(code) => code,
+        Err(r) => return r,
+    };
+    match crate::handle::enter_code(&state.shared, &code).await {
+        Ok(device) => axum::Json(json!({ "device": device })).into_response(),
+        Err(e) => {
+            let status = match e {
+                CodeError::NoRequest => StatusCode::NOT_FOUND,
+                CodeError::Expired => StatusCode::GONE,
+                CodeError::Malformed => StatusCode::BAD_REQUEST,
+                CodeError::WrongCode => StatusCode::FORBIDDEN,
+                CodeError::Gone | CodeError::Bundle(_) => StatusCode::CONFLICT,
+            };
+            (status, e.to_string()).into_response()
+        }
+    }
+}
+
+/// Every outstanding pairing code reads as expired (the phone refuses it).
+pub async fn expire_codes(State(state): State<AppState>) -> Response {
+    axum::Json(json!({ "expired": phone::pair_code::expire(&mut state.shared.world()) })).into_response()
 }
 
 /// Every picture URL handed out so far stops working (403), as after the CDN's expiry.

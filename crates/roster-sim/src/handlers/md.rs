@@ -1,12 +1,14 @@
 //! `md` (multi-device): the companion's answer to pairing
-//! (`pair-device-sign`) and a companion unlinking itself.
+//! (`pair-device-sign`), linking by a code typed on the phone
+//! (`link_code_companion_reg`, see `phone::pair_code`), and a companion
+//! unlinking itself.
 
 use tracing::{info, warn};
 use wacore_binary::{Jid, Node};
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{attr, bytes, child, iq_result, stream_error};
-use crate::phone::{self, LinkError, devices};
+use crate::nodes::{attr, bytes, child, iq_error, iq_result, stream_error};
+use crate::phone::{self, LinkError, devices, pair_code};
 
 /// Client replies to server IQs. The one that matters is `pair-device-sign`.
 pub fn on_client_reply(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
@@ -34,6 +36,9 @@ pub fn on_client_reply(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
 }
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
+    if let Some(reg) = child(iq, "link_code_companion_reg") {
+        return link_code(ctx, iq, reg);
+    }
     if let Some(remove) = child(iq, "remove-companion-device") {
         let jid = attr(remove, "jid").and_then(|j| j.parse::<Jid>().ok());
         let device = jid.map(|j| j.device).filter(|d| *d != 0).or(ctx.device);
@@ -43,4 +48,37 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         }
     }
     send(iq_result(iq, Vec::new()))
+}
+
+/// `companion_hello` (answered with a pairing ref) and `companion_finish`
+/// (acknowledged; the phone opens the bundle and, if the typed code was
+/// right, signs the device in).
+fn link_code(ctx: &mut Ctx, iq: &Node, reg: &Node) -> Vec<Outcome> {
+    match attr(reg, "stage").as_deref() {
+        Some("companion_hello") => match pair_code::companion_hello(&mut ctx.shared.world(), ctx.conn, reg) {
+            Ok(pairing_ref) => send(iq_result(iq, vec![pair_code::hello_answer(pairing_ref)])),
+            Err(e) => {
+                warn!("{e}");
+                send(iq_error(iq, 400, "bad-request"))
+            }
+        },
+        Some("companion_finish") => {
+            let shared = ctx.shared.clone();
+            let result = pair_code::companion_finish(&shared, &mut shared.world(), ctx.conn, reg);
+            match result {
+                // The server acknowledges the bundle whether or not the phone can open it.
+                Ok(()) | Err(pair_code::CodeError::WrongCode | pair_code::CodeError::Bundle(_)) => {
+                    send(iq_result(iq, Vec::new()))
+                }
+                Err(e) => {
+                    warn!("{e}");
+                    send(iq_error(iq, 400, "bad-request"))
+                }
+            }
+        }
+        other => {
+            warn!(stage = ?other, "unknown link_code_companion_reg stage");
+            send(iq_error(iq, 400, "bad-request"))
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The simulated primary phone: what it does, as opposed to what the
-//! server answers. It pairs companions by QR ([`pairing`], [`camera`]),
+//! server answers. It pairs companions by QR ([`pairing`], [`camera`]) or
+//! by a code typed on it ([`pair_code`]),
 //! keeps the linked devices ([`devices`]) and the blocklist
 //! ([`blocklist`]), shares the app-state key over its Signal session
 //! ([`key_share`], [`signal`]) and then its chat list and push names
@@ -13,6 +14,7 @@ mod camera;
 pub mod devices;
 pub mod history_sync;
 pub mod key_share;
+pub mod pair_code;
 mod pairing;
 mod signal;
 

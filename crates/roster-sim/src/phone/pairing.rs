@@ -17,7 +17,7 @@ use waproto::whatsapp::{self as wa, ADVEncryptionType};
 use super::devices;
 use crate::nodes::{server_jid, unix_now};
 use crate::shared::Shared;
-use crate::state::{Account, ConnId, Push, Scanned, World};
+use crate::state::{Account, ConnId, Push, Registration, Scanned, World};
 
 const ADV_PREFIX_ACCOUNT_SIGNATURE: &[u8] = &[6, 0];
 const ADV_PREFIX_DEVICE_SIGNATURE: &[u8] = &[6, 1];
@@ -79,14 +79,30 @@ pub fn scan(shared: &Shared, qr: &str) -> Result<String, ScanError> {
     }
     let conn = pending.conn;
     let registration = pending.registration.clone();
-    world.pending.retain(|_, p| p.conn != conn);
+    let device = sign_in(shared, &mut world, conn, registration, &scanned.adv_secret)
+        .ok_or_else(|| ScanError::UnknownRef(scanned.pairing_ref.clone()))?;
+    info!(device = %device, "phone scanned the QR code");
+    Ok(device.to_string())
+}
 
+/// The phone signs the companion on `conn` in (after a QR scan or a typed
+/// code): `pair-success` with its device identity, HMAC'd with the secret
+/// both sides hold. Returns the device's JID, or `None` if the companion's
+/// connection is gone.
+pub(crate) fn sign_in(
+    shared: &Shared,
+    world: &mut World,
+    conn: ConnId,
+    registration: Registration,
+    adv_secret: &[u8; 32],
+) -> Option<Jid> {
+    world.pending.retain(|_, p| p.conn != conn);
     let key_index = world.account.next_key_index;
     world.account.next_key_index += 1;
     let device_id = key_index as u16;
     let mut rng: rand::rngs::StdRng = rand::make_rng();
     let container =
-        sign_device_identity(&world.account, key_index, &scanned.identity, &scanned.adv_secret, unix_now(), &mut rng);
+        sign_device_identity(&world.account, key_index, &registration.identity, adv_secret, unix_now(), &mut rng);
     let device_jid = Jid::pn_device(world.account.phone.as_str(), device_id);
     let device_lid = Jid::lid_device(world.account.lid.as_str(), device_id);
     let iq = NodeBuilder::new("iq")
@@ -106,10 +122,9 @@ pub fn scan(shared: &Shared, qr: &str) -> Result<String, ScanError> {
     world.scanned.insert(conn, Scanned { device_id, key_index, registration });
     if !world.push(conn, Push::Node(iq)) {
         world.scanned.remove(&conn);
-        return Err(ScanError::UnknownRef(scanned.pairing_ref));
+        return None;
     }
-    info!(device = device_id, "phone scanned the QR code");
-    Ok(device_jid.to_string())
+    Some(device_jid)
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
