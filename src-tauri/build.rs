@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "export_contacts",
     "set_blocked_many",
     "show_in_folder",
+    "link_with_code",
 ];
 
 fn main() {

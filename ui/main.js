@@ -15,6 +15,7 @@ import { Tools } from './tools.js';
 import { ImportPanel } from './import/index.js';
 import { ActivityLog } from './activity.js';
 import { MarkedBar } from './marks.js';
+import { LinkByNumber } from './linking.js';
 import { drawKeyList, installKeys } from './keys.js';
 
 const STATE_EVENT = 'session://state';
@@ -120,6 +121,7 @@ function render(snapshot) {
 
   renderQr(kind, snapshot.qr);
   if (showLogin) renderLoginNote(kind);
+  linking.render(kind === 'waiting_for_scan', showLogin ? snapshot.link_code : null);
   if (showAccount) renderAccount(account, kind);
   renderDirectory(snapshot, showAccount);
   if (showLoggedOut) ui.loggedOutReason.textContent = capitalize(snapshot.state.reason);
@@ -390,6 +392,7 @@ function showBlockNotice(row, block) {
   showNotice(`${block ? 'Blocked' : 'Unblocked'} ${displayName(row)}.`, block ? () => list.setBlocked(row, false) : null);
 }
 const importPanel = new ImportPanel();
+const linking = new LinkByNumber();
 
 async function start() {
   wire();

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use roster_core::{
     AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails,
-    ContactPage, GroupSummary, JobIntent, ListFilter, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
+    ContactPage, GroupSummary, JobIntent, LinkCode, ListFilter, Preview, Scope, Session, SessionSnapshot, Settings,
+    SyncReport,
 };
 use tauri::{AppHandle, State};
 
@@ -67,6 +68,17 @@ pub async fn reconnect_now(state: State<'_, AppState>) -> Answer<()> {
 }
 
 /// Starts a new pairing attempt after the QR codes ran out.
+/// "Link with phone number instead": a code for the account's number,
+/// typed on the phone; the QR code stays valid meanwhile.
+#[tauri::command]
+pub async fn link_with_code(state: State<'_, AppState>, number: String) -> Answer<LinkCode> {
+    awaited("get a code for linking by phone number", async {
+        args::target(&number)?;
+        Ok(state.session.link_with_code(&number).await?)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn refresh_qr(state: State<'_, AppState>) -> Answer<()> {
     tracing::info!("operator asked for a new QR code");

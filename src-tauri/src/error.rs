@@ -5,8 +5,8 @@
 use roster_core::pictures::PictureError;
 use roster_core::profile::ProfileError;
 use roster_core::{
-    BlockError, BulkError, CheckError, CountryError, DetailsError, GroupError, ImportError, SessionError,
-    SettingsError, StoreError, SyncError, TargetError,
+    BlockError, BulkError, CheckError, CountryError, DetailsError, GroupError, ImportError, LinkCodeError,
+    SessionError, SettingsError, StoreError, SyncError, TargetError,
 };
 use serde::Serialize;
 
@@ -69,6 +69,17 @@ impl Kind for ArgError {
 impl Kind for StoreError {
     fn kind(&self) -> ErrorKind {
         ErrorKind::Storage
+    }
+}
+
+impl Kind for LinkCodeError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            LinkCodeError::AlreadyLinked | LinkCodeError::NotAvailable => ErrorKind::NotAllowed,
+            LinkCodeError::NotReady => ErrorKind::NotConnected,
+            LinkCodeError::Number(_) => ErrorKind::InvalidInput,
+            LinkCodeError::Throttled | LinkCodeError::Failed(_) => ErrorKind::Server,
+        }
     }
 }
 

@@ -284,6 +284,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::export_audit,
             commands::set_blocked_many,
             commands::show_in_folder,
+            commands::link_with_code,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a

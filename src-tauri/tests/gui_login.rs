@@ -335,3 +335,83 @@ fn offline_start_says_why_and_reconnects_on_request() {
     drop(driver);
     runtime.block_on(sim.shutdown());
 }
+
+/// "Link with phone number instead": the window shows the code WhatsApp
+/// issued for the number typed, with its expiry; a mistyped code on the
+/// phone links nothing and the QR code stays; the right one links.
+#[test]
+fn linking_with_a_code_typed_on_the_phone() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime
+        .block_on(Simulator::start(SimConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            seed: 23,
+            auto_scan: None,
+            ..SimConfig::default()
+        }))
+        .expect("start the simulator");
+    let data_dir = tempfile::Builder::new()
+        .prefix("gui-link-code-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp data dir");
+    let shots = Shots::new("link-code");
+    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver.log"));
+    let session = driver
+        .client
+        .new_tauri_session(Path::new(APP), &app_args(&sim.ws_url(), data_dir.path()))
+        .unwrap_or_else(|e| panic!("start the app under tauri-driver: {e}; see {}", driver.log.display()));
+    wait_until(STEP, "a QR code", || {
+        let s = seen(&session)?;
+        if s.state == "waiting_for_scan" && s.qr.is_some() { Ok(Some(())) } else { Err(format!("{s:?}")) }
+    });
+
+    const READ: &str = "const $ = (id) => document.getElementById(id);
+      return {
+        shown: !$('link-code').hidden,
+        code: $('link-code-value').textContent,
+        phone: $('link-code-phone').textContent,
+        expiry: $('link-code-expiry').textContent,
+        message: $('link-number-message').textContent,
+      };";
+    let read = |what: &str, done: &dyn Fn(&serde_json::Value) -> bool| {
+        wait_until(STEP, what, || {
+            let v = session.execute(READ, json!([])).map_err(|e| e.to_string())?;
+            if done(&v) { Ok(Some(v)) } else { Err(v.to_string()) }
+        })
+    };
+    // A refusal first: not a number.
+    session.click("#link-number-open").unwrap();
+    session.type_text("#link-number-input", "call me").unwrap();
+    session.click("#link-number-submit").unwrap();
+    read("the refusal", &|v| v["message"].as_str().unwrap().contains("not a phone number"));
+
+    let phone = sim.world().account.phone;
+    session.clear("#link-number-input").unwrap();
+    session.type_text("#link-number-input", &format!("+{phone}")).unwrap();
+    session.click("#link-number-submit").unwrap();
+    let v = read("the code", &|v| v["shown"] == true && v["code"].as_str().unwrap().len() == 9);
+    let code = v["code"].as_str().unwrap().to_owned();
+    assert_eq!(v["phone"], roster_core::numbers::shown(&phone));
+    assert!(v["expiry"].as_str().unwrap().starts_with("Expires in 2:") || v["expiry"] == "Expires in 3:00.", "{v}");
+    shots.take(&session, "01-code");
+
+    // Mistyped on the phone: nothing links, the QR code still stands.
+    let wrong = if code.starts_with('Z') { "YYYY-YYYY" } else { "ZZZZ-ZZZZ" };
+    let refused = runtime.block_on(sim.enter_pair_code(wrong));
+    assert_eq!(refused, Err(roster_sim::CodeError::WrongCode));
+    let s = seen(&session).unwrap();
+    assert!(s.state == "waiting_for_scan" && s.qr.is_some(), "{s:?}");
+    assert!(sim.world().account.devices.is_empty());
+
+    // Typed right: linked.
+    runtime.block_on(sim.enter_pair_code(&code)).expect("the right code links");
+    wait_until(STEP, "connected", || {
+        let s = seen(&session)?;
+        if s.state == "connected" { Ok(Some(())) } else { Err(format!("{s:?}")) }
+    });
+    assert_eq!(sim.world().account.devices.len(), 1);
+    shots.take(&session, "02-linked");
+    drop(session);
+    drop(driver);
+    runtime.block_on(sim.shutdown());
+}
