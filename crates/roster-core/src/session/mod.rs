@@ -188,6 +188,7 @@ impl Session {
         });
         session.checks().start_runner();
         Bulk::resume_on_connect(&session);
+        Groups::resume_on_connect(&session);
         let running = session.launch().await?;
         *session.running.lock().await = Some(running);
         Ok(session)
