@@ -228,3 +228,60 @@ async fn adding_needs_admin_rights_and_a_connection() {
     assert!(e.to_string().contains("only admins"), "{e}");
     assert_eq!(member_phones(&world_group(&sim, &locked.jid)), member_phones(locked), "nothing changed");
 }
+
+/// Polls `done` until it holds, for at most the tests' deadline.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_add_job_cut_off_by_a_restart_finishes_on_the_next_start() {
+    let sim = Simulator::start(SimConfig { seed: 85, ..SimConfig::default() }).await.unwrap();
+    let dir = temp_dir("groups-restart");
+    let session = pair(&dir, &sim).await;
+    let world = sim.world();
+    let community = world.groups.iter().find(|g| g.is_community).unwrap().clone();
+    let before = member_phones(&community);
+    let addable: Vec<String> = world
+        .people
+        .iter()
+        .filter(|p| p.addable_to_groups && !before.contains(&p.phone) && !community.recently_left.contains(&p.phone))
+        .take(8)
+        .map(|p| p.phone.clone())
+        .collect();
+    let lines: Vec<String> = addable.iter().map(|p| format!("+{p}")).collect();
+    let job = session.checks().start(&lines.join("\n"), None, 600, None).unwrap().job;
+    wait(&session, "the check", |s| s.check.as_ref().is_some_and(|c| c.job == job && c.state == JobState::Done)).await;
+
+    // The third add is answered late; the app stops while it is in flight.
+    sim.arm_fault(Armed::next("w:g2", IqAction::Delay { ms: 3_000 }).of_type("set").after(2));
+    let asked = sim.iq_count("w:g2");
+    let running = tokio::spawn({
+        let (session, jid) = (Arc::clone(&session), community.jid.clone());
+        async move { session.groups().add_from_check(&jid, job, None).await }
+    });
+    // The metadata query, then three adds.
+    until("the third add to be sent", || sim.iq_count("w:g2") >= asked + 4).await;
+    session.shutdown().await;
+    running.abort();
+    drop(session);
+
+    let session = common::start_session(&dir, &sim).await;
+    wait(&session, "connected again", |s| s.state == roster_core::ConnectionState::Connected).await;
+    let mut last = None;
+    until("the job to finish after the restart", || {
+        last = session.groups().job(1).ok();
+        last.as_ref().is_some_and(|o| o.items.iter().all(|i| i.outcome != AddOutcome::Pending))
+    })
+    .await;
+    let outcome = last.unwrap();
+    assert_eq!(outcome.items.len(), 8);
+    assert!(outcome.items.iter().all(|i| i.outcome == AddOutcome::Added), "each added once, none misread: {outcome:?}");
+    let expected: BTreeSet<String> = before.iter().cloned().chain(addable.iter().cloned()).collect();
+    until("the world to hold them all", || member_phones(&world_group(&sim, &community.jid)) == expected).await;
+    assert_eq!(sim.armed_faults(), 0);
+}
