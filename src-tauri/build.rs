@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "group_members",
     "set_group_timer",
     "add_checked_to_group",
+    "add_numbers_to_group",
     "undo_group_add",
     "add_to_directory",
     "audit_log",

@@ -178,6 +178,15 @@ pub fn lines_for_group(lines: Option<&[i64]>) -> Result<(), ArgError> {
     chosen_lines(lines, ArgError::TooManyForGroup)
 }
 
+/// People to add to a group by number or LID: at most [`MAX_TARGETS`],
+/// each of a target's size (the core reads them).
+pub fn targets_for_group(targets: &[String]) -> Result<(), ArgError> {
+    if targets.len() > MAX_TARGETS {
+        return Err(ArgError::TooManyForGroup);
+    }
+    targets.iter().try_for_each(|t| target(t))
+}
+
 /// The lines of a check to add to the directory: all (none given), or these.
 pub fn lines_to_add(lines: Option<&[i64]>) -> Result<(), ArgError> {
     chosen_lines(lines, ArgError::TooManyToAdd)

@@ -331,6 +331,23 @@ pub async fn add_checked_to_group(
     .await
 }
 
+/// Adds people named by number or LID (one per entry) to a group or
+/// community.
+#[tauri::command]
+pub async fn add_numbers_to_group(
+    state: State<'_, AppState>,
+    group: String,
+    targets: Vec<String>,
+) -> Answer<AddJobOutcome> {
+    awaited("add them to the group", async {
+        args::group_jid(&group)?;
+        args::targets_for_group(&targets)?;
+        tracing::info!(targets = targets.len(), "operator asked to add numbers to a group");
+        Ok(state.session.groups().add_targets(&group, &targets).await?)
+    })
+    .await
+}
+
 /// Removes exactly those an add-participants job added.
 #[tauri::command]
 pub async fn undo_group_add(state: State<'_, AppState>, action: i64) -> Answer<AddJobOutcome> {

@@ -186,6 +186,7 @@ impl Kind for GroupAddError {
             }
             GroupAddError::TooMany(_) => ErrorKind::InvalidInput,
             GroupAddError::NoAction(_) => ErrorKind::NotFound,
+            GroupAddError::Target(e) => e.kind(),
             GroupAddError::Group(e) => e.kind(),
             GroupAddError::Store(e) => e.kind(),
         }

@@ -234,6 +234,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::group_members,
             commands::set_group_timer,
             commands::add_checked_to_group,
+            commands::add_numbers_to_group,
             commands::undo_group_add,
             commands::add_to_directory,
             commands::audit_log,

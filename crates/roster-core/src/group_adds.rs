@@ -37,6 +37,8 @@ pub enum GroupAddError {
     #[error("job {0} added nobody, so there is nothing to undo")]
     NothingToUndo(i64),
     #[error(transparent)]
+    Target(#[from] crate::numbers::TargetError),
+    #[error(transparent)]
     Group(#[from] GroupError),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -285,3 +285,41 @@ async fn an_add_job_cut_off_by_a_restart_finishes_on_the_next_start() {
     until("the world to hold them all", || member_phones(&world_group(&sim, &community.jid)) == expected).await;
     assert_eq!(sim.armed_faults(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_given_as_a_list_are_answered_by_the_server_one_by_one() {
+    let (sim, session) = start(86, "groups-numbers").await;
+    let world = sim.world();
+    let group = world.groups.iter().find(|g| g.subject == "Neighbourhood watch").unwrap().clone();
+    let before = member_phones(&group);
+    let newcomer = world
+        .people
+        .iter()
+        .find(|p| p.addable_to_groups && !before.contains(&p.phone))
+        .expect("someone to add")
+        .phone
+        .clone();
+    let member = group.members[0].phone.clone();
+    let stranger = world.unregistered[0].clone();
+    let given = [format!("+{newcomer}"), format!("+{member}"), format!("+{stranger}")];
+    let outcome = session.groups().add_targets(&group.jid, &given).await.expect("the job finishes");
+    let read: Vec<_> = outcome.items.iter().map(|i| (i.outcome, i.code)).collect();
+    assert_eq!(
+        read,
+        [
+            (AddOutcome::Added, Some(200)),
+            (AddOutcome::AlreadyMember, Some(409)),
+            (AddOutcome::NotOnWhatsapp, Some(404))
+        ],
+        "the server's answer for each: {outcome:?}"
+    );
+    let after = world_group(&sim, &group.jid);
+    assert_eq!(member_phones(&after), before.iter().cloned().chain([newcomer]).collect());
+    assert_eq!(outcome.members, after.size);
+
+    // A list with a group JID in it is refused whole, nothing sent.
+    let sets = sim.iq_count("w:g2");
+    let e = session.groups().add_targets(&group.jid, &[format!("+{member}"), group.jid.clone()]).await.unwrap_err();
+    assert!(matches!(e, roster_core::GroupAddError::Target(_)), "{e}");
+    assert_eq!(sim.iq_count("w:g2"), sets);
+}

@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use tracing::{Instrument, info, info_span, warn};
 
-use super::Session;
 use super::audit::audited;
+use super::{DEFAULT_COUNTRY, Session};
 use crate::group_adds::{self, GroupAddError};
 use crate::groups::{self, GroupError, Timer, checked_group_jid};
+use crate::numbers::{Target, parse_target};
 use crate::snapshot::{AddJobOutcome, AddOutcome, ConnectionState, GroupMemberRow, GroupSummary};
+use crate::store::{Planned, Store};
 
 /// `session.groups()`.
 #[derive(Clone, Copy)]
@@ -105,6 +107,7 @@ impl Groups<'_> {
     /// group or community (a community's announcement group means the
     /// community: membership lives on the parent group). The job and each
     /// person are saved first; paced; resumed after a reconnect or restart.
+    /// Lines the check found not on WhatsApp are answered so, never sent.
     pub async fn add_from_check(
         self,
         group: &str,
@@ -112,32 +115,58 @@ impl Groups<'_> {
         lines: Option<&[i64]>,
     ) -> Result<AddJobOutcome, GroupAddError> {
         let span = info_span!("session.add_participants", job);
-        async {
-            checked_group_jid(group)?;
-            let client = self.0.connected_client().await.ok_or(GroupError::NotConnected)?;
-            let _one = self.0.bulk_lock.lock().await;
-            let mut current = groups::fetch_one(&client, group).await?;
-            if current.announcement_group
-                && let Some(parent) = current.parent.clone()
-            {
-                current = groups::fetch_one(&client, &parent).await?;
-            }
-            self.0.store.groups().replace_one(&current)?;
-            if !current.role.is_admin() {
-                return Err(GroupError::NotAdmin(current.subject).into());
-            }
-            let people = self.0.store.group_adds().people_of_check(job, lines)?;
-            let action = self.0.store.group_adds().plan(&current.jid, Some(job), &people, &current.members)?;
-            let target = format!(
-                "{} ({}), check #{job}, {}",
-                current.subject,
-                current.jid,
-                lines.map_or("all answered lines".into(), |l| format!("{} lines", l.len()))
-            );
-            audited(&self.0.store, "add participants", Some(&target), describe, self.run(action)).await
+        let what =
+            format!("check #{job}, {}", lines.map_or("all answered lines".into(), |l| format!("{} lines", l.len())));
+        self.add(group, Some(job), what, |store| Ok(store.group_adds().people_of_check(job, lines)?))
+            .instrument(span)
+            .await
+    }
+
+    /// Adds people named by number (any format, with the default country)
+    /// or LID to a group or community; the server answers for each (404:
+    /// not on WhatsApp). Refused whole, before anything is saved or sent,
+    /// if any line is not an individual's number or LID.
+    pub async fn add_targets(self, group: &str, targets: &[String]) -> Result<AddJobOutcome, GroupAddError> {
+        let span = info_span!("session.add_participants", targets = targets.len());
+        let country = self.0.store.setting(DEFAULT_COUNTRY).map_err(GroupError::from)?;
+        let mut people = Vec::with_capacity(targets.len());
+        for input in targets {
+            let (phone, lid) = match parse_target(input, country.as_deref())? {
+                Target::Phone(digits) => (Some(digits.to_string()), None),
+                Target::Lid(lid) => (None, Some(lid)),
+            };
+            people.push(Planned { line: None, phone, lid, on_whatsapp: true });
         }
-        .instrument(span)
-        .await
+        let what = format!("{} numbers given", targets.len());
+        self.add(group, None, what, move |_| Ok(people)).instrument(span).await
+    }
+
+    /// Plans an add-participants job for `group` (its parent group when it
+    /// is a community's announcement group) and carries it out, audited.
+    async fn add(
+        self,
+        group: &str,
+        job: Option<i64>,
+        what: String,
+        people: impl FnOnce(&Store) -> Result<Vec<Planned>, GroupAddError>,
+    ) -> Result<AddJobOutcome, GroupAddError> {
+        checked_group_jid(group)?;
+        let client = self.0.connected_client().await.ok_or(GroupError::NotConnected)?;
+        let _one = self.0.bulk_lock.lock().await;
+        let mut current = groups::fetch_one(&client, group).await?;
+        if current.announcement_group
+            && let Some(parent) = current.parent.clone()
+        {
+            current = groups::fetch_one(&client, &parent).await?;
+        }
+        self.0.store.groups().replace_one(&current)?;
+        if !current.role.is_admin() {
+            return Err(GroupError::NotAdmin(current.subject).into());
+        }
+        let people = people(&self.0.store)?;
+        let action = self.0.store.group_adds().plan(&current.jid, job, &people, &current.members)?;
+        let target = format!("{} ({}), {what}", current.subject, current.jid);
+        audited(&self.0.store, "add participants", Some(&target), describe, self.run(action)).await
     }
 
     /// Removes exactly those an add-participants job added.

@@ -34,7 +34,7 @@ pub(crate) use bulk::BulkActions;
 pub use chats::{Chat, Chats};
 pub(crate) use checks::{Answer, CheckJobs, Pending};
 pub use directory::{Directory, PushName, SavedContact};
-pub(crate) use group_adds::{AddItem, GroupAdds};
+pub(crate) use group_adds::{AddItem, GroupAdds, Planned};
 pub(crate) use groups::{Groups, Member};
 pub use pictures::Pictures;
 
