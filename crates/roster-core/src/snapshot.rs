@@ -133,6 +133,9 @@ pub struct SessionSnapshot {
     pub directory_version: u64,
     /// Chats the phone named in its history sync.
     pub chat_count: usize,
+    /// Bumped whenever a saved group changes (another device or the phone
+    /// changed it), so the Groups view knows to reload.
+    pub groups_version: u64,
     /// The latest number-check job, while there is one.
     pub check: Option<CheckProgress>,
     /// Bumped at every `Connected`, so an action can wait for the *next* connection.

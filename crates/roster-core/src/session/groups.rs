@@ -38,6 +38,12 @@ impl Groups<'_> {
         .await
     }
 
+    /// The groups as saved (the last list the server gave, and every change
+    /// heard since), without asking the server.
+    pub fn saved(self) -> Result<Vec<GroupSummary>, GroupError> {
+        Ok(self.0.store.groups().list()?)
+    }
+
     /// One group's members (names from the directory, admins first): fresh
     /// from the server when connected, else as saved.
     pub async fn members(self, group: &str) -> Result<Vec<GroupMemberRow>, GroupError> {

@@ -171,6 +171,7 @@ impl Session {
             blocked_count: Some(store.blocklist().count()?),
             contact_count: store.directory().count()?,
             directory_version: 0,
+            groups_version: 0,
             chat_count: store.chats().count()?,
             check: store.checks().latest_progress()?,
             connection_epoch: 0,
