@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "set_group_timer",
     "add_checked_to_group",
     "add_numbers_to_group",
+    "group_add_job",
     "undo_group_add",
     "add_to_directory",
     "audit_log",

@@ -348,6 +348,16 @@ pub async fn add_numbers_to_group(
     .await
 }
 
+/// An add-participants job's people and outcomes as saved (the results
+/// table, also after a restart).
+#[tauri::command]
+pub fn group_add_job(state: State<'_, AppState>, action: i64) -> Answer<AddJobOutcome> {
+    now("show the job", || {
+        args::action(action)?;
+        Ok(state.session.groups().job(action)?)
+    })
+}
+
 /// Removes exactly those an add-participants job added.
 #[tauri::command]
 pub async fn undo_group_add(state: State<'_, AppState>, action: i64) -> Answer<AddJobOutcome> {

@@ -235,6 +235,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::set_group_timer,
             commands::add_checked_to_group,
             commands::add_numbers_to_group,
+            commands::group_add_job,
             commands::undo_group_add,
             commands::add_to_directory,
             commands::audit_log,
