@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{pair, temp_dir, wait};
 use roster_core::{AddOutcome, GroupError, GroupRole, JobState, Session};
-use roster_sim::faults::{Armed, IqAction};
+use roster_sim::faults::{Armed, ConnectionFault, IqAction};
 use roster_sim::{GroupReport, Role, SimConfig, SimHandle, Simulator};
 
 async fn start(seed: u64, name: &str) -> (SimHandle, Arc<Session>) {
@@ -350,4 +350,47 @@ async fn numbers_given_as_a_list_are_answered_by_the_server_one_by_one() {
     let e = session.groups().add_targets(&group.jid, &[format!("+{member}"), group.jid.clone()]).await.unwrap_err();
     assert!(matches!(e, roster_core::GroupAddError::Target(_)), "{e}");
     assert_eq!(member_phones(&world_group(&sim, &group.jid)), member_phones(&after));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_job_stops_with_the_reason_and_finishes_on_the_next_connection() {
+    let (sim, session) = start(88, "groups-429").await;
+    let world = sim.world();
+    let group = world.groups.iter().find(|g| g.subject == "Suppliers").unwrap().clone();
+    let before = member_phones(&group);
+    let addable: Vec<String> = world
+        .people
+        .iter()
+        .filter(|p| p.addable_to_groups && !before.contains(&p.phone))
+        .take(5)
+        .map(|p| p.phone.clone())
+        .collect();
+    let given: Vec<String> = addable.iter().map(|p| format!("+{p}")).collect();
+
+    // The third add is refused: too many requests.
+    sim.arm_fault(
+        Armed::next("w:g2", IqAction::Error { code: 429, text: "rate-overlimit".into() }).of_type("set").after(2),
+    );
+    let e = session.groups().add_targets(&group.jid, &given).await.unwrap_err();
+    assert!(matches!(e, roster_core::GroupAddError::Group(GroupError::RateLimited { code: 429 })), "{e}");
+    assert!(e.to_string().contains("limiting"), "the reason is said: {e}");
+    let saved = session.groups().job(1).unwrap();
+    let pending = saved.items.iter().filter(|i| i.outcome == AddOutcome::Pending).count();
+    assert_eq!(pending, 3, "the refused one and those after it wait, saved: {saved:?}");
+    assert_eq!(member_phones(&world_group(&sim, &group.jid)).difference(&before).count(), 2);
+
+    // The next connection finishes the job; nobody is added twice or misread.
+    let opened = sim.connections_opened();
+    assert_eq!(sim.inject(ConnectionFault::Restart), 1);
+    until("a new connection", || sim.connections_opened() > opened).await;
+    let mut last = None;
+    until("the job to finish on the next connection", || {
+        last = session.groups().job(1).ok();
+        last.as_ref().is_some_and(|o| o.items.iter().all(|i| i.outcome != AddOutcome::Pending))
+    })
+    .await;
+    let outcome = last.unwrap();
+    assert!(outcome.items.iter().all(|i| i.outcome == AddOutcome::Added), "{outcome:?}");
+    let expected: BTreeSet<String> = before.iter().cloned().chain(addable.iter().cloned()).collect();
+    assert_eq!(member_phones(&world_group(&sim, &group.jid)), expected);
 }

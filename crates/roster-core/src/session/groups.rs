@@ -218,10 +218,18 @@ impl Groups<'_> {
         let mut snapshots = session.subscribe();
         let session = Arc::downgrade(session);
         tokio::spawn(async move {
+            // Each connection by its epoch: a quick reconnect (a 515) may
+            // never show a state other than connected in between.
+            let mut seen = 0;
             loop {
-                if snapshots.wait_for(|s| s.state == ConnectionState::Connected).await.is_err() {
+                let Ok(now) = snapshots
+                    .wait_for(|s| s.state == ConnectionState::Connected && s.connection_epoch > seen)
+                    .await
+                    .map(|s| s.connection_epoch)
+                else {
                     return;
-                }
+                };
+                seen = now;
                 let Some(session) = session.upgrade() else { return };
                 if let Ok(actions) = session.store.group_adds().unfinished() {
                     let _one = session.bulk_lock.lock().await;
@@ -232,10 +240,6 @@ impl Groups<'_> {
                             break;
                         }
                     }
-                }
-                drop(session);
-                if snapshots.wait_for(|s| s.state != ConnectionState::Connected).await.is_err() {
-                    return;
                 }
             }
         });
