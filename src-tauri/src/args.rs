@@ -59,6 +59,8 @@ pub enum ArgError {
     TooManyToAdd,
     #[error("at most {MAX_TARGETS} people can be blocked at once")]
     TooManyToBlock,
+    #[error("at most {MAX_TARGETS} people can be added to a group at once")]
+    TooManyForGroup,
     #[error("lines are numbered 1 to {MAX_LINES}, not {0}")]
     Line(i64),
     #[error(transparent)]
@@ -171,6 +173,26 @@ pub fn group(group: Option<&str>) -> Result<(), ArgError> {
         }
         _ => Ok(()),
     }
+}
+
+/// A group named by an intent (members, timer, adding people): a group
+/// JID's shape (the core checks the account is in it).
+pub fn group_jid(group: &str) -> Result<(), ArgError> {
+    self::group(Some(group))
+}
+
+/// The lines of a check to add to a group: all (none given), or these.
+pub fn lines_for_group(lines: Option<&[i64]>) -> Result<(), ArgError> {
+    chosen_lines(lines, ArgError::TooManyForGroup)
+}
+
+/// People to add to a group by number or LID: at most [`MAX_TARGETS`],
+/// each of a target's size (the core reads them).
+pub fn targets_for_group(targets: &[String]) -> Result<(), ArgError> {
+    if targets.len() > MAX_TARGETS {
+        return Err(ArgError::TooManyForGroup);
+    }
+    targets.iter().try_for_each(|t| target(t))
 }
 
 /// The lines of a check to add to the directory: all (none given), or these.

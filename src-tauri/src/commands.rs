@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use roster_core::{
-    AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress, ContactDetails,
-    ContactPage, GroupSummary, JobIntent, LinkCode, ListFilter, Preview, Scope, Session, SessionSnapshot, Settings,
-    SyncReport,
+    AddJobOutcome, AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress,
+    ContactDetails, ContactPage, GroupMemberRow, GroupSummary, JobIntent, LinkCode, ListFilter, Preview, Scope,
+    Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::{AppHandle, State};
 
@@ -323,6 +323,85 @@ pub async fn set_blocked_many(state: State<'_, AppState>, people: Vec<String>, b
 #[tauri::command]
 pub fn show_in_folder(state: State<'_, AppState>, path: String) -> Answer<()> {
     now("show the export in its folder", || Ok(state.exported.show_in_folder(&path)?))
+}
+
+/// One group's members, names from the directory, admins first.
+#[tauri::command]
+pub async fn group_members(state: State<'_, AppState>, group: String) -> Answer<Vec<GroupMemberRow>> {
+    awaited("list the group's members", async {
+        args::group_jid(&group)?;
+        Ok(state.session.groups().members(&group).await?)
+    })
+    .await
+}
+
+/// Sets (86400, 604800, 7776000 seconds) or clears (0) a group's
+/// disappearing-message timer.
+#[tauri::command]
+pub async fn set_group_timer(state: State<'_, AppState>, group: String, seconds: u32) -> Answer<GroupSummary> {
+    awaited("set the group's timer", async {
+        args::group_jid(&group)?;
+        tracing::info!(seconds, "operator set a group timer");
+        Ok(state.session.groups().set_timer(&group, seconds).await?)
+    })
+    .await
+}
+
+/// Adds the people of a check (the `lines` given, or all answered ones) to
+/// a group or community.
+#[tauri::command]
+pub async fn add_checked_to_group(
+    state: State<'_, AppState>,
+    group: String,
+    job: i64,
+    lines: Option<Vec<i64>>,
+) -> Answer<AddJobOutcome> {
+    awaited("add them to the group", async {
+        args::group_jid(&group)?;
+        args::job(job)?;
+        args::lines_for_group(lines.as_deref())?;
+        tracing::info!(job, selected = lines.as_ref().map(Vec::len), "operator asked to add people to a group");
+        Ok(state.session.groups().add_from_check(&group, job, lines.as_deref()).await?)
+    })
+    .await
+}
+
+/// Adds people named by number or LID (one per entry) to a group or
+/// community.
+#[tauri::command]
+pub async fn add_numbers_to_group(
+    state: State<'_, AppState>,
+    group: String,
+    targets: Vec<String>,
+) -> Answer<AddJobOutcome> {
+    awaited("add them to the group", async {
+        args::group_jid(&group)?;
+        args::targets_for_group(&targets)?;
+        tracing::info!(targets = targets.len(), "operator asked to add numbers to a group");
+        Ok(state.session.groups().add_targets(&group, &targets).await?)
+    })
+    .await
+}
+
+/// An add-participants job's people and outcomes as saved (the results
+/// table, also after a restart).
+#[tauri::command]
+pub fn group_add_job(state: State<'_, AppState>, action: i64) -> Answer<AddJobOutcome> {
+    now("show the job", || {
+        args::action(action)?;
+        Ok(state.session.groups().job(action)?)
+    })
+}
+
+/// Removes exactly those an add-participants job added.
+#[tauri::command]
+pub async fn undo_group_add(state: State<'_, AppState>, action: i64) -> Answer<AddJobOutcome> {
+    awaited("undo", async {
+        args::action(action)?;
+        tracing::info!(action, "operator asked to undo adding people to a group");
+        Ok(state.session.groups().undo_add(action).await?)
+    })
+    .await
 }
 
 /// Unblocks what a bulk block blocked.

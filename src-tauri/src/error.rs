@@ -5,8 +5,8 @@
 use roster_core::pictures::PictureError;
 use roster_core::profile::ProfileError;
 use roster_core::{
-    BlockError, BulkError, CheckError, CountryError, DetailsError, GroupError, ImportError, LinkCodeError,
-    SessionError, SettingsError, StoreError, SyncError, TargetError,
+    BlockError, BulkError, CheckError, CountryError, DetailsError, GroupAddError, GroupError, ImportError,
+    LinkCodeError, SessionError, SettingsError, StoreError, SyncError, TargetError,
 };
 use serde::Serialize;
 
@@ -177,10 +177,29 @@ impl Kind for GroupError {
     fn kind(&self) -> ErrorKind {
         match self {
             GroupError::NotConnected => ErrorKind::NotConnected,
-            GroupError::BadJid(_) => ErrorKind::InvalidInput,
+            GroupError::BadJid(_) | GroupError::BadTimer(_) => ErrorKind::InvalidInput,
             GroupError::Unknown(_) => ErrorKind::NotFound,
-            GroupError::Server(_) => ErrorKind::Server,
+            GroupError::NotAdmin(_) | GroupError::NotAdminLocked(_) => ErrorKind::NotAllowed,
+            GroupError::Server(_)
+            | GroupError::Timeout
+            | GroupError::Refused { .. }
+            | GroupError::RateLimited { .. } => ErrorKind::Server,
             GroupError::Store(e) => e.kind(),
+        }
+    }
+}
+
+impl Kind for GroupAddError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            GroupAddError::Nothing | GroupAddError::NotUndoable(_) | GroupAddError::NothingToUndo(_) => {
+                ErrorKind::NotAllowed
+            }
+            GroupAddError::TooMany(_) => ErrorKind::InvalidInput,
+            GroupAddError::NoAction(_) => ErrorKind::NotFound,
+            GroupAddError::Target(e) => e.kind(),
+            GroupAddError::Group(e) => e.kind(),
+            GroupAddError::Store(e) => e.kind(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod clock;
 mod csv;
 pub mod datadir;
 pub mod endpoint;
+pub mod group_adds;
 pub mod groups;
 pub mod history;
 pub mod import;
@@ -34,16 +35,17 @@ pub use bulk::BulkError;
 pub use checks::{CheckError, CheckFilter, CheckOrder, CheckSort, JobIntent};
 pub use datadir::{DataDir, DataDirError, DirLock};
 pub use endpoint::{EndpointError, ServerUrl, parse_server_url};
-pub use groups::GroupError;
+pub use group_adds::GroupAddError;
+pub use groups::{GroupError, Timer};
 pub use history::HistoryError;
 pub use import::{ImportError, Preview};
 pub use link_code::LinkCodeError;
 pub use numbers::{Country, CountryError, Target, TargetError, parse_country, parse_target};
 pub use session::{DetailsError, PICTURE_MAX_AGE, Session, SessionConfig, SessionError, SettingsError};
 pub use snapshot::{
-    AboutState, Account, AnswerSource, AuditEntry, AuditOutcome, AuditPage, Avatar, BlockedEntry, BulkKind,
-    BulkOutcome, ChatKind, CheckPage, CheckProgress, CheckRow, ConnectionState, ContactDetails, ContactPage,
-    ContactRow, GroupSummary, JobState, LineKind, LineState, LinkCode, ListFilter, PictureState, Qr, SessionSnapshot,
-    Settings,
+    AboutState, Account, AddItemRow, AddJobOutcome, AddOutcome, AnswerSource, AuditEntry, AuditOutcome, AuditPage,
+    Avatar, BlockedEntry, BulkKind, BulkOutcome, ChatKind, CheckPage, CheckProgress, CheckRow, ConnectionState,
+    ContactDetails, ContactPage, ContactRow, GroupMemberRow, GroupRole, GroupSummary, JobState, LineKind, LineState,
+    LinkCode, ListFilter, PictureState, Qr, SessionSnapshot, Settings,
 };
 pub use store::StoreError;

@@ -82,6 +82,26 @@ impl Reducer {
         );
     }
 
+    /// A group changed (a `w:gp2` push: another device, the phone, or this
+    /// app's own change echoed): refetches it from the server and saves it.
+    fn refresh_group(&self, jid: String) {
+        let (state, client, store) = (self.state.clone(), self.client.clone(), self.store.clone());
+        tokio::spawn(
+            async move {
+                match crate::groups::fetch_one(&client, &jid).await {
+                    Ok(group) => {
+                        if let Err(e) = store.groups().replace_one(&group) {
+                            return warn!("cannot save a changed group: {e}");
+                        }
+                        state.send_modify(|s| s.groups_version += 1);
+                    }
+                    Err(e) => warn!("cannot refetch a changed group: {e}"),
+                }
+            }
+            .instrument(info_span!("session.refresh_group")),
+        );
+    }
+
     /// While the session is reconnecting, keeps the attempt count in the
     /// snapshot up to date (read from the client's counters twice a second).
     fn follow_reconnect_attempts(&self) {
@@ -250,6 +270,11 @@ impl Reducer {
                     info!("the blocklist changed on another device");
                     self.refresh_blocklist();
                 }
+                None
+            }
+            Event::GroupUpdate(update) => {
+                info!(action = update.action_index, "a group changed");
+                self.refresh_group(update.group_jid.to_string());
                 None
             }
             Event::UserAboutUpdate(about) => {

@@ -148,6 +148,9 @@ pub struct SessionSnapshot {
     pub directory_version: u64,
     /// Chats the phone named in its history sync.
     pub chat_count: usize,
+    /// Bumped whenever a saved group changes (another device or the phone
+    /// changed it), so the Groups view knows to reload.
+    pub groups_version: u64,
     /// The latest number-check job, while there is one.
     pub check: Option<CheckProgress>,
     /// Bumped at every `Connected`, so an action can wait for the *next* connection.
@@ -393,16 +396,120 @@ pub struct BulkOutcome {
     pub count: usize,
 }
 
-/// A group as the selector lists it.
+/// A group as the selector and the Groups view list it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct GroupSummary {
     /// `…@g.us`
     pub jid: String,
     pub subject: String,
-    /// Participants, the account included.
+    /// Participants, the account included (the server's count).
     pub members: usize,
     /// Unix time of the list the server last gave.
     pub fetched_at: u64,
+    /// The account's role in it.
+    pub role: GroupRole,
+    /// A community's parent group (adding to it adds to the community).
+    pub is_community: bool,
+    /// For a community: its linked groups' JIDs, by subject.
+    pub linked_groups: Vec<String>,
+    /// For a linked group: its community's JID.
+    pub parent: Option<String>,
+    /// The community's announcement group.
+    pub announcement_group: bool,
+    /// Only admins may change its settings.
+    pub locked: bool,
+    /// Only admins may send messages.
+    pub admins_only_messages: bool,
+    /// The disappearing-message timer in seconds; 0: off.
+    pub timer: u32,
+}
+
+word_enum! {
+    /// A participant's role in a group.
+    pub enum GroupRole {
+        Member = "member",
+        Admin = "admin",
+        /// The group's creator.
+        Superadmin = "superadmin",
+    }
+}
+
+impl GroupRole {
+    pub fn is_admin(self) -> bool {
+        self != GroupRole::Member
+    }
+}
+
+/// One member of a group, as the group panel shows them.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct GroupMemberRow {
+    /// The name from the directory (saved, else push name), if known.
+    pub name: Option<String>,
+    /// E.164 digits, when the group or the directory gives the number.
+    pub phone: Option<String>,
+    /// The number as the window shows it.
+    pub phone_shown: Option<String>,
+    pub lid: Option<String>,
+    pub admin: bool,
+    /// The account itself.
+    pub is_me: bool,
+}
+
+word_enum! {
+    /// What adding one person to a group did (or removing them, for an undo).
+    pub enum AddOutcome {
+        /// Not sent yet.
+        Pending = "pending",
+        Added = "added",
+        AlreadyMember = "already_member",
+        /// Their privacy settings only let contacts add them: WhatsApp gave
+        /// an invite to send instead (`invite_code`).
+        InviteNeeded = "invite_needed",
+        NotOnWhatsapp = "not_on_whatsapp",
+        /// They left the group lately; WhatsApp refuses to add them back yet.
+        RecentlyLeft = "recently_left",
+        GroupFull = "group_full",
+        /// Removed again (an undo).
+        Removed = "removed",
+        /// WhatsApp refused with another code (`code`).
+        Failed = "failed",
+    }
+}
+
+/// One person of an add-participants job.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AddItemRow {
+    /// The check's line, when the job came from a check.
+    pub line: Option<i64>,
+    pub phone: Option<String>,
+    pub lid: Option<String>,
+    pub outcome: AddOutcome,
+    /// The server's per-participant code (200 for added).
+    pub code: Option<u16>,
+    /// For `invite_needed`: the invite WhatsApp handed out, and until when
+    /// (Unix seconds) it is valid.
+    pub invite_code: Option<String>,
+    pub invite_expiration: Option<u64>,
+}
+
+/// What an add-participants job (or its undo) did, as the server left it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AddJobOutcome {
+    pub action: i64,
+    /// `…@g.us`: for a community, its parent group.
+    pub group: String,
+    /// An undo (removes those the job added).
+    pub undo: bool,
+    /// Each person, in the order given.
+    pub items: Vec<AddItemRow>,
+    /// The group's participants afterwards (the server's count).
+    pub members: usize,
+}
+
+impl AddJobOutcome {
+    pub fn count(&self, outcome: AddOutcome) -> usize {
+        self.items.iter().filter(|i| i.outcome == outcome).count()
+    }
 }
 
 word_enum! {

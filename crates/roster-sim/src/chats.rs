@@ -59,7 +59,8 @@ pub fn generate(seed: u64, people: &People, groups: &[Group]) -> Vec<Chat> {
         .step_by(5)
         .take(DIRECT_CHATS)
         .map(|p| (format!("{}@s.whatsapp.net", p.phone), Some(p), ChatKind::Direct));
-    let group = groups.iter().map(|g| (g.jid(), None, ChatKind::Group));
+    // A community's parent group has no chat of its own; its groups do.
+    let group = groups.iter().filter(|g| !g.is_parent).map(|g| (g.jid(), None, ChatKind::Group));
     let mut chats: Vec<Chat> = direct
         .chain(group)
         .enumerate()
@@ -93,7 +94,10 @@ mod tests {
         let b = generate(5, &people, &groups);
         assert_eq!(a.iter().map(|c| &c.jid).collect::<Vec<_>>(), b.iter().map(|c| &c.jid).collect::<Vec<_>>());
         assert_eq!(a.iter().filter(|c| c.kind == ChatKind::Direct).count(), DIRECT_CHATS);
-        assert_eq!(a.iter().filter(|c| c.kind == ChatKind::Group).count(), groups.len());
+        assert_eq!(
+            a.iter().filter(|c| c.kind == ChatKind::Group).count(),
+            groups.iter().filter(|g| !g.is_parent).count()
+        );
         for timer in [None, Some(0), Some(86_400), Some(604_800), Some(7_776_000)] {
             assert!(a.iter().any(|c| c.ephemeral_expiration == timer), "{timer:?}");
         }

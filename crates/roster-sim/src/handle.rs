@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::admin::WorldReport;
 use crate::faults::{Armed, ConnectionFault, IqFault};
 use crate::limits::{CheckCall, UsyncLimit};
+use crate::phone::groups::GroupChangeError;
 use crate::phone::pair_code::CodeError;
 use crate::phone::{self, ActionError, AutoScan, ScanError};
 use crate::shared::Shared;
@@ -178,6 +179,26 @@ impl SimHandle {
     pub fn phone_set_blocked(&self, target: &str, block: bool) -> Result<String, ActionError> {
         let id = self.shared.next_id();
         phone::set_blocked(&mut self.shared.world(), target, block, id)
+    }
+
+    /// The phone (an admin) adds someone, by number or JID, to a group or
+    /// community; returns the server's code for them (200 added, 409, …).
+    /// Linked devices are told.
+    pub fn phone_add_to_group(&self, group: &str, target: &str) -> Result<u16, GroupChangeError> {
+        let id = self.shared.next_id();
+        let mut world = self.shared.world();
+        let gi = phone::groups::find(&world, group)?;
+        let answers = phone::groups::add(&mut world, gi, &[target.to_owned()], None, id)?;
+        Ok(answers.first().map_or(404, |a| a.code))
+    }
+
+    /// The phone sets (`Some`, seconds) or clears a group's timer; linked
+    /// devices are told.
+    pub fn phone_set_group_timer(&self, group: &str, seconds: Option<u32>) -> Result<(), GroupChangeError> {
+        let id = self.shared.next_id();
+        let mut world = self.shared.world();
+        let gi = phone::groups::find(&world, group)?;
+        phone::groups::set_timer(&mut world, gi, seconds, None, id)
     }
 
     pub async fn shutdown(self) {

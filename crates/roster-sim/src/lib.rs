@@ -52,8 +52,9 @@ pub use admin::{
     AccountReport, BlockedReport, ChatReport, CollectionVersions, GroupReport, MemberReport, PersonReport, WorldReport,
 };
 pub use chats::ChatKind;
-pub use groups::Addressing;
+pub use groups::{Addressing, Role};
 pub use handle::SimHandle;
+pub use phone::groups::GroupChangeError;
 pub use phone::pair_code::CodeError;
 pub use phone::{ActionError, ScanError};
 pub use state::BlocklistRequest;

@@ -30,6 +30,9 @@ pub struct Person {
     pub picture_visibility: Visibility,
     /// Whether this person saved the account's number (what "contacts only" checks).
     pub has_owner_saved: bool,
+    /// Their "who can add me to groups" setting: everyone, or only their
+    /// contacts (then only if they saved the account's number).
+    pub groups_add: Visibility,
     /// The name under which the phone's address book saves this person.
     pub saved_name: Option<String>,
 }
@@ -58,6 +61,12 @@ impl Person {
 
     pub fn picture_visible(&self) -> bool {
         self.visible(self.picture_visibility)
+    }
+
+    /// Whether their privacy settings let the account add them to a group
+    /// (otherwise the server answers 403 with an invite, `add_request`).
+    pub fn account_may_add_to_groups(&self) -> bool {
+        self.visible(self.groups_add)
     }
 }
 
@@ -131,6 +140,13 @@ impl People {
                 about_visibility: visibility(&mut rng),
                 picture_visibility: visibility(&mut rng),
                 has_owner_saved: rng.random_range(0..2) == 0,
+                // From the LID, not the generator, so that everything else
+                // about the world stays as earlier versions made it.
+                groups_add: if lid.parse::<u64>().unwrap_or(0) % 4 == 0 {
+                    Visibility::Contacts
+                } else {
+                    Visibility::Everyone
+                },
                 saved_name: (rng.random_range(0..10) < 7).then(|| format!("{first} {last}")),
                 phone: phone.clone(),
                 lid: lid.clone(),
@@ -163,6 +179,11 @@ impl People {
     }
 
     /// Finds a person by a JID's user part (PN or LID) or a bare number.
+    /// Where a number or LID user is in [`People::list`].
+    pub fn index_of(&self, user: &str) -> Option<usize> {
+        self.by_phone.get(user).or_else(|| self.by_lid.get(user)).copied()
+    }
+
     pub fn find(&self, user: &str) -> Option<&Person> {
         self.by_phone(user).or_else(|| self.by_lid(user))
     }

@@ -154,8 +154,12 @@ impl World {
         rng.fill(&mut app_state_key[..]);
         let app_state_key_id = vec![0, 0, 0, 1, rng.random::<u8>(), rng.random::<u8>()];
         let people = People::generate(seed, contacts, &phone);
-        let groups = crate::groups::generate(seed, &people);
+        let mut groups = crate::groups::generate(seed, &people);
         let chats = crate::chats::generate(seed, &people, &groups);
+        // A group's timer is its chat's, as the history sync tells it.
+        for g in &mut groups {
+            g.ephemeral = chats.iter().find(|c| c.jid == g.jid()).map_or(0, |c| c.timer());
+        }
         let mut collections = Collections::default();
         collections.set_push_name(&app_state_key_id, &app_state_key, &push_name, &mut rng);
         collections.save_contacts(&app_state_key_id, &app_state_key, people.address_book(), &mut rng);

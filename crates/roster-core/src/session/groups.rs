@@ -1,10 +1,18 @@
-//! `session.groups()`: the groups the account is in.
+//! `session.groups()`: the groups and communities the account is in, their
+//! members, group disappearing-message timers, and adding people to a group
+//! or community as a paced, resumable job (and undoing it).
 
-use tracing::{Instrument, info, info_span};
+use std::sync::Arc;
 
-use super::Session;
-use crate::groups::{self, GroupError};
-use crate::snapshot::GroupSummary;
+use tracing::{Instrument, info, info_span, warn};
+
+use super::audit::audited;
+use super::{DEFAULT_COUNTRY, Session};
+use crate::group_adds::{self, GroupAddError};
+use crate::groups::{self, GroupError, Timer, checked_group_jid};
+use crate::numbers::{Target, parse_target};
+use crate::snapshot::{AddJobOutcome, AddOutcome, ConnectionState, GroupMemberRow, GroupSummary};
+use crate::store::{Planned, Store};
 
 /// `session.groups()`.
 #[derive(Clone, Copy)]
@@ -12,7 +20,8 @@ pub struct Groups<'a>(pub(super) &'a Session);
 
 impl Groups<'_> {
     /// The groups the account is in: fresh from the server when connected
-    /// (and saved), else the ones saved at the last connection.
+    /// (and saved), else the ones saved at the last connection. A community
+    /// names its linked groups.
     pub async fn list(self) -> Result<Vec<GroupSummary>, GroupError> {
         let span = info_span!("session.groups");
         async {
@@ -28,4 +37,238 @@ impl Groups<'_> {
         .instrument(span)
         .await
     }
+
+    /// The groups as saved (the last list the server gave, and every change
+    /// heard since), without asking the server.
+    pub fn saved(self) -> Result<Vec<GroupSummary>, GroupError> {
+        Ok(self.0.store.groups().list()?)
+    }
+
+    /// One group's members (names from the directory, admins first): fresh
+    /// from the server when connected, else as saved.
+    pub async fn members(self, group: &str) -> Result<Vec<GroupMemberRow>, GroupError> {
+        let span = info_span!("session.group_members");
+        async {
+            checked_group_jid(group)?;
+            let client = self.0.connected_client().await;
+            if let Some(client) = &client {
+                let fresh = groups::fetch_one(client, group).await?;
+                self.0.store.groups().replace_one(&fresh)?;
+            } else if self.0.store.groups().role(group)?.is_none() {
+                return Err(GroupError::NotConnected);
+            }
+            let me = match &client {
+                Some(c) => (c.pn().map(|j| j.user.to_string()), c.lid().map(|j| j.user.to_string())),
+                None => (None, None),
+            };
+            Ok(self.0.store.groups().members(group, (me.0.as_deref(), me.1.as_deref()))?)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sets (seconds: 86400, 604800 or 7776000) or clears (0) a group's
+    /// disappearing-message timer. Refused, with the reason and nothing
+    /// sent, when the timer is not one a group takes or when only admins may
+    /// change the group's settings and the account is not one. Audited.
+    pub async fn set_timer(self, group: &str, seconds: u32) -> Result<GroupSummary, GroupError> {
+        let span = info_span!("session.set_group_timer", seconds);
+        async {
+            checked_group_jid(group)?;
+            let timer = Timer::for_group(seconds)?;
+            let client = self.0.connected_client().await.ok_or(GroupError::NotConnected)?;
+            let current = groups::fetch_one(&client, group).await?;
+            self.0.store.groups().replace_one(&current)?;
+            if current.locked && !current.role.is_admin() {
+                return Err(GroupError::NotAdminLocked(current.subject));
+            }
+            let target = format!("{} ({group})", current.subject);
+            let describe = |g: &GroupSummary| match g.timer {
+                0 => "disappearing messages off".to_owned(),
+                s => format!("disappearing messages after {s} s"),
+            };
+            let subject = current.subject.clone();
+            audited(&self.0.store, "set group timer", Some(&target), describe, async {
+                match groups::set_timer(&client, group, timer).await {
+                    Err(GroupError::Refused { code: 401 | 403, .. }) => {
+                        return Err(GroupError::NotAdminLocked(subject));
+                    }
+                    other => other?,
+                }
+                // Durable before done: the server's answer, saved.
+                self.0.store.groups().set_timer(group, timer.seconds())?;
+                match groups::fetch_one(&client, group).await {
+                    Ok(fresh) => self.0.store.groups().replace_one(&fresh)?,
+                    Err(e) => warn!("the group could not be refetched after its timer changed: {e}"),
+                }
+                self.0.store.groups().get(group)?.ok_or_else(|| GroupError::Unknown(group.into()))
+            })
+            .await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Adds the people of a check's answered lines (`lines`, or all) to a
+    /// group or community (a community's announcement group means the
+    /// community: membership lives on the parent group). The job and each
+    /// person are saved first; paced; resumed after a reconnect or restart.
+    /// Lines the check found not on WhatsApp are answered so, never sent.
+    pub async fn add_from_check(
+        self,
+        group: &str,
+        job: i64,
+        lines: Option<&[i64]>,
+    ) -> Result<AddJobOutcome, GroupAddError> {
+        let span = info_span!("session.add_participants", job);
+        let what =
+            format!("check #{job}, {}", lines.map_or("all answered lines".into(), |l| format!("{} lines", l.len())));
+        self.add(group, Some(job), what, |store| Ok(store.group_adds().people_of_check(job, lines)?))
+            .instrument(span)
+            .await
+    }
+
+    /// Adds people named by number (any format, with the default country)
+    /// or LID to a group or community; the server answers for each (404:
+    /// not on WhatsApp). Refused whole, before anything is saved or sent,
+    /// if any line is not an individual's number or LID.
+    pub async fn add_targets(self, group: &str, targets: &[String]) -> Result<AddJobOutcome, GroupAddError> {
+        let span = info_span!("session.add_participants", targets = targets.len());
+        let country = self.0.store.setting(DEFAULT_COUNTRY).map_err(GroupError::from)?;
+        let mut people = Vec::with_capacity(targets.len());
+        for input in targets {
+            let (phone, lid) = match parse_target(input, country.as_deref())? {
+                Target::Phone(digits) => (Some(digits.to_string()), None),
+                Target::Lid(lid) => (None, Some(lid)),
+            };
+            people.push(Planned { line: None, phone, lid, on_whatsapp: true });
+        }
+        let what = format!("{} numbers given", targets.len());
+        self.add(group, None, what, move |_| Ok(people)).instrument(span).await
+    }
+
+    /// Plans an add-participants job for `group` (its parent group when it
+    /// is a community's announcement group) and carries it out, audited.
+    async fn add(
+        self,
+        group: &str,
+        job: Option<i64>,
+        what: String,
+        people: impl FnOnce(&Store) -> Result<Vec<Planned>, GroupAddError>,
+    ) -> Result<AddJobOutcome, GroupAddError> {
+        checked_group_jid(group)?;
+        let client = self.0.connected_client().await.ok_or(GroupError::NotConnected)?;
+        let _one = self.0.bulk_lock.lock().await;
+        let mut current = groups::fetch_one(&client, group).await?;
+        if current.announcement_group
+            && let Some(parent) = current.parent.clone()
+        {
+            current = groups::fetch_one(&client, &parent).await?;
+        }
+        self.0.store.groups().replace_one(&current)?;
+        if !current.role.is_admin() {
+            return Err(GroupError::NotAdmin(current.subject).into());
+        }
+        let people = people(&self.0.store)?;
+        let action = self.0.store.group_adds().plan(&current.jid, job, &people, &current.members)?;
+        let target = format!("{} ({}), {what}", current.subject, current.jid);
+        audited(&self.0.store, "add participants", Some(&target), describe, self.run(action)).await
+    }
+
+    /// Removes exactly those an add-participants job added.
+    pub async fn undo_add(self, action: i64) -> Result<AddJobOutcome, GroupAddError> {
+        let span = info_span!("session.undo_add_participants", action);
+        async {
+            self.0.connected_client().await.ok_or(GroupError::NotConnected)?;
+            let _one = self.0.bulk_lock.lock().await;
+            let undo = self.0.store.group_adds().plan_undo(action)?;
+            let target = format!("add-participants job #{action}");
+            audited(&self.0.store, "undo add participants", Some(&target), describe, self.run(undo)).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// A job's people and outcomes as saved (the window's results table).
+    pub fn job(self, action: i64) -> Result<AddJobOutcome, GroupAddError> {
+        let (group, _) = self.0.store.group_adds().target(action).map_err(|_| GroupAddError::NoAction(action))?;
+        let members = self.0.store.groups().get(&group)?.map_or(0, |g| g.members);
+        Ok(self.0.store.group_adds().outcome(action, members)?)
+    }
+
+    /// Carries out a saved job; if the connection drops on the way, it
+    /// carries on once the connection is back (the person in flight is
+    /// checked against the group's list, never simply sent again).
+    async fn run(self, action: i64) -> Result<AddJobOutcome, GroupAddError> {
+        self.0
+            .retried_once_reconnected(
+                || GroupError::NotConnected.into(),
+                GroupAddError::is_not_connected,
+                |client| {
+                    let store = &self.0.store;
+                    async move { group_adds::run(&client, store, action).await }
+                },
+            )
+            .await
+    }
+
+    /// Each time the session connects, finishes add-participants jobs an
+    /// earlier run left half done.
+    pub(super) fn resume_on_connect(session: &Arc<Session>) {
+        let mut snapshots = session.subscribe();
+        let session = Arc::downgrade(session);
+        tokio::spawn(async move {
+            // Each connection by its epoch: a quick reconnect (a 515) may
+            // never show a state other than connected in between.
+            let mut seen = 0;
+            loop {
+                let Ok(now) = snapshots
+                    .wait_for(|s| s.state == ConnectionState::Connected && s.connection_epoch > seen)
+                    .await
+                    .map(|s| s.connection_epoch)
+                else {
+                    return;
+                };
+                seen = now;
+                let Some(session) = session.upgrade() else { return };
+                if let Ok(actions) = session.store.group_adds().unfinished() {
+                    let _one = session.bulk_lock.lock().await;
+                    for action in actions {
+                        info!(action, "resuming an interrupted add-participants job");
+                        if let Err(e) = session.groups().run(action).await {
+                            warn!("cannot finish add-participants job {action}: {e}");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// How the audit log tells a job's outcome.
+fn describe(o: &AddJobOutcome) -> String {
+    if o.undo {
+        return format!(
+            "job #{}: {} removed, {} failed; the group now has {}",
+            o.action,
+            o.count(AddOutcome::Removed),
+            o.count(AddOutcome::Failed),
+            o.members
+        );
+    }
+    format!(
+        "job #{}: {} added, {} already members, {} need an invite, {} not on WhatsApp, {} other; the group now has {}",
+        o.action,
+        o.count(AddOutcome::Added),
+        o.count(AddOutcome::AlreadyMember),
+        o.count(AddOutcome::InviteNeeded),
+        o.count(AddOutcome::NotOnWhatsapp),
+        o.items.len()
+            - o.count(AddOutcome::Added)
+            - o.count(AddOutcome::AlreadyMember)
+            - o.count(AddOutcome::InviteNeeded)
+            - o.count(AddOutcome::NotOnWhatsapp),
+        o.members
+    )
 }

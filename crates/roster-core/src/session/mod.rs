@@ -173,6 +173,7 @@ impl Session {
             blocked_count: Some(store.blocklist().count()?),
             contact_count: store.directory().count()?,
             directory_version: 0,
+            groups_version: 0,
             chat_count: store.chats().count()?,
             check: store.checks().latest_progress()?,
             connection_epoch: 0,
@@ -190,6 +191,7 @@ impl Session {
         });
         session.checks().start_runner();
         Bulk::resume_on_connect(&session);
+        Groups::resume_on_connect(&session);
         let running = session.launch().await?;
         *session.running.lock().await = Some(running);
         Ok(session)

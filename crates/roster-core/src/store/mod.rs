@@ -15,6 +15,7 @@ mod bulk;
 mod chats;
 mod checks;
 mod directory;
+mod group_adds;
 mod groups;
 mod pictures;
 mod schema;
@@ -33,6 +34,7 @@ pub(crate) use bulk::BulkActions;
 pub use chats::{Chat, Chats};
 pub(crate) use checks::{Answer, CheckJobs, Pending};
 pub use directory::{Directory, PushName, SavedContact};
+pub(crate) use group_adds::{AddItem, GroupAdds, Planned};
 pub(crate) use groups::{Groups, Member};
 pub use pictures::Pictures;
 
@@ -95,6 +97,11 @@ impl Store {
     /// The groups the account is in, with their members.
     pub(crate) fn groups(&self) -> Groups<'_> {
         Groups(self)
+    }
+
+    /// Jobs adding people to a group, their targets and undos.
+    pub(crate) fn group_adds(&self) -> GroupAdds<'_> {
+        GroupAdds(self)
     }
 
     /// The phone's chat list, with each chat's disappearing-message timer.

@@ -154,4 +154,39 @@ pub(super) const MIGRATIONS: &[&str] = &[
         push_name  TEXT NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    // 11: groups and communities: the account's role, member roles, the
+    //     community structure, settings and timer; jobs adding people to a
+    //     group (each person saved before anything is sent) and their undos.
+    "
+    ALTER TABLE chat_group ADD COLUMN role TEXT NOT NULL DEFAULT 'member';   -- member | admin | superadmin
+    ALTER TABLE chat_group ADD COLUMN is_community INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_group ADD COLUMN parent_jid TEXT;                       -- a linked group's community
+    ALTER TABLE chat_group ADD COLUMN announcement_group INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_group ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_group ADD COLUMN admins_only_messages INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_group ADD COLUMN timer INTEGER NOT NULL DEFAULT 0;      -- seconds; 0: off
+    ALTER TABLE chat_group ADD COLUMN size INTEGER;                          -- the server's participant count
+    ALTER TABLE group_member ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE group_add (
+        id         INTEGER PRIMARY KEY,
+        group_jid  TEXT NOT NULL,
+        job_id     INTEGER,                  -- the check it came from, if any
+        undoes     INTEGER REFERENCES group_add(id),
+        created_at INTEGER NOT NULL,
+        state      TEXT NOT NULL             -- running | done
+    );
+    CREATE TABLE group_add_item (
+        action_id         INTEGER NOT NULL REFERENCES group_add(id) ON DELETE CASCADE,
+        seq               INTEGER NOT NULL,  -- the order given
+        line              INTEGER,           -- the check's line
+        phone             TEXT,
+        lid               TEXT,
+        was_member        INTEGER NOT NULL DEFAULT 0,  -- in the group when planned (server's list)
+        state             TEXT NOT NULL,     -- pending | sent | done
+        outcome           TEXT NOT NULL,     -- AddOutcome
+        code              INTEGER,
+        invite_code       TEXT,
+        invite_expiration INTEGER,
+        PRIMARY KEY (action_id, seq)
+    );",
 ];

@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/contacts/{who}/about", post(phone::set_about))
         .route("/admin/contacts/{who}/picture", post(phone::set_picture))
         .route("/admin/contacts/{who}/rename", post(phone::rename))
+        .route("/admin/groups/{group}/add", post(phone::group_add))
+        .route("/admin/groups/{group}/timer", post(phone::group_timer))
         .route("/admin/faults/iq", post(faults::arm_iq_fault))
         .route("/admin/faults", post(faults::arm_fault))
         .route("/admin/connections/{fault}", post(faults::connection_fault))

@@ -160,3 +160,48 @@ fn action_error(e: ActionError) -> Response {
     };
     (status, e.to_string()).into_response()
 }
+
+/// `POST /admin/groups/{group}/add`, body a number or JID: the phone (an
+/// admin) adds someone; answers the server's per-participant code.
+pub async fn group_add(State(state): State<AppState>, Path(group): Path<String>, body: Bytes) -> Response {
+    let who = match body_text(&body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = state.shared.next_id();
+    let mut world = state.shared.world();
+    let answers = phone::groups::find(&world, &group)
+        .and_then(|gi| phone::groups::add(&mut world, gi, &[who.trim().to_owned()], None, id));
+    match answers {
+        Ok(a) => axum::Json(json!({ "code": a.first().map_or(404, |a| a.code) })).into_response(),
+        Err(e) => group_error(e),
+    }
+}
+
+/// `POST /admin/groups/{group}/timer`, body seconds (86400, 604800,
+/// 7776000) or `off`: the phone sets or clears a group's timer.
+pub async fn group_timer(State(state): State<AppState>, Path(group): Path<String>, body: Bytes) -> Response {
+    let seconds = match body_text(&body).map(|t| t.trim().to_owned()) {
+        Ok(t) if t == "off" || t == "0" => None,
+        Ok(t) => match t.parse::<u32>() {
+            Ok(s) if crate::handlers::GROUP_TIMERS.contains(&s) => Some(s),
+            _ => return (StatusCode::BAD_REQUEST, "a timer is off, 86400, 604800 or 7776000").into_response(),
+        },
+        Err(r) => return r,
+    };
+    let id = state.shared.next_id();
+    let mut world = state.shared.world();
+    match phone::groups::find(&world, &group).and_then(|gi| phone::groups::set_timer(&mut world, gi, seconds, None, id))
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => group_error(e),
+    }
+}
+
+fn group_error(e: phone::groups::GroupChangeError) -> Response {
+    let status = match e {
+        phone::groups::GroupChangeError::UnknownGroup(_) => StatusCode::NOT_FOUND,
+        phone::groups::GroupChangeError::NotAuthorized => StatusCode::FORBIDDEN,
+    };
+    (status, e.to_string()).into_response()
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::appstate::{CRITICAL_BLOCK, CRITICAL_UNBLOCK_LOW};
 use crate::chats::{Chat, ChatKind};
-use crate::groups::Addressing;
+use crate::groups::{Addressing, Role};
 use crate::people::Person;
 use crate::phone::blocklist::dhash;
 use crate::shared::Shared;
@@ -79,6 +79,9 @@ pub struct PersonReport {
     /// Whether the phone knows their number and LID (address book or a 1:1
     /// chat): its history sync gives a new companion their pair and push name.
     pub known_to_phone: bool,
+    /// Their "who can add me to groups" setting lets the account add them
+    /// (everyone, or their contacts and they saved the account's number).
+    pub addable_to_groups: bool,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -98,6 +101,27 @@ pub struct GroupReport {
     pub addressing_mode: Addressing,
     /// Members other than the account itself.
     pub members: Vec<MemberReport>,
+    /// The account's own role.
+    pub account_role: Role,
+    /// Only admins may change settings (`<locked/>`).
+    pub locked: bool,
+    /// Only admins may write (`<announcement/>`).
+    pub announcement: bool,
+    /// The disappearing-message timer in seconds; 0: off.
+    pub ephemeral_expiration: u32,
+    /// A community's parent group.
+    pub is_community: bool,
+    /// For a community: its linked groups' JIDs.
+    pub linked_groups: Vec<String>,
+    /// For a linked group: its community's JID.
+    pub linked_parent: Option<String>,
+    /// The community's announcement group.
+    pub default_sub_group: bool,
+    /// Participants, the account included (the metadata's `size`).
+    pub size: usize,
+    /// Numbers of people who left lately (the server refuses to add them
+    /// back yet: 408).
+    pub recently_left: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -115,6 +139,10 @@ pub struct ChatReport {
 pub struct MemberReport {
     pub phone: String,
     pub lid: String,
+    /// An admin of the group.
+    pub admin: bool,
+    /// Their "who can add me to groups" setting lets the account add them.
+    pub addable: bool,
 }
 
 /// The version of each app-state collection (0: no patch yet).
@@ -193,6 +221,7 @@ impl PersonReport {
             picture_id: p.picture_id,
             picture_visible: p.picture_visible(),
             known_to_phone,
+            addable_to_groups: p.account_may_add_to_groups(),
         }
     }
 }
@@ -218,8 +247,34 @@ impl GroupReport {
             members: group
                 .members
                 .iter()
+                .filter_map(|&i| people.list.get(i).map(|p| (i, p)))
+                .map(|(i, p)| MemberReport {
+                    phone: p.phone.clone(),
+                    lid: p.lid.clone(),
+                    admin: group.admins.contains(&i),
+                    addable: p.account_may_add_to_groups(),
+                })
+                .collect(),
+            account_role: group.account_role,
+            locked: group.locked,
+            announcement: group.announcement,
+            ephemeral_expiration: group.ephemeral,
+            is_community: group.is_parent,
+            linked_groups: world
+                .account
+                .groups
+                .iter()
+                .filter(|g| group.is_parent && g.linked_parent.as_ref() == Some(&group.id))
+                .map(|g| g.jid())
+                .collect(),
+            linked_parent: group.linked_parent.as_ref().map(|id| format!("{id}@g.us")),
+            default_sub_group: group.default_sub_group,
+            size: group.size(),
+            recently_left: group
+                .recently_left
+                .iter()
                 .filter_map(|&i| people.list.get(i))
-                .map(|p| MemberReport { phone: p.phone.clone(), lid: p.lid.clone() })
+                .map(|p| p.phone.clone())
                 .collect(),
         }
     }
@@ -272,12 +327,17 @@ mod tests {
         assert_eq!(keys(&json["account"]), "devices,lid,pending_refs,phone,push_name");
         assert_eq!(
             keys(&json["people"][0]),
-            "about,about_set_at,about_visible,known_to_phone,lid,phone,picture_id,picture_visible,push_name,saved_name"
+            "about,about_set_at,about_visible,addable_to_groups,known_to_phone,lid,phone,picture_id,picture_visible,\
+             push_name,saved_name"
         );
         assert_eq!(keys(&json["blocklist"][0]), "lid,phone,t");
         assert_eq!(keys(&json["blocklist_requests"][0]), "action,changed,lid");
-        assert_eq!(keys(&json["groups"][0]), "addressing_mode,jid,members,subject");
-        assert_eq!(keys(&json["groups"][0]["members"][0]), "lid,phone");
+        assert_eq!(
+            keys(&json["groups"][0]),
+            "account_role,addressing_mode,announcement,default_sub_group,ephemeral_expiration,is_community,jid,\
+             linked_groups,linked_parent,locked,members,recently_left,size,subject"
+        );
+        assert_eq!(keys(&json["groups"][0]["members"][0]), "addable,admin,lid,phone");
         assert_eq!(keys(&json["chats"][0]), "ephemeral_expiration,ephemeral_set_at,jid,kind");
         assert!(json["chats"].as_array().unwrap().iter().any(|c| c["kind"] == "group"));
         assert_eq!(keys(&json["collections"]), "critical_block,critical_unblock_low,regular,regular_high,regular_low");

@@ -4,6 +4,7 @@ mod appstate;
 mod blocklist;
 mod encrypt;
 mod groups;
+pub use groups::GROUP_TIMERS;
 mod keepalive;
 mod md;
 mod passive;

@@ -284,3 +284,222 @@ async fn props_carry_a_set_and_a_known_hash_gets_an_empty_delta() {
     assert_eq!(attr(props, "delta_update").as_deref(), Some("true"));
     assert_eq!(children(props, "prop").count(), 0);
 }
+
+/// An IQ to a group (`w:g2`, `to` the group's JID).
+fn group_iq(group: &str, kind: &'static str, children: Vec<Node>) -> Node {
+    NodeBuilder::new("iq")
+        .attr("id", "g1")
+        .attr("xmlns", "w:g2")
+        .attr("type", kind)
+        .attr("to", Jid::group(group))
+        .children(children)
+        .build()
+}
+
+fn participants(action: &'static str, jids: &[Jid]) -> Node {
+    NodeBuilder::new(action)
+        .children(jids.iter().map(|j| NodeBuilder::new("participant").attr("jid", j.clone()).build()))
+        .build()
+}
+
+#[tokio::test]
+async fn group_metadata_carries_roles_community_links_and_settings() {
+    use wacore::iq::groups::{GroupInfoOutcome, GroupParticipatingIq, GroupQueryIq};
+    let (mut ctx, _rx) = server();
+    let (parent, announcement, locked) = {
+        let world = ctx.shared.world();
+        let g = &world.account.groups;
+        let parent = g.iter().find(|g| g.is_parent).unwrap().id.clone();
+        let announcement = g.iter().find(|g| g.default_sub_group).unwrap().id.clone();
+        let locked = g.iter().find(|g| g.locked).unwrap().id.clone();
+        (parent, announcement, locked)
+    };
+    let reply = ask_one(&mut ctx, iq("w:g2", "get", vec![NodeBuilder::new("participating").build()])).await;
+    let all = GroupParticipatingIq::new().parse_response(&reply.as_node_ref()).expect("whatsapp-rust reads it");
+    assert_eq!(all.groups.len(), ctx.shared.world().account.groups.len());
+    let p = all.groups.iter().find(|g| g.id.user == parent).expect("the community is listed");
+    assert!(p.is_parent_group && p.parent_group_jid.is_none());
+    let a = all.groups.iter().find(|g| g.id.user == announcement).unwrap();
+    assert!(a.is_default_sub_group && a.is_announcement);
+    assert_eq!(a.parent_group_jid.as_ref().map(|j| j.user.to_string()), Some(parent.clone()));
+    let l = all.groups.iter().find(|g| g.id.user == locked).unwrap();
+    assert!(l.is_locked);
+    let me = ctx.shared.world().account.lid.clone();
+    let mine = l.participants.iter().find(|x| x.jid.user == me).expect("the account is a participant");
+    assert_eq!(mine.participant_type, wacore::iq::groups::ParticipantType::Member);
+    assert!(l.participants.iter().any(|x| x.participant_type != wacore::iq::groups::ParticipantType::Member));
+
+    let group = Jid::group(parent.as_str());
+    let reply = ask_one(&mut ctx, group_iq(&parent, "get", vec![NodeBuilder::new("query").build()])).await;
+    let GroupInfoOutcome::Full(one) = GroupQueryIq::new(&group).parse_response(&reply.as_node_ref()).unwrap() else {
+        panic!("a full answer")
+    };
+    assert_eq!(one.size, Some(one.participants.len() as u32));
+    let unknown =
+        ask_one(&mut ctx, group_iq("120363999999999999", "get", vec![NodeBuilder::new("query").build()])).await;
+    assert_eq!(error_code(&unknown).as_deref(), Some("404"));
+}
+
+#[tokio::test]
+async fn adding_answers_each_participant_with_the_servers_code() {
+    use wacore::iq::groups::AddParticipantsIq;
+    let (mut ctx, mut rx) = server();
+    let (parent, member, left, private, free, unregistered) = {
+        let mut world = ctx.shared.world();
+        let c = world.account.groups.iter().find(|g| g.is_parent).unwrap();
+        let outside: Vec<usize> =
+            (0..world.account.people.list.len()).filter(|i| !c.has(*i) && !c.recently_left.contains(i)).collect();
+        // Two outsiders: one lets only contacts add them (and has not saved
+        // the account's number), one lets everyone.
+        let (private, free) = (Some(outside[0]), Some(outside[1]));
+        let p = &mut world.account.people.list[outside[0]];
+        (p.groups_add, p.has_owner_saved) = (crate::people::Visibility::Contacts, false);
+        world.account.people.list[outside[1]].groups_add = crate::people::Visibility::Everyone;
+        let c = world.account.groups.iter().find(|g| g.is_parent).unwrap();
+        let people = &world.account.people;
+        (
+            c.id.clone(),
+            people.list[c.members[0]].lid_jid(),
+            people.list[*c.recently_left.iter().next().unwrap()].pn_jid(),
+            people.list[private.expect("someone private")].pn_jid(),
+            people.list[free.unwrap()].lid_jid(),
+            Jid::pn(people.unregistered[0].as_str()),
+        )
+    };
+    let asked = [member.clone(), left.clone(), private.clone(), free.clone(), unregistered.clone()];
+    let spec = AddParticipantsIq::new(&Jid::group(parent.as_str()), &asked);
+    let reply = ask_one(&mut ctx, group_iq(&parent, "set", vec![participants("add", &asked)])).await;
+    let answers = spec.parse_response(&reply.as_node_ref()).expect("whatsapp-rust reads it");
+    let codes: Vec<Option<&str>> = answers.iter().map(|a| a.error.as_deref()).collect();
+    assert_eq!(codes, [Some("409"), Some("408"), Some("403"), None, Some("404")]);
+    assert_eq!(answers.iter().map(|a| a.jid.clone()).collect::<Vec<_>>(), asked, "each answered as asked");
+    let invite = answers[2].add_request.as_ref().expect("an invite for the private one");
+    assert_eq!(invite.code.len(), 16);
+    assert!(invite.expiration > crate::nodes::unix_now() + 86_400);
+    assert!(answers[3].phone_number.is_some(), "a LID is answered with its number");
+    assert!(answers.iter().enumerate().all(|(i, a)| i == 2 || a.add_request.is_none()));
+    {
+        let world = ctx.shared.world();
+        let c = world.account.groups.iter().find(|g| g.is_parent).unwrap();
+        let p = world.account.people.index_of(&free.user).unwrap();
+        assert!(c.has(p), "added to the community");
+        let a = world.account.groups.iter().find(|g| g.default_sub_group).unwrap();
+        assert!(a.has(p), "and to its announcement group");
+    }
+    let Ok(Push::Node(echo)) = rx.try_recv() else { panic!("the asking device hears its own change too") };
+    assert_eq!(attr(&wire(&echo), "type").as_deref(), Some("w:gp2"));
+
+    // The phone adds someone: the linked device hears it as a w:gp2 <add>.
+    let someone = {
+        let world = ctx.shared.world();
+        let c = world.account.groups.iter().find(|g| g.is_parent).unwrap();
+        let people = &world.account.people;
+        let i = (0..people.list.len())
+            .find(|&i| !c.has(i) && !c.recently_left.contains(&i) && people.list[i].account_may_add_to_groups())
+            .unwrap();
+        people.list[i].phone.clone()
+    };
+    let id = ctx.shared.next_id();
+    let gi = crate::phone::groups::find(&ctx.shared.world(), &parent).unwrap();
+    crate::phone::groups::add(&mut ctx.shared.world(), gi, &[someone], None, id).unwrap();
+    let Ok(Push::Node(push)) = rx.try_recv() else { panic!("a push") };
+    let push = wire(&push);
+    assert_eq!(attr(&push, "type").as_deref(), Some("w:gp2"));
+    assert_eq!(jid_attr(&push, "from").server, Server::Group);
+    assert_eq!(jid_attr(&push, "participant").server, Server::Lid);
+    let added = child(&push, "add").and_then(|a| child(a, "participant")).expect("<add><participant>");
+    assert_eq!(jid_attr(added, "jid").server, Server::Lid);
+    assert_eq!(jid_attr(added, "phone_number").server, Server::Pn);
+
+    // Removing answers per participant too: 200 (no error), then 404.
+    let spec = wacore::iq::groups::RemoveParticipantsIq::new(&Jid::group(parent.as_str()), std::slice::from_ref(&free));
+    for expected in [None, Some("404")] {
+        let reply =
+            ask_one(&mut ctx, group_iq(&parent, "set", vec![participants("remove", std::slice::from_ref(&free))]))
+                .await;
+        let answers = spec.parse_response(&reply.as_node_ref()).unwrap();
+        assert_eq!(answers[0].error.as_deref(), expected);
+    }
+}
+
+#[tokio::test]
+async fn a_full_group_refuses_with_419_and_a_plain_member_may_not_add() {
+    let (mut ctx, _rx) = server();
+    let (family, locked, outsiders) = {
+        let world = ctx.shared.world();
+        let g = &world.account.groups;
+        let family = g.iter().find(|g| g.subject == "Family").unwrap();
+        let people = &world.account.people;
+        let outsiders: Vec<Jid> = (0..people.list.len())
+            .filter(|&i| !family.has(i) && people.list[i].account_may_add_to_groups())
+            .take(3)
+            .map(|i| people.list[i].pn_jid())
+            .collect();
+        (family.id.clone(), g.iter().find(|g| g.locked).unwrap().id.clone(), outsiders)
+    };
+    let reply = ask_one(&mut ctx, group_iq(&family, "set", vec![participants("add", &outsiders)])).await;
+    let list = child(&reply, "add").expect("<add>");
+    let codes: Vec<Option<String>> = children(list, "participant").map(|p| attr(p, "error")).collect();
+    assert_eq!(
+        codes,
+        [None, Some("419".into()), Some("419".into())],
+        "capacity: two more than seeded, the account included"
+    );
+    let reply = ask_one(&mut ctx, group_iq(&locked, "set", vec![participants("add", &outsiders[..1])])).await;
+    assert_eq!(error_code(&reply).as_deref(), Some("401"));
+}
+
+#[tokio::test]
+async fn group_timers_are_set_and_cleared_by_admins_only() {
+    use wacore::iq::groups::SetGroupEphemeralIq;
+    let (mut ctx, mut rx) = server();
+    let (own, locked) = {
+        let world = ctx.shared.world();
+        let g = &world.account.groups;
+        (
+            g.iter().find(|g| g.subject == "Suppliers").unwrap().id.clone(),
+            g.iter().find(|g| g.locked).unwrap().id.clone(),
+        )
+    };
+    for (seconds, expected) in [(Some(604_800u32), 604_800u32), (None, 0)] {
+        let spec = match seconds.and_then(std::num::NonZeroU32::new) {
+            Some(s) => SetGroupEphemeralIq::enable(&Jid::group(own.as_str()), s),
+            None => SetGroupEphemeralIq::disable(&Jid::group(own.as_str())),
+        };
+        let content = match seconds {
+            Some(s) => NodeBuilder::new("ephemeral").attr("expiration", s.to_string()).build(),
+            None => NodeBuilder::new("not_ephemeral").build(),
+        };
+        let reply = ask_one(&mut ctx, group_iq(&own, "set", vec![content])).await;
+        assert_eq!(attr(&reply, "type").as_deref(), Some("result"), "{reply:?}");
+        spec.parse_response(&reply.as_node_ref()).expect("whatsapp-rust accepts it");
+        let world = ctx.shared.world();
+        let g = world.account.groups.iter().find(|g| g.id == own).unwrap();
+        assert_eq!(g.ephemeral, expected);
+        let chat = world.account.chats.iter().find(|c| c.jid == g.jid()).unwrap();
+        assert_eq!(chat.timer(), expected, "the chat's timer follows");
+    }
+    let refused = ask_one(
+        &mut ctx,
+        group_iq(&locked, "set", vec![NodeBuilder::new("ephemeral").attr("expiration", "86400").build()]),
+    )
+    .await;
+    assert_eq!(error_code(&refused).as_deref(), Some("401"));
+    let custom = ask_one(
+        &mut ctx,
+        group_iq(&own, "set", vec![NodeBuilder::new("ephemeral").attr("expiration", "3600").build()]),
+    )
+    .await;
+    assert_eq!(error_code(&custom).as_deref(), Some("400"), "groups take the offered timers only");
+    while rx.try_recv().is_ok() {}
+
+    // The phone's change reaches the linked device.
+    let gi = crate::phone::groups::find(&ctx.shared.world(), &own).unwrap();
+    let id = ctx.shared.next_id();
+    crate::phone::groups::set_timer(&mut ctx.shared.world(), gi, Some(86_400), None, id).unwrap();
+    let Ok(Push::Node(push)) = rx.try_recv() else { panic!("a push") };
+    let push = wire(&push);
+    assert_eq!(attr(&push, "type").as_deref(), Some("w:gp2"));
+    assert_eq!(child(&push, "ephemeral").and_then(|e| attr(e, "expiration")).as_deref(), Some("86400"));
+    assert_eq!(jid_attr(&push, "participant").server, Server::Pn, "Suppliers is PN-addressed");
+}

@@ -12,6 +12,7 @@ mod actions;
 pub mod blocklist;
 mod camera;
 pub mod devices;
+pub mod groups;
 pub mod history_sync;
 pub mod key_share;
 pub mod pair_code;
