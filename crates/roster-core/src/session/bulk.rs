@@ -11,7 +11,7 @@ use super::{DEFAULT_COUNTRY, Session};
 use crate::blocklist::{self, BlockError};
 use crate::bulk::{self, BulkError};
 use crate::numbers::parse_target;
-use crate::snapshot::{BulkKind, BulkOutcome, ConnectionState};
+use crate::snapshot::{BulkKind, BulkOutcome};
 
 /// `session.bulk()`.
 #[derive(Clone, Copy)]
@@ -114,27 +114,15 @@ impl Bulk<'_> {
     /// Each time the session connects, finishes bulk actions an earlier run
     /// left half done.
     pub(super) fn resume_on_connect(session: &Arc<Session>) {
-        let mut snapshots = session.subscribe();
-        let session = Arc::downgrade(session);
-        tokio::spawn(async move {
-            loop {
-                if snapshots.wait_for(|s| s.state == ConnectionState::Connected).await.is_err() {
-                    return;
-                }
-                let Some(session) = session.upgrade() else { return };
-                if let Ok(actions) = session.store.bulk().unfinished() {
-                    let _one = session.bulk_lock.lock().await;
-                    for action in actions {
-                        info!(action, "resuming an interrupted bulk action");
-                        if let Err(e) = session.bulk().run(action).await {
-                            warn!("cannot finish bulk action {action}: {e}");
-                            break;
-                        }
+        Session::on_each_connection(session, |session| async move {
+            if let Ok(actions) = session.store.bulk().unfinished() {
+                let _one = session.bulk_lock.lock().await;
+                for action in actions {
+                    info!(action, "resuming an interrupted bulk action");
+                    if let Err(e) = session.bulk().run(action).await {
+                        warn!("cannot finish bulk action {action}: {e}");
+                        break;
                     }
-                }
-                drop(session);
-                if snapshots.wait_for(|s| s.state != ConnectionState::Connected).await.is_err() {
-                    return;
                 }
             }
         });

@@ -11,7 +11,7 @@ use super::{DEFAULT_COUNTRY, Session};
 use crate::group_adds::{self, GroupAddError};
 use crate::groups::{self, GroupError, Timer, checked_group_jid};
 use crate::numbers::{Target, parse_target};
-use crate::snapshot::{AddJobOutcome, AddOutcome, ConnectionState, GroupMemberRow, GroupSummary};
+use crate::snapshot::{AddJobOutcome, AddOutcome, GroupMemberRow, GroupSummary};
 use crate::store::{Planned, Store};
 
 /// `session.groups()`.
@@ -215,30 +215,14 @@ impl Groups<'_> {
     /// Each time the session connects, finishes add-participants jobs an
     /// earlier run left half done.
     pub(super) fn resume_on_connect(session: &Arc<Session>) {
-        let mut snapshots = session.subscribe();
-        let session = Arc::downgrade(session);
-        tokio::spawn(async move {
-            // Each connection by its epoch: a quick reconnect (a 515) may
-            // never show a state other than connected in between.
-            let mut seen = 0;
-            loop {
-                let Ok(now) = snapshots
-                    .wait_for(|s| s.state == ConnectionState::Connected && s.connection_epoch > seen)
-                    .await
-                    .map(|s| s.connection_epoch)
-                else {
-                    return;
-                };
-                seen = now;
-                let Some(session) = session.upgrade() else { return };
-                if let Ok(actions) = session.store.group_adds().unfinished() {
-                    let _one = session.bulk_lock.lock().await;
-                    for action in actions {
-                        info!(action, "resuming an interrupted add-participants job");
-                        if let Err(e) = session.groups().run(action).await {
-                            warn!("cannot finish add-participants job {action}: {e}");
-                            break;
-                        }
+        Session::on_each_connection(session, |session| async move {
+            if let Ok(actions) = session.store.group_adds().unfinished() {
+                let _one = session.bulk_lock.lock().await;
+                for action in actions {
+                    info!(action, "resuming an interrupted add-participants job");
+                    if let Err(e) = session.groups().run(action).await {
+                        warn!("cannot finish add-participants job {action}: {e}");
+                        break;
                     }
                 }
             }

@@ -350,6 +350,33 @@ impl Session {
         }
     }
 
+    /// Runs `work` once for every new connection while the session lives.
+    /// Connections are told apart by their epoch: a quick reconnect (a 515)
+    /// may never show a state other than connected in between.
+    fn on_each_connection<F, Fut>(session: &Arc<Session>, work: F)
+    where
+        F: Fn(Arc<Session>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let mut snapshots = session.subscribe();
+        let session = Arc::downgrade(session);
+        tokio::spawn(async move {
+            let mut seen = 0;
+            loop {
+                let Ok(now) = snapshots
+                    .wait_for(|s| s.state == ConnectionState::Connected && s.connection_epoch > seen)
+                    .await
+                    .map(|s| s.connection_epoch)
+                else {
+                    return;
+                };
+                seen = now;
+                let Some(session) = session.upgrade() else { return };
+                work(session).await;
+            }
+        });
+    }
+
     async fn connected_client(&self) -> Option<Arc<Client>> {
         if self.snapshot().state != ConnectionState::Connected {
             return None;
