@@ -109,6 +109,7 @@ export class GroupsView {
   }
 
   setConnected(connected) {
+    if (connected === this.connected) return;
     this.connected = connected;
     if (this.selected) this.drawDetail();
   }
@@ -190,7 +191,6 @@ export class GroupsView {
     const row = document.createElement('button');
     row.type = 'button';
     row.className = 'group-row';
-    row.setAttribute('role', 'listitem');
     row.dataset.jid = g.jid;
     row.dataset.members = String(g.members);
     row.dataset.role = g.role;
