@@ -172,7 +172,7 @@ export class AddToGroup {
       el.message.dataset.members = String(outcome.members);
       const added = outcome.items.filter((i) => i.outcome === 'added').length;
       el.undo.hidden = outcome.undo || added === 0;
-      el.undo.textContent = `Undo (remove ${added})`;
+      el.undo.textContent = `Undo adding (remove ${added})`;
       if (!outcome.undo) this.results.selected.clear();
       this.results.refreshRows(true);
       this.results.onGroupsChanged();
