@@ -4,7 +4,8 @@
 // Snapshot (from roster_core::SessionSnapshot):
 //   { state: { kind, reason?, since?, attempt? }, qr: { code, svg } | null,
 //     account: { phone, jid, push_name } | null,
-//     blocked_count: number | null, contact_count, directory_version }
+//     blocked_count: number | null, contact_count, directory_version,
+//     groups_version, check }
 
 import { available, invoke, listen } from './ipc.js';
 import { $, clearMessages, clearStaleCounts, confirmation, sayExported } from './dom.js';
@@ -14,6 +15,7 @@ import { Detail } from './detail.js';
 import { Tools } from './tools.js';
 import { ImportPanel } from './import/index.js';
 import { ActivityLog } from './activity.js';
+import { GroupsView } from './groups.js';
 import { MarkedBar } from './marks.js';
 import { LinkByNumber } from './linking.js';
 import { drawKeyList, installKeys } from './keys.js';
@@ -60,7 +62,7 @@ const ui = {
   blockedPill: $('blocked-pill'),
   blockedCount: $('blocked-count'),
   offlineNote: $('offline-note'),
-  tabs: [$('tab-contacts'), $('tab-import'), $('tab-settings')],
+  tabs: [$('tab-contacts'), $('tab-import'), $('tab-groups'), $('tab-settings')],
   search: $('search'),
   filters: [$('filter-all'), $('filter-blocked')],
   logout: $('logout'),
@@ -212,6 +214,7 @@ function renderAccount(account, kind) {
 
 // The directory: the header count, the list and what may be done offline.
 let directoryVersion = null;
+let groupsVersion = null;
 
 function renderDirectory(snapshot, shown) {
   const connected = snapshot.state.kind === 'connected';
@@ -227,7 +230,12 @@ function renderDirectory(snapshot, shown) {
   marks.setConnected(connected);
   tools.setConnected(connected);
   importPanel.render(snapshot.check, connected);
+  groups.setConnected(connected);
   if (!shown) return;
+  if (snapshot.groups_version !== groupsVersion) {
+    groupsVersion = snapshot.groups_version;
+    groups.changed();
+  }
   if (directoryVersion === null) tools.loadSettings();
   if (snapshot.directory_version !== directoryVersion) {
     directoryVersion = snapshot.directory_version;
@@ -270,6 +278,7 @@ function showTab(tab) {
     $(t.getAttribute('aria-controls')).hidden = !selected;
   }
   if (tab.id === 'tab-settings') activity.load();
+  if (tab.id === 'tab-groups') groups.shown();
 }
 
 function wire() {
@@ -368,6 +377,7 @@ const list = new ContactList({
 });
 const detail = new Detail(list);
 const activity = new ActivityLog();
+const groups = new GroupsView();
 const tools = new Tools({
   onBlocked: () => list.reload(),
   onSynced: () => activity.load(),
@@ -391,7 +401,7 @@ function showNotice(text, undo) {
 function showBlockNotice(row, block) {
   showNotice(`${block ? 'Blocked' : 'Unblocked'} ${displayName(row)}.`, block ? () => list.setBlocked(row, false) : null);
 }
-const importPanel = new ImportPanel();
+const importPanel = new ImportPanel({ onGroupsChanged: () => groups.changed() });
 const linking = new LinkByNumber();
 
 async function start() {

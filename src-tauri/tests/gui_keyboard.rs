@@ -209,6 +209,10 @@ fn keyboard_drives_the_list_detail_block_and_tabs() {
     // Ctrl+Tab and Ctrl+Shift+Tab move between tabs.
     press(session, &[&[CONTROL, TAB]]);
     until(session, "Ctrl+Tab to the next tab", |s| s["tab"] == "tab-import" && s["importShown"] == true);
+    press(session, &[&[CONTROL, TAB]]);
+    until(session, "Ctrl+Tab on to the Groups tab", |s| s["tab"] == "tab-groups" && s["importShown"] == false);
+    press(session, &[&[CONTROL, SHIFT, TAB]]);
+    until(session, "Ctrl+Shift+Tab back to Check & resolve", |s| s["tab"] == "tab-import");
     press(session, &[&[CONTROL, SHIFT, TAB]]);
     until(session, "Ctrl+Shift+Tab back", |s| s["tab"] == "tab-contacts" && s["importShown"] == false);
 

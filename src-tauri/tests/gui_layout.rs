@@ -1,7 +1,8 @@
 //! Every view at 800×600, 1280×800 and 1920×1080, through the real window:
 //! nothing wider than the window, the tabs on one line, the contact list
-//! usable beside (or above) the detail panel, the activity log and a
-//! check's results readable in full where the window is wide enough.
+//! usable beside (or above) the detail panel, the groups list beside (or
+//! above) a group's panel, the activity log and a check's results readable
+//! in full where the window is wide enough.
 //!
 //!     xvfb-run -a cargo test --workspace --features roster/sandbox,roster-core/sandbox --test gui_layout
 //!
@@ -35,6 +36,13 @@ const MEASURE: &str = "
     rows: document.querySelectorAll('#contact-rows .row').length,
     activity: table(document.querySelector('.activity .table-frame')),
     results: table($('job-rows') && $('job-rows').closest('.table-frame')),
+    groups: $('groups-list').offsetParent ? {
+      w: box($('groups-list')).width,
+      h: box($('groups-list')).height,
+      rows: document.querySelectorAll('#groups-list .group-row').length,
+      detail: { w: box($('group-detail')).width, h: box($('group-detail')).height },
+      members: document.querySelectorAll('#group-members li').length,
+    } : null,
   };";
 
 fn measure(session: &Session) -> Value {
@@ -67,8 +75,26 @@ fn every_view_fits_from_800x600_to_full_hd() {
             w.as_u64().is_some_and(|w| w as u32 <= width && w as u32 >= width - 40)
         });
         assert!(seen.as_u64().is_some(), "{seen}");
-        for tab in ["contacts", "import", "settings"] {
+        for tab in ["contacts", "import", "groups", "settings"] {
             session.click(&format!("#tab-{tab}")).unwrap();
+            if tab == "groups" {
+                // A group open in the panel, its members listed.
+                support::until_read(
+                    session,
+                    "return document.querySelectorAll('#groups-list .group-row').length",
+                    STEP,
+                    "the groups",
+                    |n| n.as_u64() == Some(world.groups.len() as u64),
+                );
+                session.execute("document.querySelector('#groups-list .group-row').click()", json!([])).unwrap();
+                support::until_read(
+                    session,
+                    "return document.querySelectorAll('#group-members li').length",
+                    STEP,
+                    "members",
+                    |n| n.as_u64().is_some_and(|n| n > 0),
+                );
+            }
             let m = measure(session);
             shots.take(session, &format!("{size}-{tab}"));
             let at = format!("{tab} at {size}: {m}");
@@ -80,6 +106,14 @@ fn every_view_fits_from_800x600_to_full_hd() {
                     assert!(list["w"].as_f64().unwrap() >= 300.0, "the list is wide enough to read: {at}");
                     assert!(list["h"].as_f64().unwrap() >= 200.0, "and tall enough for rows: {at}");
                     assert!(m["rows"].as_u64().unwrap() >= 3, "{at}");
+                }
+                "groups" => {
+                    let groups = &m["groups"];
+                    assert!(groups["w"].as_f64().unwrap() >= 300.0, "the groups list is wide enough to read: {at}");
+                    assert!(groups["h"].as_f64().unwrap() >= 120.0, "and tall enough for rows: {at}");
+                    assert!(groups["rows"].as_u64().unwrap() >= 2, "{at}");
+                    assert!(groups["detail"]["w"].as_f64().unwrap() >= 300.0, "the group's panel is readable: {at}");
+                    assert!(groups["detail"]["h"].as_f64().unwrap() >= 150.0, "{at}");
                 }
                 "settings" => {
                     let activity = &m["activity"];

@@ -13,9 +13,10 @@ import { Job } from './job.js';
 import { Results } from './results.js';
 
 export class ImportPanel {
-  constructor() {
+  /// `onGroupsChanged()`: people were added to a group (or removed again).
+  constructor({ onGroupsChanged } = {}) {
     this.job = new Job();
-    this.results = new Results();
+    this.results = new Results({ onGroupsChanged });
     this.preview = new Preview({
       onStarted: () => {
         this.results.restart();

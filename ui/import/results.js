@@ -1,18 +1,23 @@
 // Check & resolve, the answers: a page of the job's lines at a time,
 // filtered and sorted as the operator asks, with the lines they tick (kept
 // across pages) and what can be done with them: add to contacts, block
-// (after a confirmation, with Undo), copy, and export the whole job as CSV.
+// (after a confirmation, with Undo), add to a community or group (with
+// each person's outcome in the table; `add_to_group.js`), copy, and export
+// the whole job as CSV.
 
 import { invoke } from '../ipc.js';
 import { $, cell, confirmation, say, sayExported, sayWithCount } from '../dom.js';
 import { ago, plural } from '../format.js';
+import { AddToGroup, inviteLink } from './add_to_group.js';
 
 const PAGE = 100;
 /// Results are re-read at most this often while a job runs.
 const REFRESH_MS = 1000;
 
 export class Results {
-  constructor() {
+  /// `onGroupsChanged()`: people were added to a group or removed again.
+  constructor({ onGroupsChanged = () => {} } = {}) {
+    this.onGroupsChanged = onGroupsChanged;
     this.el = {
       job: $('job'),
       head: $('job-head'),
@@ -46,10 +51,15 @@ export class Results {
     this.lastRefresh = 0;
     this.refreshTimer = 0;
 
+    this.addToGroup = new AddToGroup(this);
     const el = this.el;
     this.confirmBlock = confirmation(el.confirm, () => this.block(this.pendingBulk));
     el.exportButton.addEventListener('click', () => this.exportCsv());
     el.rows.addEventListener('change', (event) => this.tick(event.target));
+    el.rows.addEventListener('click', (event) => {
+      const copy = event.target.closest('button[data-invite]');
+      if (copy) this.copyText(copy.dataset.invite, 'Copied the invite link; send it to them as WhatsApp would.');
+    });
     el.filter.addEventListener('change', () => {
       this.pageIndex = 0;
       this.refreshRows(true);
@@ -85,6 +95,7 @@ export class Results {
       this.selected.clear();
       this.lastBlock = null;
       this.el.undo.hidden = true;
+      this.addToGroup.reset();
     }
     this.drawBulkButtons();
     this.refreshRows(jobChanged);
@@ -116,8 +127,13 @@ export class Results {
   }
 
   /// Copies the selected numbers, one "+E.164" per line.
-  async copySelected() {
+  copySelected() {
     const text = this.selectedLines().map((line) => `+${this.selected.get(line)}`).join('\n');
+    return this.copyText(text, `Copied ${plural(this.selected.size, 'number')}.`);
+  }
+
+  /// Puts `text` on the clipboard and says `done`.
+  async copyText(text, done) {
     try {
       await navigator.clipboard.writeText(text);
     } catch {
@@ -134,7 +150,7 @@ export class Results {
         return;
       }
     }
-    say(this.el.message, `Copied ${plural(this.selected.size, 'number')}.`, 'ok');
+    say(this.el.message, done, 'ok');
   }
 
   exportCsv() {
@@ -152,7 +168,7 @@ export class Results {
 
   drawBulkButtons() {
     const { el, progress } = this;
-    const busy = Boolean(el.job.dataset.busy);
+    const busy = Boolean(el.job.dataset.busy) || this.addToGroup.isBusy();
     el.blockSelected.textContent = `Block selected (${this.selected.size})`;
     el.blockSelected.disabled = busy || !this.connected || this.selected.size === 0;
     el.blockAll.textContent = `Block all registered (${progress?.on_whatsapp ?? 0})`;
@@ -163,6 +179,7 @@ export class Results {
     el.addAll.disabled = busy || !progress?.on_whatsapp;
     el.copy.textContent = `Copy selected (${this.selected.size})`;
     el.copy.disabled = this.selected.size === 0;
+    this.addToGroup.draw(busy, this.connected, Boolean(progress?.checked));
   }
 
   /// Asks before blocking: how many, and that Undo exists.
@@ -278,8 +295,33 @@ export class Results {
       cell(r.phone && r.on_whatsapp ? `${r.phone}@s.whatsapp.net` : '', 'mono'),
       cell(r.lid ? `${r.lid}@lid` : '', 'mono'),
       cell(r.name ?? ''),
-      cell(note, 'muted'),
+      this.noteCell(r.line, note),
     );
     return tr;
+  }
+
+  /// The line's note, with what adding them to a group did (and the invite
+  /// link to send, when their privacy asked for one).
+  noteCell(line, note) {
+    const td = cell(note, 'muted');
+    const added = this.addToGroup.noteFor(line);
+    if (!added) return td;
+    const span = document.createElement('span');
+    span.className = 'add-outcome';
+    span.dataset.outcome = added.item.outcome;
+    if (added.item.code !== null) span.dataset.code = String(added.item.code);
+    span.textContent = added.text;
+    td.append(span);
+    if (added.item.invite_code) {
+      const link = inviteLink(added.item.invite_code);
+      const copy = document.createElement('button');
+      copy.type = 'button';
+      copy.className = 'link-button';
+      copy.dataset.invite = link;
+      copy.textContent = 'Copy invite link';
+      copy.title = link;
+      td.append(copy);
+    }
+    return td;
   }
 }

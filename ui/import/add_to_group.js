@@ -1,0 +1,204 @@
+// Check & resolve, adding a check's people to a community or group: the
+// dialog that picks the group (from the `groups` command) and who (the
+// selected lines or every checked line), the job (`add_checked_to_group`,
+// which the app paces and saves), each person's outcome for the results
+// table, the invite link for those whose privacy asks for one, and Undo
+// (`undo_group_add`), which removes exactly those added.
+
+import { invoke } from '../ipc.js';
+import { $, say } from '../dom.js';
+import { plural } from '../format.js';
+
+/// What adding one person did, in words ("Makers" is the group's subject).
+export function outcomeWords(item, subject) {
+  switch (item.outcome) {
+    case 'pending':
+      return `waiting to be added to ${subject}`;
+    case 'added':
+      return `added to ${subject}`;
+    case 'already_member':
+      return `already a member of ${subject}`;
+    case 'invite_needed':
+      return 'invite needed: their privacy settings only let their contacts add them';
+    case 'not_on_whatsapp':
+      return 'not on WhatsApp, not added';
+    case 'recently_left':
+      return `left ${subject} lately; WhatsApp does not let them be added back yet`;
+    case 'group_full':
+      return `not added: ${subject} is full`;
+    case 'removed':
+      return `removed from ${subject} again (Undo)`;
+    case 'failed':
+      return item.code ? `failed: WhatsApp answered ${item.code}` : 'failed: nothing could be sent for them';
+    default:
+      return item.outcome;
+  }
+}
+
+/// The link WhatsApp offers to send someone who must accept an invite.
+export function inviteLink(code) {
+  return `https://chat.whatsapp.com/${code}`;
+}
+
+export class AddToGroup {
+  /// `results`: the Results panel (its job, selection and redraws).
+  constructor(results) {
+    this.results = results;
+    this.el = {
+      open: $('job-group-add'),
+      undo: $('job-group-undo'),
+      message: $('job-group-message'),
+      dialog: $('add-to-group'),
+      target: $('add-to-group-target'),
+      selected: $('add-to-group-selected'),
+      selectedLabel: $('add-to-group-selected-label'),
+      all: $('add-to-group-all'),
+      allLabel: $('add-to-group-all-label'),
+      note: $('add-to-group-note'),
+      ok: $('add-to-group-ok'),
+      cancel: $('add-to-group-cancel'),
+    };
+    /// The groups the dialog offers, as the app listed them.
+    this.groups = [];
+    /// The last job's outcome per check line, and the job (for Undo).
+    this.byLine = new Map();
+    this.last = null;
+    this.subject = '';
+    this.busy = false;
+
+    const el = this.el;
+    el.open.addEventListener('click', () => this.open());
+    el.cancel.addEventListener('click', () => el.dialog.close('cancel'));
+    el.ok.addEventListener('click', () => el.dialog.close('ok'));
+    el.dialog.addEventListener('close', () => {
+      if (el.dialog.returnValue === 'ok') this.add();
+      el.dialog.returnValue = '';
+    });
+    el.undo.addEventListener('click', () => this.undo());
+  }
+
+  /// Another check: its outcomes are not these.
+  reset() {
+    this.byLine.clear();
+    this.last = null;
+    this.el.undo.hidden = true;
+    say(this.el.message, '');
+  }
+
+  isBusy() {
+    return this.busy;
+  }
+
+  /// The button's state, drawn with the results' other buttons.
+  draw(busy, connected, hasJob) {
+    const { el } = this;
+    el.open.disabled = busy || this.busy || !connected || !hasJob;
+    el.undo.disabled = busy || this.busy || !connected;
+  }
+
+  /// The outcome of `line` in the last job, in words, or null.
+  noteFor(line) {
+    const item = this.byLine.get(line);
+    return item ? { item, text: outcomeWords(item, this.subject) } : null;
+  }
+
+  async open() {
+    const { el } = this;
+    const progress = this.results.progress;
+    if (!progress) return;
+    const count = this.results.selected.size;
+    el.selectedLabel.textContent = `The ${plural(count, 'selected line')}`;
+    el.selected.disabled = count === 0;
+    el.allLabel.textContent = `Every checked line (${progress.on_whatsapp} on WhatsApp; the others are noted, not sent)`;
+    if (count === 0) el.all.checked = true;
+    else el.selected.checked = true;
+    say(el.note, 'Reading the groups…');
+    el.ok.disabled = true;
+    el.dialog.showModal();
+    el.cancel.focus();
+    try {
+      const groups = await invoke('groups');
+      // Membership lives on a community's parent group; its announcement
+      // group is the community itself, so it is not offered twice.
+      this.groups = groups.filter((g) => !g.announcement_group);
+      const keep = el.target.value;
+      el.target.replaceChildren(
+        ...this.groups.map((g) => {
+          const kind = g.is_community ? 'community' : 'group';
+          const admin = g.role !== 'member';
+          const option = new Option(`${g.subject} (${kind}, ${plural(g.members, 'member')})${admin ? '' : ' — not an admin'}`, g.jid);
+          option.disabled = !admin;
+          return option;
+        }),
+      );
+      const first = this.groups.find((g) => g.role !== 'member');
+      el.target.value = this.groups.some((g) => g.jid === keep && g.role !== 'member') ? keep : first?.jid ?? '';
+      say(el.note, first ? '' : 'This account is an admin of no group, so it cannot add anyone.', first ? 'info' : 'error');
+      el.ok.disabled = !first;
+    } catch (error) {
+      say(el.note, String(error), 'error');
+    }
+  }
+
+  add() {
+    const progress = this.results.progress;
+    const group = this.el.target.value;
+    if (!progress || !group) return;
+    const lines = this.el.all.checked ? null : this.results.selectedLines();
+    this.subject = this.groups.find((g) => g.jid === group)?.subject ?? group;
+    this.run('add_checked_to_group', { group, job: progress.job, lines }, `Adding them to ${this.subject}…`);
+  }
+
+  undo() {
+    if (!this.last) return;
+    this.run('undo_group_add', { action: this.last.action }, `Removing those added to ${this.subject}…`);
+  }
+
+  async run(command, args, doing) {
+    const { el } = this;
+    this.busy = true;
+    this.results.drawBulkButtons();
+    say(el.message, doing);
+    try {
+      const outcome = await invoke(command, args);
+      if (!outcome.undo) this.byLine.clear();
+      for (const item of outcome.items) if (item.line !== null) this.byLine.set(item.line, item);
+      this.last = outcome.undo ? null : outcome;
+      const tally = this.tally(outcome);
+      const group = this.groups.find((g) => g.jid === outcome.group);
+      const noun = group?.is_community ? 'community' : 'group';
+      const text = `${this.subject}: ${tally}. The ${noun} now has ${plural(outcome.members, 'member')}.`;
+      say(el.message, text, outcome.items.some((i) => i.outcome === 'failed') ? 'error' : 'ok');
+      el.message.dataset.members = String(outcome.members);
+      const added = outcome.items.filter((i) => i.outcome === 'added').length;
+      el.undo.hidden = outcome.undo || added === 0;
+      el.undo.textContent = `Undo adding (remove ${added})`;
+      if (!outcome.undo) this.results.selected.clear();
+      this.results.refreshRows(true);
+      this.results.onGroupsChanged();
+    } catch (error) {
+      say(el.message, String(error), 'error');
+    } finally {
+      this.busy = false;
+      this.results.drawBulkButtons();
+    }
+  }
+
+  /// "3 added, 1 already a member, …": each outcome that happened, counted.
+  tally(outcome) {
+    const counts = new Map();
+    for (const item of outcome.items) counts.set(item.outcome, (counts.get(item.outcome) ?? 0) + 1);
+    const words = {
+      added: (n) => `${n} added`,
+      removed: (n) => `${n} removed`,
+      already_member: (n) => `${n} already ${n === 1 ? 'a member' : 'members'}`,
+      invite_needed: (n) => `${n} need${n === 1 ? 's' : ''} an invite`,
+      not_on_whatsapp: (n) => `${n} not on WhatsApp`,
+      recently_left: (n) => `${n} left lately`,
+      group_full: (n) => `${n} not added, the group is full`,
+      failed: (n) => `${n} failed`,
+      pending: (n) => `${n} still waiting`,
+    };
+    return [...counts].map(([kind, n]) => (words[kind] ?? ((m) => `${m} ${kind}`))(n)).join(', ');
+  }
+}
