@@ -68,14 +68,14 @@ const RESULTS: &str = "
     state: $('job').hidden ? null : $('job-state').dataset.state,
     rows: [...document.querySelectorAll('#job-rows tr')].map((tr) => {
       const outcome = tr.querySelector('.add-outcome');
-      const invite = tr.querySelector('button[data-invite]');
+      const invite = tr.querySelector('.add-invite');
       return {
         line: Number(tr.dataset.line),
         input: tr.children[2].textContent,
         outcome: outcome ? outcome.dataset.outcome : null,
         code: outcome && outcome.dataset.code ? Number(outcome.dataset.code) : null,
         text: outcome ? outcome.textContent : null,
-        invite: invite ? invite.dataset.invite : null,
+        invite: invite ? { expires: Number(invite.dataset.expires), text: invite.textContent } : null,
       };
     }),
     message: $('job-group-message').textContent,
@@ -325,8 +325,10 @@ fn groups_tab_timers_and_adding_checked_people_to_a_community() {
         let row = by_line[&(i as u64 + 1)];
         assert_eq!(row["outcome"], *outcome, "line {} (+{phone}): {row}", i + 1);
         if *outcome == "invite_needed" {
-            let invite = row["invite"].as_str().unwrap_or_else(|| panic!("an invite link to copy: {row}"));
-            assert!(invite.starts_with("https://chat.whatsapp.com/") && invite.len() > 26, "{invite}");
+            let expires = row["invite"]["expires"].as_u64().unwrap_or_else(|| panic!("the invite's expiry: {row}"));
+            let now = roster_core::clock::unix_now();
+            assert!(expires > now && expires <= now + 30 * 86400, "an invite valid for days, not forever: {row}");
+            assert!(row["invite"]["text"].as_str().unwrap().contains("send it from the phone"), "{row}");
         }
     }
     let added: BTreeSet<String> = expected.iter().filter(|(_, o)| *o == "added").map(|(p, _)| p.clone()).collect();

@@ -2,7 +2,8 @@
 // dialog that picks the group (from the `groups` command) and who (the
 // selected lines or every checked line), the job (`add_checked_to_group`,
 // which the app paces and saves), each person's outcome for the results
-// table, the invite link for those whose privacy asks for one, and Undo
+// table (with the invite WhatsApp holds for those whose privacy asks for
+// one), and Undo
 // (`undo_group_add`), which removes exactly those added.
 
 import { invoke } from '../ipc.js';
@@ -35,10 +36,6 @@ export function outcomeWords(item, subject) {
   }
 }
 
-/// The link WhatsApp offers to send someone who must accept an invite.
-export function inviteLink(code) {
-  return `https://chat.whatsapp.com/${code}`;
-}
 
 export class AddToGroup {
   /// `results`: the Results panel (its job, selection and redraws).

@@ -7,8 +7,8 @@
 
 import { invoke } from '../ipc.js';
 import { $, cell, confirmation, say, sayExported, sayWithCount } from '../dom.js';
-import { ago, plural } from '../format.js';
-import { AddToGroup, inviteLink } from './add_to_group.js';
+import { ago, localTime, plural } from '../format.js';
+import { AddToGroup } from './add_to_group.js';
 
 const PAGE = 100;
 /// Results are re-read at most this often while a job runs.
@@ -56,10 +56,6 @@ export class Results {
     this.confirmBlock = confirmation(el.confirm, () => this.block(this.pendingBulk));
     el.exportButton.addEventListener('click', () => this.exportCsv());
     el.rows.addEventListener('change', (event) => this.tick(event.target));
-    el.rows.addEventListener('click', (event) => {
-      const copy = event.target.closest('button[data-invite]');
-      if (copy) this.copyText(copy.dataset.invite, 'Copied the invite link; send it to them as WhatsApp would.');
-    });
     el.filter.addEventListener('change', () => {
       this.pageIndex = 0;
       this.refreshRows(true);
@@ -300,8 +296,8 @@ export class Results {
     return tr;
   }
 
-  /// The line's note, with what adding them to a group did (and the invite
-  /// link to send, when their privacy asked for one).
+  /// The line's note, with what adding them to a group did (and, when their
+  /// privacy asked for an invite, until when WhatsApp holds it).
   noteCell(line, note) {
     const td = cell(note, 'muted');
     const added = this.addToGroup.noteFor(line);
@@ -312,15 +308,14 @@ export class Results {
     if (added.item.code !== null) span.dataset.code = String(added.item.code);
     span.textContent = added.text;
     td.append(span);
-    if (added.item.invite_code) {
-      const link = inviteLink(added.item.invite_code);
-      const copy = document.createElement('button');
-      copy.type = 'button';
-      copy.className = 'link-button';
-      copy.dataset.invite = link;
-      copy.textContent = 'Copy invite link';
-      copy.title = link;
-      td.append(copy);
+    if (added.item.invite_code && added.item.invite_expiration) {
+      // The code is a private invite for this person, sent in a chat from the
+      // phone (not a chat.whatsapp.com link, which is the group's own).
+      const invite = document.createElement('span');
+      invite.className = 'add-invite';
+      invite.dataset.expires = String(added.item.invite_expiration);
+      invite.textContent = ` WhatsApp holds an invite for them until ${localTime(added.item.invite_expiration)}: send it from the phone.`;
+      td.append(invite);
     }
     return td;
   }
