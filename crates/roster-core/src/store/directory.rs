@@ -1,4 +1,4 @@
-//! The contact directory (`contact` and its `contact_search` index): the
+//! The contact directory (`contact`, searched through `search_index`): the
 //! phone's address book, LID↔PN pairs and push names learned from the
 //! server and the phone, profiles (about, picture state), and the list the
 //! window pages through.
