@@ -287,11 +287,14 @@ impl SearchIndex {
             Some(needle) if needle.as_bytes().contains(&SEP) => {}
             Some(needle) => {
                 let finder = memmem::Finder::new(needle.as_bytes());
-                let mut from = 0;
+                let (mut from, mut i) = (0, 0);
                 while let Some(at) = finder.find(&self.buffer[from..]) {
                     let at = from + at;
-                    // The entry whose text holds the match.
-                    let i = self.starts.partition_point(|s| *s <= at) - 1;
+                    // The entry whose text holds the match: entries are
+                    // visited in order, so walk on from the last one.
+                    while self.starts[i + 1] <= at {
+                        i += 1;
+                    }
                     if self.entries[i].shown_in(filter) {
                         take(i);
                     }
