@@ -6,6 +6,7 @@
 //! that began earlier but answered later would put back a list the server
 //! no longer has, so its answer is not saved.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use rusqlite::params;
@@ -40,6 +41,12 @@ impl Blocklist<'_> {
             return self.count();
         }
         let tx = conn.transaction()?;
+        // The rows whose LID or number changes: only their list entries move.
+        let old: HashMap<String, Option<String>> = {
+            let mut stmt = tx.prepare("SELECT lid, phone FROM blocked")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+        };
+        let mut new: HashMap<&str, Option<String>> = HashMap::with_capacity(entries.len());
         tx.execute("DELETE FROM blocked", [])?;
         {
             let mut insert =
@@ -47,9 +54,14 @@ impl Blocklist<'_> {
             for e in entries {
                 let phone = e.phone.clone().or_else(|| phone_of_lid(&tx, &e.lid).ok().flatten());
                 insert.execute(params![e.lid, phone, e.blocked_at.map(|t| t as i64)])?;
+                new.insert(e.lid.as_str(), phone);
             }
         }
         tx.commit()?;
+        let changed =
+            old.iter().filter(|(lid, phone)| new.get(lid.as_str()) != Some(*phone)).map(|(lid, _)| lid.as_str());
+        let added = new.iter().filter(|(lid, _)| !old.contains_key(**lid)).map(|(lid, _)| *lid);
+        self.0.search().refresh(&conn, [], changed.chain(added));
         *saved = fetch.0;
         Ok(entries.len())
     }

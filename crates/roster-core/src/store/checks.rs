@@ -305,6 +305,11 @@ impl CheckJobs<'_> {
             }
         }
         tx.commit()?;
+        self.0.search().refresh(
+            &conn,
+            picked.iter().map(|(p, _)| p.as_str()),
+            picked.iter().filter_map(|(_, l)| l.as_deref()),
+        );
         Ok(added)
     }
 

@@ -1,10 +1,11 @@
-//! The contact directory (`contact` and its `contact_search` index): the
+//! The contact directory (`contact`, searched through `search_index`): the
 //! phone's address book, LID↔PN pairs and push names learned from the
 //! server and the phone, profiles (about, picture state), and the list the
 //! window pages through.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::search_index::{self, Key};
 use super::{Store, StoreError};
 use crate::numbers;
 use crate::profile::Profile;
@@ -54,6 +55,7 @@ impl Directory<'_> {
             }
         }
         tx.commit()?;
+        self.0.search().refresh(&conn, pairs.iter().map(|(p, _)| p.as_str()), pairs.iter().map(|(_, l)| l.as_str()));
         Ok(())
     }
 
@@ -83,6 +85,15 @@ impl Directory<'_> {
             }
         }
         tx.commit()?;
+        let phones = names.iter().filter_map(|n| match n {
+            PushName::ByPhone { phone, .. } => Some(phone.as_str()),
+            PushName::ByLid { .. } => None,
+        });
+        let lids = names.iter().filter_map(|n| match n {
+            PushName::ByLid { lid, .. } => Some(lid.as_str()),
+            PushName::ByPhone { .. } => None,
+        });
+        self.0.search().refresh(&conn, phones, lids);
         Ok(saved)
     }
 
@@ -109,6 +120,11 @@ impl Directory<'_> {
             }
         }
         tx.commit()?;
+        self.0.search().refresh(
+            &conn,
+            entries.iter().map(|e| e.phone.as_str()),
+            entries.iter().filter_map(|e| e.lid.as_deref()),
+        );
         Ok(())
     }
 
@@ -122,7 +138,9 @@ impl Directory<'_> {
     }
 
     /// The contact list, or the blocklist, filtered by `query` (a name, part
-    /// of a number typed in any format, or a LID), sorted by name.
+    /// of a number typed in any format, or a LID; case and accents aside),
+    /// sorted by name. Served by the in-memory search index; only the
+    /// page's rows are read from the tables.
     pub fn page(
         &self,
         query: &str,
@@ -131,53 +149,24 @@ impl Directory<'_> {
         limit: usize,
     ) -> Result<ContactPage, StoreError> {
         let conn = self.0.conn();
-        let needle = search_needle(query);
-        let mut wheres = vec![
-            match filter {
-                ListFilter::All => "(c.in_address_book = 1 OR c.added_at IS NOT NULL OR b.lid IS NOT NULL)",
-                ListFilter::Blocked => "b.lid IS NOT NULL",
-            }
-            .to_owned(),
-        ];
-        let mut args: Vec<String> = Vec::new();
-        match &needle {
-            Some(n) if n.chars().count() >= 3 => {
-                // Blocked people outside the directory have no index entry:
-                // their LID and number are matched directly.
-                wheres.push(
-                    "(c.rowid IN (SELECT rowid FROM contact_search WHERE haystack MATCH ?)
-                      OR (c.rowid IS NULL AND (coalesce(b.phone, '') || ' ' || b.lid) LIKE ? ESCAPE '\\'))"
-                        .into(),
-                );
-                args.push(format!("\"{}\"", n.replace('"', "\"\"")));
-                args.push(like_pattern(n));
-            }
-            Some(n) => {
-                wheres.push("(coalesce(c.saved_name,'') || ' ' || coalesce(c.push_name,'') || ' ' || coalesce(c.phone, b.phone, '') || ' ' || coalesce(c.lid, b.lid, '')) LIKE ? ESCAPE '\\'".into());
-                args.push(like_pattern(n));
-            }
-            None => {}
-        }
-        // Blocked users not in the directory appear by their LID/number alone.
-        let from = "FROM blocked b FULL OUTER JOIN contact c ON c.lid = b.lid";
-        let where_sql = wheres.join(" AND ");
-        let total: i64 = conn.query_row(
-            &format!("SELECT count(*) {from} WHERE {where_sql}"),
-            rusqlite::params_from_iter(args.iter()),
-            |r| r.get(0),
+        let mut index = self.0.search();
+        index.ensure_fresh(&conn)?;
+        let needle = search_needle(query).map(|n| search_index::fold(&n)).filter(|n| !n.is_empty());
+        let (total, keys) = index.page(needle.as_deref(), filter, offset, limit);
+        let mut by_phone = conn.prepare_cached(CONTACT_BY_PHONE)?;
+        let mut blocked_only = conn.prepare_cached(
+            "SELECT coalesce(phone, ''), lid, NULL, NULL, NULL, NULL, 'unknown', 'unknown', 0, 1, 0
+             FROM blocked WHERE lid = ?1",
         )?;
-        let sql = format!(
-            "SELECT coalesce(c.phone, b.phone, ''), coalesce(c.lid, b.lid), c.saved_name, c.push_name, c.about,
-                    c.about_set_at, coalesce(c.about_state, 'unknown'), coalesce(c.picture_state, 'unknown'),
-                    coalesce(c.in_address_book, 0), b.lid IS NOT NULL, c.added_at IS NOT NULL
-             {from} WHERE {where_sql}
-             ORDER BY coalesce(c.saved_name, c.push_name, c.phone, b.phone, b.lid) COLLATE NOCASE
-             LIMIT {limit} OFFSET {offset}"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows =
-            stmt.query_map(rusqlite::params_from_iter(args.iter()), contact_row)?.collect::<Result<Vec<_>, _>>()?;
-        Ok(ContactPage { total: total as usize, offset, rows })
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = match key {
+                Key::Contact(phone) => by_phone.query_row([phone], contact_row),
+                Key::BlockedOnly(lid) => blocked_only.query_row([lid], contact_row),
+            };
+            rows.push(row?);
+        }
+        Ok(ContactPage { total, offset, rows })
     }
 
     /// Stores what the server said of a contact's about and picture.
@@ -205,15 +194,7 @@ impl Directory<'_> {
 
     pub fn contact(&self, phone: &str) -> Result<Option<ContactRow>, StoreError> {
         let conn = self.0.conn();
-        let row = conn
-            .query_row(
-                "SELECT c.phone, c.lid, c.saved_name, c.push_name, c.about, c.about_set_at, c.about_state,
-                        c.picture_state, c.in_address_book, b.lid IS NOT NULL, c.added_at IS NOT NULL
-                 FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE c.phone = ?1",
-                [phone],
-                contact_row,
-            )
-            .optional()?;
+        let row = conn.prepare_cached(CONTACT_BY_PHONE)?.query_row([phone], contact_row).optional()?;
         Ok(row)
     }
 
@@ -245,6 +226,12 @@ impl Directory<'_> {
     }
 }
 
+/// One contact as the list shows it (the columns [`contact_row`] maps).
+const CONTACT_BY_PHONE: &str =
+    "SELECT c.phone, c.lid, c.saved_name, c.push_name, c.about, c.about_set_at, c.about_state,
+            c.picture_state, c.in_address_book, b.lid IS NOT NULL, c.added_at IS NOT NULL
+     FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE c.phone = ?1";
+
 /// Maps the eleven contact columns both list queries select, in their order.
 fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
     let phone: String = r.get(0)?;
@@ -262,11 +249,6 @@ fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactRow> {
         blocked: r.get(9)?,
         added: r.get(10)?,
     })
-}
-
-/// `%needle%` for `LIKE … ESCAPE '\'`.
-fn like_pattern(needle: &str) -> String {
-    format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 /// What to look for: the digits of a number typed in any format (so

@@ -19,6 +19,7 @@ mod group_adds;
 mod groups;
 mod pictures;
 mod schema;
+mod search_index;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -50,6 +51,8 @@ pub struct Store {
     /// (see [`Blocklist::replace`]).
     blocklist_fetches: AtomicU64,
     blocklist_saved: Mutex<u64>,
+    /// The list's search index; locked after `conn`, never before.
+    search: Mutex<search_index::SearchIndex>,
 }
 
 impl Store {
@@ -66,7 +69,13 @@ impl Store {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(Store { conn: Mutex::new(conn), blocklist_fetches: AtomicU64::new(0), blocklist_saved: Mutex::new(0) })
+        let search = search_index::SearchIndex::build(&conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            blocklist_fetches: AtomicU64::new(0),
+            blocklist_saved: Mutex::new(0),
+            search: Mutex::new(search),
+        })
     }
 
     /// The contact directory: address book, LID↔PN pairs, profiles, search.
@@ -139,6 +148,11 @@ impl Store {
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The search index; take [`conn`](Self::conn) first.
+    fn search(&self) -> std::sync::MutexGuard<'_, search_index::SearchIndex> {
+        self.search.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

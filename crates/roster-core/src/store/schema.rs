@@ -189,4 +189,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         invite_expiration INTEGER,
         PRIMARY KEY (action_id, seq)
     );",
+    // 12: the list is searched and sorted in memory (`search_index.rs`):
+    //     the FTS index, the triggers that filled it and the name index go,
+    //     so writing the directory no longer pays for them.
+    "
+    DROP TRIGGER contact_search_ai;
+    DROP TRIGGER contact_search_ad;
+    DROP TRIGGER contact_search_au;
+    DROP TABLE contact_search;
+    DROP INDEX contact_name;",
 ];
