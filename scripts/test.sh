@@ -31,6 +31,12 @@ step "workspace tests" xvfb-run -a cargo test --workspace --features roster/sand
 # A default build verifies WhatsApp's certificate chain: prove it refuses
 # the simulator (a second build of the client without the sandbox feature).
 step "certificate refusal (default build)" cargo test -p roster-core --test cert_refusal "$@"
+# The installable package: built (from the dev builds above, to keep CI
+# short; a release package is the same script without --profile), installed
+# with apt, started as an operator starts it, removed.
+step "installable package" bash -c 'bash scripts/package.sh --profile dev &&
+  xvfb-run -a cargo test --workspace --features roster/sandbox,roster-core/sandbox \
+    --test installed_package -- --ignored'
 
 if ((${#failed[@]})); then
   echo "== FAILED steps: ${failed[*]}"

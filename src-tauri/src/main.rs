@@ -68,6 +68,9 @@ fn main() -> ExitCode {
         }
         Err(message) => return usage_error(&message),
     };
+    if args.sandbox && !SANDBOX_BUILD {
+        return run_installed_sandbox();
+    }
     // The lock is held until the process ends: no other Roster uses the
     // data directory meanwhile.
     let (plan, _lock) = match plan(args) {
@@ -129,14 +132,44 @@ impl From<&str> for Refusal {
 
 const SANDBOX_BUILD: bool = cfg!(feature = "sandbox");
 
+/// Where an installed Roster keeps its sandbox build, beside `bin/roster`.
+const INSTALLED_SANDBOX: &str = "../lib/roster/roster-sandbox";
+
+/// `roster --sandbox` in a default build: an installed Roster hands over to
+/// the sandbox build installed beside it (`lib/roster/roster-sandbox`, the
+/// only binary that trusts a simulator), with the same arguments. A default
+/// build has no simulator and never skips certificate checks itself.
+fn run_installed_sandbox() -> ExitCode {
+    let sandbox = std::env::current_exe()
+        .and_then(|exe| exe.canonicalize())
+        .ok()
+        .and_then(|exe| exe.parent().map(|bin| bin.join(INSTALLED_SANDBOX)))
+        .filter(|path| path.is_file());
+    let Some(sandbox) = sandbox else {
+        return usage_error(
+            "--sandbox is only available in a sandbox build \
+             (cargo build -p roster --features sandbox, or the installed package's roster-sandbox); \
+             this build talks to WhatsApp only",
+        );
+    };
+    let mut command = std::process::Command::new(&sandbox);
+    command.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = command.exec();
+        usage_error(&format!("cannot start the sandbox build {}: {error}", sandbox.display()))
+    }
+    #[cfg(not(unix))]
+    match command.status() {
+        Ok(status) => ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)),
+        Err(error) => usage_error(&format!("cannot start the sandbox build {}: {error}", sandbox.display())),
+    }
+}
+
 /// Checks the arguments against this build and opens the data directory,
 /// taking its lock. Nothing on disk changes unless every check passed.
 fn plan(args: cli::Args) -> Result<(Plan, DirLock), Refusal> {
-    if args.sandbox && !SANDBOX_BUILD {
-        return Err("--sandbox is only available in a sandbox build \
-                    (cargo build -p roster --features sandbox); this build talks to WhatsApp only"
-            .into());
-    }
     if args.sandbox && args.server.is_some() {
         return Err("--sandbox runs its own simulated server; it cannot be combined with --server".into());
     }
@@ -196,7 +229,7 @@ impl Backend {
         };
         #[cfg(not(feature = "sandbox"))]
         let server = {
-            debug_assert!(!plan.sandbox, "plan() refuses --sandbox in this build");
+            debug_assert!(!plan.sandbox, "main hands --sandbox to the sandbox build");
             plan.server
         };
 
