@@ -3,7 +3,8 @@
 //! - checking 10,000 numbers against the simulator at the fastest pace the
 //!   app allows, in numbers a second, and how that time splits between
 //!   waiting for answers (whatsapp-rust + the simulator) and Roster itself
-//!   (SQLite commits, scheduling, progress).
+//!   (SQLite commits, scheduling, progress);
+//! - a block from the window against one blocklist round trip.
 //!
 //! Run: `cargo bench -p roster-core --features sandbox --bench checks`
 
@@ -105,6 +106,29 @@ fn main() {
             100.0 * own.as_secs_f64() / working.as_secs_f64()
         );
         assert_eq!((done.checked, done.on_whatsapp), (10_000, registered));
+
+        // 3. A block from the window against one round trip on the same connection.
+        let world = sim.world();
+        let unblocked = world.people.iter().find(|p| world.blocklist.iter().all(|b| b.lid != p.lid));
+        let person = format!("+{}", unblocked.expect("someone not blocked").phone);
+        let (mut blocks, mut fetches) = (Vec::new(), Vec::new());
+        for i in 0..100 {
+            let t = Instant::now();
+            session.blocklist().set_blocked(&person, i % 2 == 0).await.unwrap();
+            blocks.push(t.elapsed());
+            let t = Instant::now();
+            session.blocklist().refresh().await.unwrap();
+            fetches.push(t.elapsed());
+        }
+        blocks.sort();
+        fetches.sort();
+        println!(
+            "block or unblock: p50 {:?}, p95 {:?}; one blocklist round trip (fetch + save): p50 {:?}; ratio {:.2} (goal <= 1.1)",
+            blocks[50],
+            blocks[95],
+            fetches[50],
+            blocks[50].as_secs_f64() / fetches[50].as_secs_f64()
+        );
         session.shutdown().await;
         sim.shutdown().await;
         let _ = std::fs::remove_dir_all(&dir);

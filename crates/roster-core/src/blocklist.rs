@@ -2,16 +2,21 @@
 //!
 //! whatsapp-rust's `block` needs the LID↔PN pair of the target; Roster looks
 //! it up with a usync query when the client does not know it yet. The count
-//! always comes from the server's list (fetched after each change, and when
-//! the phone announces a change with an `account_sync` push, for which
-//! whatsapp-rust 0.7 raises no event of its own).
+//! always comes from the server's list: the one the server answers a change
+//! with (one round trip per block, as whatsmeow's `UpdateBlocklist` reads
+//! it), fetched when an answer lacks it, and fetched when the phone
+//! announces a change with an `account_sync` push, for which whatsapp-rust
+//! 0.7 raises no event of its own.
 
 use serde::Serialize;
 use thiserror::Error;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 use whatsapp_rust::prelude::*;
-use whatsapp_rust::request::IqError;
+use whatsapp_rust::request::{InfoQuery, IqError};
+use wacore::iq::blocklist::{BlocklistEntry, GetBlocklistSpec, UpdateBlocklistSpec};
+use wacore::iq::spec::IqSpec;
+use whatsapp_rust::wacore_binary::NodeRef;
 use whatsapp_rust::{BlockingError, ContactError};
 
 use crate::numbers::{Target, TargetError};
@@ -111,8 +116,26 @@ pub(crate) async fn set_blocked(
     target: &Target,
     block: bool,
 ) -> Result<BlockOutcome, BlockError> {
-    let (lid, phone) = change(client, store, target, block).await?;
-    let count = refresh(client, store).await?;
+    let (lid, phone) = resolve(client, store, target).await?;
+    let lid_jid = Jid::lid(lid.as_str());
+    let spec = match (block, &phone) {
+        (true, Some(phone)) => Some(UpdateBlocklistSpec::block_with_pn(&lid_jid, &Jid::pn(phone.as_str()))),
+        (false, _) => Some(UpdateBlocklistSpec::unblock(&lid_jid)),
+        // No number to send with the block: whatsapp-rust's own path says why.
+        (true, None) => None,
+    };
+    let fetch = store.blocklist().begin_fetch();
+    let answered = match spec {
+        Some(spec) => client.execute(ChangeAndList(spec)).await?,
+        None => {
+            client.blocking().block(&lid_jid).await?;
+            None
+        }
+    };
+    let count = match answered {
+        Some(list) => save(client, store, fetch, list).await?,
+        None => refresh(client, store).await?,
+    };
     info!(block, count, "blocklist updated");
     Ok(BlockOutcome { phone_shown: phone.as_deref().map(crate::numbers::shown), phone, lid, blocked: block, count })
 }
@@ -141,6 +164,16 @@ pub(crate) async fn change(
 pub(crate) async fn refresh(client: &Client, store: &Store) -> Result<usize, BlockError> {
     let fetch = store.blocklist().begin_fetch();
     let list = client.blocking().get_blocklist().await?;
+    save(client, store, fetch, list).await
+}
+
+/// Stores a list the server sent, with each LID's number where the client knows it.
+async fn save(
+    client: &Client,
+    store: &Store,
+    fetch: crate::store::FetchTicket,
+    list: Vec<BlocklistEntry>,
+) -> Result<usize, BlockError> {
     let mut entries = Vec::with_capacity(list.len());
     for item in list {
         let (lid, phone) = if item.jid.is_lid() {
@@ -153,6 +186,25 @@ pub(crate) async fn refresh(client: &Client, store: &Store) -> Result<usize, Blo
         entries.push(BlockedEntry { lid, phone, blocked_at: item.timestamp });
     }
     Ok(store.blocklist().replace(fetch, &entries)?)
+}
+
+/// A block or unblock that reads the blocklist the server answers with
+/// (`None` when the answer carries no `<list>`; the caller then fetches it).
+struct ChangeAndList(UpdateBlocklistSpec);
+
+impl IqSpec for ChangeAndList {
+    type Response = Option<Vec<BlocklistEntry>>;
+
+    fn build_iq(&self) -> InfoQuery<'static> {
+        self.0.build_iq()
+    }
+
+    fn parse_response(&self, response: &NodeRef<'_>) -> anyhow::Result<Self::Response> {
+        if response.get_optional_child("list").is_none() {
+            return Ok(None);
+        }
+        GetBlocklistSpec.parse_response(response).map(Some)
+    }
 }
 
 /// Shows the saved blocklist's count in the header, and reloads the list

@@ -61,9 +61,12 @@ async fn block_and_unblock_by_every_kind_of_input() {
         assert_eq!(outcome.count, initial + i + 1);
         blocked.push(outcome.lid);
     }
-    // Blocking again is idempotent.
+    // Blocking again is idempotent, and a block is one request: the
+    // server's answer carries the list the count is read from.
+    let requests = sim.iq_count("blocklist");
     let again = session.blocklist().set_blocked(&inputs[1], true).await.unwrap();
     assert_eq!(again.count, initial + inputs.len());
+    assert_eq!(sim.iq_count("blocklist") - requests, 1, "{:?}", sim.world().iq_counts);
 
     for input in &inputs {
         let outcome =
