@@ -80,6 +80,9 @@ async fn groups_and_communities_are_listed_as_the_world_has_them() {
     for row in named {
         assert!(row.name.is_some(), "a member the directory knows is named: {row:?}");
     }
+    // The account itself, by the name its phone gave it.
+    let me = members.iter().find(|m| m.is_me).unwrap();
+    assert_eq!(me.name.as_deref(), Some(world.account.push_name.as_str()), "{me:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,7 +61,14 @@ impl Groups<'_> {
                 Some(c) => (c.pn().map(|j| j.user.to_string()), c.lid().map(|j| j.user.to_string())),
                 None => (None, None),
             };
-            Ok(self.0.store.groups().members(group, (me.0.as_deref(), me.1.as_deref()))?)
+            let mut members = self.0.store.groups().members(group, (me.0.as_deref(), me.1.as_deref()))?;
+            // The account itself is in no address book: its own name, from the phone.
+            if let Some(phone) = &me.0
+                && let Some(row) = members.iter_mut().find(|m| m.is_me && m.name.is_none())
+            {
+                row.name = self.0.store.account().push_name(phone)?;
+            }
+            Ok(members)
         }
         .instrument(span)
         .await
