@@ -16,6 +16,9 @@ const PAGE_SIZE = 100;
 const OVERSCAN = 8;
 /// Pictures asked for at once (the app bounds its own fetches too).
 const PICTURE_REQUESTS = 4;
+/// A row's picture is asked for once the row has stayed in view this long:
+/// a fast scroll asks for nothing on the rows it flies past.
+const PICTURE_DWELL_MS = 100;
 /// Typing pauses this long before the list searches.
 const SEARCH_DELAY_MS = 120;
 /// The most people one bulk action takes (the app's own limit).
@@ -57,7 +60,9 @@ export class ContactList {
     this.overrides = new Map();
     /// phone → { picture, picture_state } | 'loading'
     this.avatars = new Map();
-    this.avatarQueue = [];
+    /// phone → when its row came into view, for rows whose picture is not asked for yet
+    this.inView = new Map();
+    this.dwellTimer = 0;
     this.avatarsInFlight = 0;
     this.frame = 0;
     this.searchTimer = 0;
@@ -175,6 +180,24 @@ export class ContactList {
     this.drawTabStop();
     this.drawCount();
     this.settleFocus();
+    this.watchPictures();
+  }
+
+  /// Notes which rows in view (not the overscan) still need their picture,
+  /// and since when they are in view; [`pumpAvatars`] asks once they stayed.
+  watchPictures() {
+    const top = Math.floor(this.scroller.scrollTop / ROW_HEIGHT);
+    const bottom = Math.ceil((this.scroller.scrollTop + this.scroller.clientHeight) / ROW_HEIGHT) - 1;
+    const now = performance.now();
+    const seen = new Set();
+    for (let i = top; i <= Math.min(bottom, this.total - 1); i++) {
+      const phone = this.row(i)?.phone;
+      if (!phone || this.avatars.has(phone)) continue;
+      seen.add(phone);
+      if (!this.inView.has(phone)) this.inView.set(phone, now);
+    }
+    for (const phone of this.inView.keys()) if (!seen.has(phone)) this.inView.delete(phone);
+    this.pumpAvatars();
   }
 
   /// One Tab stop: the selected row if drawn, else the first row in view.
@@ -323,13 +346,7 @@ export class ContactList {
     const el = document.createElement('span');
     el.className = 'avatar small';
     el.setAttribute('aria-hidden', 'true');
-    let avatar = row.phone ? this.avatars.get(row.phone) : undefined;
-    if (row.phone && avatar === undefined) {
-      this.avatars.set(row.phone, 'loading');
-      this.avatarQueue.push(row.phone);
-      this.pumpAvatars();
-      avatar = 'loading';
-    }
+    const avatar = row.phone ? this.avatars.get(row.phone) : undefined;
     // Someone known only by LID has no number to ask a picture for.
     const state = !row.phone ? 'none' : avatar && avatar !== 'loading' ? avatar.picture_state : row.picture_state;
     el.dataset.picture = state;
@@ -348,15 +365,20 @@ export class ContactList {
     return el;
   }
 
-  /// Asks for queued pictures, a few at a time; rows scrolled away by the
-  /// time their turn comes are skipped (and asked again if they return).
+  /// Asks for the pictures of rows that stayed in view, a few at a time,
+  /// longest in view first; wakes again when the next one has stayed.
   pumpAvatars() {
-    while (this.avatarsInFlight < PICTURE_REQUESTS && this.avatarQueue.length > 0) {
-      const phone = this.avatarQueue.shift();
-      if (!this.rowsEl.querySelector(`[data-phone="${phone}"]`) && this.avatarQueue.length > 0) {
-        this.avatars.delete(phone);
+    clearTimeout(this.dwellTimer);
+    const now = performance.now();
+    let next = Infinity;
+    for (const [phone, since] of this.inView) {
+      if (this.avatarsInFlight >= PICTURE_REQUESTS) return;
+      if (now - since < PICTURE_DWELL_MS) {
+        next = Math.min(next, since + PICTURE_DWELL_MS - now);
         continue;
       }
+      this.inView.delete(phone);
+      this.avatars.set(phone, 'loading');
       this.avatarsInFlight += 1;
       invoke('avatar', { phone })
         .then((avatar) => this.avatars.set(phone, avatar))
@@ -367,6 +389,7 @@ export class ContactList {
           this.schedule();
         });
     }
+    if (next !== Infinity) this.dwellTimer = setTimeout(() => this.pumpAvatars(), next);
   }
 
   /// A picture changed (the detail panel fetched it): show it in the row too.

@@ -26,7 +26,14 @@ const STEP: Duration = Duration::from_secs(60);
 const READ: &str = "
   const $ = (id) => document.getElementById(id);
   const text = (id) => ($(id) ? $(id).textContent.trim() : null);
+  const list = $('contact-list');
+  const top = list.getBoundingClientRect().top + list.clientTop;
+  const inView = (r) => {
+    const box = r.getBoundingClientRect();
+    return box.bottom > top && box.top < top + list.clientHeight;
+  };
   const rows = [...document.querySelectorAll('#contact-rows .row')].map((r) => ({
+    inView: inView(r),
     phone: r.dataset.phone,
     blocked: r.dataset.blocked === 'true',
     name: r.querySelector('.row-name').textContent,
@@ -107,11 +114,18 @@ fn contacts_search_detail_block_and_live_count() {
             && s["blocked"] == blocked_at_start.to_string()
     });
     assert!(seen["rows"].as_array().unwrap().len() < 60, "only the rows in view exist: {}", seen["rows"]);
-    // Rows in view get their pictures, or the placeholder their privacy calls for.
+    // Rows in view get their pictures, or the placeholder their privacy
+    // calls for; the rows drawn beyond the view's edges wait until shown.
+    let with_phone_in_view = |s: &Value| -> Vec<Value> {
+        s["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "" && r["inView"] == true).cloned().collect()
+    };
     let seen = until(session, STEP, "pictures for the rows in view", |s| {
-        s["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "").all(|r| r["picture"] != "unknown")
+        with_phone_in_view(s).iter().all(|r| r["picture"] != "unknown")
     });
-    for r in seen["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "") {
+    assert!(with_phone_in_view(&seen).len() >= 5, "{}", seen["rows"]);
+    let beyond = seen["rows"].as_array().unwrap().iter().filter(|r| r["phone"] != "" && r["inView"] == false);
+    assert!(beyond.clone().count() > 0 && beyond.clone().all(|r| r["img"] == false), "{}", seen["rows"]);
+    for r in with_phone_in_view(&seen) {
         let p = people.iter().find(|p| r["phone"] == p.phone).expect("a listed person is in the world");
         let expected = match (p.picture_id.is_none(), p.picture_visible) {
             (true, _) => "none",
