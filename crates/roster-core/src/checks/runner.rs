@@ -16,7 +16,7 @@ use whatsapp_rust::{Client, ContactError};
 use super::pace::{self, Pace, Retries, batch_size};
 use super::{PROGRESS_EVERY, RETRIES};
 use crate::clock::unix_now;
-use crate::snapshot::{AnswerSource, ConnectionState, JobState, SessionSnapshot};
+use crate::snapshot::{AnswerSource, ConnectionState, JobState, LineKind, SessionSnapshot};
 use crate::store::{Answer, Pending, Store};
 
 #[derive(Default)]
@@ -145,14 +145,29 @@ impl Runner {
     }
 
     /// Answers what the client's LID↔PN map already knows (a mapping exists
-    /// only for registered users); returns the lines still to ask.
+    /// only for registered users); returns the lines still to ask. Numbers
+    /// Roster never saw with a LID are not looked up: the map could only
+    /// miss, and each miss reads the client's store.
     async fn answer_from_lid_map(&self, job: i64, batch: Vec<Pending>) -> Option<Vec<Pending>> {
         let client = self.client.borrow().clone();
         let Some(client) = client else { return Some(batch) };
+        let numbers: Vec<&str> =
+            batch.iter().filter(|item| item.kind == LineKind::Number).map(|item| item.value.as_str()).collect();
+        let seen = match self.store.checks().seen_with_lid(&numbers) {
+            Ok(seen) => seen,
+            Err(e) => {
+                warn!("cannot read job {job}: {e}");
+                return None;
+            }
+        };
         let mut known = Vec::new();
         let mut answers = HashMap::new();
         let mut rest = Vec::new();
         for item in batch {
+            if item.kind == LineKind::Number && !seen.contains(&item.value) {
+                rest.push(item);
+                continue;
+            }
             match client.get_lid_pn_entry(&item.jid()).await {
                 Ok(Some(entry)) => {
                     let answer = Answer {

@@ -122,6 +122,24 @@ impl CheckJobs<'_> {
         Ok(rows)
     }
 
+    /// Which of these numbers Roster has ever seen with a LID (an old check,
+    /// the directory): the only ones worth looking up in the client's LID
+    /// map, whose misses each cost a query of its own store.
+    pub(crate) fn seen_with_lid(&self, phones: &[&str]) -> Result<HashSet<String>, StoreError> {
+        if phones.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let marks = vec!["?"; phones.len()].join(",");
+        let conn = self.0.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT phone FROM number_check WHERE lid IS NOT NULL AND phone IN ({marks})
+             UNION SELECT phone FROM contact WHERE lid IS NOT NULL AND phone IN ({marks})"
+        ))?;
+        let twice = phones.iter().chain(phones.iter());
+        let seen = stmt.query_map(rusqlite::params_from_iter(twice), |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(seen)
+    }
+
     /// Records the server's answers for a batch, durably, in one transaction.
     pub(crate) fn save_answers(
         &self,
@@ -132,6 +150,18 @@ impl CheckJobs<'_> {
     ) -> Result<(), StoreError> {
         let mut conn = self.0.conn();
         let tx = conn.transaction()?;
+        // Prepared once per connection, not once a line: a batch is many lines.
+        let mut answered = tx.prepare_cached(
+            "UPDATE check_item SET state = 'done', source = ?6, on_whatsapp = ?3, phone = ?4, lid = ?5,
+                checked_at = unixepoch(), error = NULL,
+                name = CASE WHEN ?3 THEN (SELECT coalesce(c.saved_name, c.push_name) FROM contact c WHERE c.phone = ?4) END
+             WHERE job_id = ?1 AND line = ?2",
+        )?;
+        let mut remembered = tx.prepare_cached(
+            "INSERT INTO number_check (phone, on_whatsapp, lid, checked_at) VALUES (?1, ?2, ?3, unixepoch())
+             ON CONFLICT(phone) DO UPDATE SET on_whatsapp = excluded.on_whatsapp, lid = excluded.lid,
+                checked_at = excluded.checked_at",
+        )?;
         for item in batch {
             let answer = answers.get(&item.key());
             let on = answer.is_some_and(|a| a.on_whatsapp);
@@ -140,22 +170,12 @@ impl CheckJobs<'_> {
                 .or_else(|| (item.kind == LineKind::Number).then(|| item.value.clone()));
             let lid =
                 answer.and_then(|a| a.lid.clone()).or_else(|| (item.kind == LineKind::Lid).then(|| item.value.clone()));
-            tx.execute(
-                "UPDATE check_item SET state = 'done', source = ?6, on_whatsapp = ?3, phone = ?4, lid = ?5,
-                    checked_at = unixepoch(), error = NULL,
-                    name = CASE WHEN ?3 THEN (SELECT coalesce(c.saved_name, c.push_name) FROM contact c WHERE c.phone = ?4) END
-                 WHERE job_id = ?1 AND line = ?2",
-                params![job, item.line, on, phone, if on { lid } else { None }, source],
-            )?;
+            answered.execute(params![job, item.line, on, phone, if on { lid } else { None }, source])?;
             if let Some(phone) = &phone {
-                tx.execute(
-                    "INSERT INTO number_check (phone, on_whatsapp, lid, checked_at) VALUES (?1, ?2, ?3, unixepoch())
-                     ON CONFLICT(phone) DO UPDATE SET on_whatsapp = excluded.on_whatsapp, lid = excluded.lid,
-                        checked_at = excluded.checked_at",
-                    params![phone, on, answer.and_then(|a| a.lid.clone())],
-                )?;
+                remembered.execute(params![phone, on, answer.and_then(|a| a.lid.clone())])?;
             }
         }
+        drop((answered, remembered));
         tx.commit()?;
         Ok(())
     }
