@@ -111,7 +111,10 @@ fn main() {
             _ => Err(text),
         }
     });
-    println!("{count} contacts listed, {:.1} s after start (linking and the first sync included)", started.elapsed().as_secs_f64());
+    println!(
+        "{count} contacts listed, {:.1} s after start (linking and the first sync included)",
+        started.elapsed().as_secs_f64()
+    );
     // Let the first screen's pictures arrive, so the scroll alone is measured.
     let before_first = linked.sim.iq_count("usync");
     pictures_in_view(&linked.session, "the first screen's pictures");
@@ -137,8 +140,12 @@ fn main() {
     );
     println!(
         "frames while scrolling: {} drawn, {} over 16 ms (goal 0); p50 {:.1} ms, p95 {:.1} ms, longest {:.1} ms; long-task entries supported: {}",
-        result["frames"], result["over16"], result["p50"].as_f64().unwrap_or(0.0), result["p95"].as_f64().unwrap_or(0.0),
-        result["max"].as_f64().unwrap_or(0.0), result["longtask"]
+        result["frames"],
+        result["over16"],
+        result["p50"].as_f64().unwrap_or(0.0),
+        result["p95"].as_f64().unwrap_or(0.0),
+        result["max"].as_f64().unwrap_or(0.0),
+        result["longtask"]
     );
     linked.finish();
 }

@@ -63,10 +63,7 @@ fn the_deb_installs_runs_the_sandbox_and_uninstalls() {
     let info = run("dpkg-deb --info", Command::new("dpkg-deb").arg("--info").arg(&deb));
     assert!(info.contains("Package: roster"), "{info}");
     assert!(info.contains("libwebkit2gtk-4.1-0"), "the webview is a declared dependency: {info}");
-    run(
-        "apt-get install",
-        Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).arg(&deb),
-    );
+    run("apt-get install", Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).arg(&deb));
     let installed = Installed;
     let files = run("dpkg -L roster", Command::new("dpkg").args(["-L", "roster"]));
     for path in [INSTALLED, INSTALLED_SANDBOX, "/usr/share/applications/roster-sandbox.desktop"] {

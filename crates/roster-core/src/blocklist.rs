@@ -12,10 +12,10 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
-use whatsapp_rust::prelude::*;
-use whatsapp_rust::request::{InfoQuery, IqError};
 use wacore::iq::blocklist::{BlocklistEntry, GetBlocklistSpec, UpdateBlocklistSpec};
 use wacore::iq::spec::IqSpec;
+use whatsapp_rust::prelude::*;
+use whatsapp_rust::request::{InfoQuery, IqError};
 use whatsapp_rust::wacore_binary::NodeRef;
 use whatsapp_rust::{BlockingError, ContactError};
 

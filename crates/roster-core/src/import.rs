@@ -12,7 +12,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::csv;
-use crate::numbers::{E164, Target, parse_target, shown};
+use crate::numbers::{E164, Target, parse_target, parse_target_shown, shown};
 
 /// The most a pasted or loaded list may weigh.
 pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
@@ -162,8 +162,10 @@ fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a 
                 reason: format!("too long to be a number or a JID ({} characters)", input.chars().count()),
             }
         } else {
-            match parse_target(input, default_country) {
-                Ok(target) => {
+            // libphonenumber keeps its patterns behind one lock: reading the
+            // lines on several threads was slower than on one.
+            match parse_target_shown(input, default_country) {
+                Ok((target, number_shown)) => {
                     let key = match &target {
                         Target::Phone(d) => d.to_string(),
                         Target::Lid(l) => format!("{l}@lid"),
@@ -173,7 +175,9 @@ fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a 
                         None => {
                             first_seen.insert(key, line);
                             match target {
-                                Target::Phone(e164) => Parsed::Number { shown: shown(&e164), e164 },
+                                Target::Phone(e164) => {
+                                    Parsed::Number { shown: number_shown.unwrap_or_else(|| shown(&e164)), e164 }
+                                }
                                 Target::Lid(lid) => Parsed::Lid { lid },
                             }
                         }

@@ -98,6 +98,27 @@ pub fn parse_country(input: &str) -> Result<Country, CountryError> {
 /// Parses operator input. `default_country` (ISO code, e.g. "BR") applies
 /// to numbers typed without a country code.
 pub fn parse_target(input: &str, default_country: Option<&str>) -> Result<Target, TargetError> {
+    read_target(input, default_country).map(|(target, _)| target)
+}
+
+/// [`parse_target`], and for a typed number the way the window shows it
+/// ([`shown`]) when the one parse already tells (`None`: ask [`shown`]):
+/// a long pasted list reads each line once.
+pub fn parse_target_shown(input: &str, default_country: Option<&str>) -> Result<(Target, Option<String>), TargetError> {
+    read_target(input, default_country).map(|(target, number)| {
+        let shown = match (&target, number) {
+            (Target::Phone(e164), Some(number)) => Some(shown_as(&number, e164)),
+            _ => None,
+        };
+        (target, shown)
+    })
+}
+
+/// The target, and for a typed number the parse that read it.
+fn read_target(
+    input: &str,
+    default_country: Option<&str>,
+) -> Result<(Target, Option<phonenumber::PhoneNumber>), TargetError> {
     // Numbers copied from WhatsApp and phone apps come wrapped in invisible
     // direction marks (U+202A ... U+202C); they are not part of the number.
     let visible: String;
@@ -114,8 +135,8 @@ pub fn parse_target(input: &str, default_country: Option<&str>) -> Result<Target
         let server = server.to_ascii_lowercase();
         let bare = jid_user(user, server == "lid");
         return match (server.as_str(), bare) {
-            ("s.whatsapp.net" | "c.us", Some(bare)) => phone_digits(bare, input),
-            ("lid", Some(bare)) => Ok(Target::Lid(bare.to_owned())),
+            ("s.whatsapp.net" | "c.us", Some(bare)) => phone_digits(bare, input).map(|t| (t, None)),
+            ("lid", Some(bare)) => Ok((Target::Lid(bare.to_owned()), None)),
             ("s.whatsapp.net" | "c.us" | "lid", None) => Err(TargetError::NotANumber(input.to_owned())),
             ("g.us", _) => Err(TargetError::Group(input.to_owned())),
             ("newsletter", _) => Err(TargetError::Newsletter(input.to_owned())),
@@ -123,7 +144,7 @@ pub fn parse_target(input: &str, default_country: Option<&str>) -> Result<Target
             (other, _) => Err(TargetError::UnknownServer { input: input.to_owned(), server: other.to_owned() }),
         };
     }
-    parse_phone(input, default_country).map(Target::Phone)
+    read_phone(input, default_country).map(|(e164, number)| (Target::Phone(e164), number))
 }
 
 fn is_direction_mark(c: &char) -> bool {
@@ -154,6 +175,15 @@ fn phone_digits(digits: &str, input: &str) -> Result<Target, TargetError> {
 
 /// A typed phone number → E.164.
 pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, TargetError> {
+    read_phone(input, default_country).map(|(e164, _)| e164)
+}
+
+/// [`parse_phone`], with libphonenumber's reading of `+` and the E.164
+/// digits when that is what it read.
+fn read_phone(
+    input: &str,
+    default_country: Option<&str>,
+) -> Result<(E164, Option<phonenumber::PhoneNumber>), TargetError> {
     let owned = || input.to_owned();
     if input.chars().any(|c| !(c.is_ascii_digit() || " +-.()/\u{a0}".contains(c))) {
         return Err(TargetError::NotANumber(owned()));
@@ -183,7 +213,11 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, T
             match e164.trim_start_matches('+') {
                 e164 if e164.len() < 7 => Err(TargetError::TooShort(owned())),
                 e164 if e164.len() > 15 => Err(TargetError::TooLong(owned())),
-                e164 => Ok(E164::from_digits(e164.to_owned())),
+                // Kept only when it read exactly what `shown` would read
+                // (a national reading can lay the same number out otherwise).
+                e164 => {
+                    Ok((E164::from_digits(e164.to_owned()), (international && text[1..] == *e164).then_some(number)))
+                }
             }
         }
         // A known country code, but not in its numbering plan as libphonenumber
@@ -193,14 +227,14 @@ pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, T
         // can have its length.
         Ok(number) if international && digits.len() >= 8 => match impossible_length(&number, &digits) {
             Some(reason) => Err(TargetError::Invalid(owned(), reason)),
-            None => Ok(E164::from_digits(digits)),
+            None => Ok((E164::from_digits(digits), None)),
         },
         Ok(_) => Err(TargetError::Invalid(owned(), "no such number in its country's numbering plan".into())),
         // Typed without + and no default country: read it as international
         // digits, exactly as if typed with the + (so it starts with a real
         // country code, and reads the same when typed again with the +).
         Err(_) if !international && country.is_none() => {
-            parse_phone(&format!("+{digits}"), None).map_err(|_| TargetError::NeedsCountry(owned()))
+            read_phone(&format!("+{digits}"), None).map_err(|_| TargetError::NeedsCountry(owned()))
         }
         Err(e) => Err(TargetError::Invalid(owned(), e.to_string())),
     }
@@ -214,16 +248,18 @@ pub fn shown(digits: &str) -> String {
     if digits.is_empty() {
         return String::new();
     }
-    let plain = format!("+{digits}");
-    match phonenumber::parse(None, &plain) {
-        Ok(number) => {
-            let formatted = number.format().mode(phonenumber::Mode::International).to_string();
-            // The layout may change, never the digits.
-            let same = formatted.chars().filter(char::is_ascii_digit).eq(digits.chars());
-            if same { formatted } else { plain }
-        }
-        Err(_) => plain,
+    match phonenumber::parse(None, format!("+{digits}")) {
+        Ok(number) => shown_as(&number, digits),
+        Err(_) => format!("+{digits}"),
     }
+}
+
+/// [`shown`] for digits libphonenumber has already read as `number`.
+fn shown_as(number: &phonenumber::PhoneNumber, digits: &str) -> String {
+    let formatted = number.format().mode(phonenumber::Mode::International).to_string();
+    // The layout may change, never the digits.
+    let same = formatted.chars().filter(char::is_ascii_digit).eq(digits.chars());
+    if same { formatted } else { format!("+{digits}") }
 }
 
 /// `+44 (0)7633 912074`: a national trunk prefix in parentheses right
