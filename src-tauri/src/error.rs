@@ -5,7 +5,7 @@
 use roster_core::pictures::PictureError;
 use roster_core::profile::ProfileError;
 use roster_core::{
-    BlockError, BulkError, CheckError, CountryError, DetailsError, GroupAddError, GroupError, ImportError,
+    BlockError, BulkError, ChatError, CheckError, CountryError, DetailsError, GroupAddError, GroupError, ImportError,
     LinkCodeError, SessionError, SettingsError, StoreError, SyncError, TargetError,
 };
 use serde::Serialize;
@@ -185,6 +185,18 @@ impl Kind for GroupError {
             | GroupError::Refused { .. }
             | GroupError::RateLimited { .. } => ErrorKind::Server,
             GroupError::Store(e) => e.kind(),
+        }
+    }
+}
+
+impl Kind for ChatError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ChatError::NotConnected => ErrorKind::NotConnected,
+            ChatError::Target(e) => e.kind(),
+            ChatError::BadTimer(_) => ErrorKind::InvalidInput,
+            ChatError::Timeout | ChatError::Failed(_) => ErrorKind::Server,
+            ChatError::Store(e) => e.kind(),
         }
     }
 }
