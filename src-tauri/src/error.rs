@@ -268,6 +268,11 @@ mod tests {
         assert_eq!(json, serde_json::json!({ "kind": "not_found", "message": "there is no check job 7" }));
         let e: CommandError = BulkError::Block(BlockError::NotConnected).into();
         assert_eq!(e.kind, ErrorKind::NotConnected);
+        let e: CommandError = ChatError::BadTimer(u32::MAX).into();
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert!(e.message.contains("longer than WhatsApp accepts"), "{}", e.message);
+        let e: CommandError = ChatError::NotConnected.into();
+        assert_eq!(e.kind, ErrorKind::NotConnected);
         let e: CommandError = ArgError::QueryTooLong.into();
         assert_eq!(
             (e.kind, e.message.as_str()),

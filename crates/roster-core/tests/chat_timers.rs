@@ -108,6 +108,21 @@ async fn a_chat_timer_reaches_the_other_side_and_the_world_follows() {
     assert_eq!(world_timer(&world, jid), Some(0));
     assert_eq!(session.chats().timer(&phone, None).unwrap().map(|t| t.seconds), Some(0));
 
+    // Each attempt audited, the refusal as failed.
+    let audit: Vec<(String, Option<String>)> = session
+        .audit()
+        .page(0, 100)
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter(|e| e.action == "set chat timer")
+        .map(|e| (e.outcome.to_string(), e.target))
+        .collect();
+    let target = Some(person.clone());
+    let expected: Vec<(String, Option<String>)> =
+        ["failed", "done", "done", "done"].iter().map(|o| (o.to_string(), target.clone())).collect();
+    assert_eq!(audit, expected, "newest first");
+
     session.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
