@@ -5,15 +5,10 @@
 // row and the panel always agree.
 
 import { invoke } from './ipc.js';
-import { keyOf } from './contacts.js';
+import { keyOf, targetOf } from './contacts.js';
 import { $, say } from './dom.js';
 import { ONLY_LID, displayName, initial, localTime } from './format.js';
 import { timerWords } from './groups.js';
-
-/// How the app names someone to set their chat's timer.
-function personOf(row) {
-  return row.phone ? `+${row.phone}` : `${row.lid}@lid`;
-}
 
 export class Detail {
   constructor(list) {
@@ -69,7 +64,7 @@ export class Detail {
     say(this.el.timerMessage, 'Setting the timer…');
     this.drawTimer();
     try {
-      const timer = await invoke('set_chat_timer', { person: personOf(row), seconds });
+      const timer = await invoke('set_chat_timer', { person: targetOf(row), seconds });
       if (keyOf(this.row) !== keyOf(row)) return;
       if (this.details) this.details.chat_timer = timer;
       this.el.customSeconds.value = '';
