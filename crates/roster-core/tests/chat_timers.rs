@@ -123,6 +123,11 @@ async fn a_chat_timer_reaches_the_other_side_and_the_world_follows() {
         ["failed", "done", "done", "done"].iter().map(|o| (o.to_string(), target.clone())).collect();
     assert_eq!(audit, expected, "newest first");
 
+    // Without a connection: refused in plain words, nothing sent.
     session.shutdown().await;
+    let refused = session.chats().set_timer(&person, 86_400).await.unwrap_err();
+    assert!(matches!(refused, ChatError::NotConnected), "{refused}");
+    assert!(refused.to_string().contains("not connected"), "{refused}");
+    assert_eq!(sim.world().deliveries.len(), sent, "nothing sent");
     let _ = std::fs::remove_dir_all(dir);
 }
