@@ -131,3 +131,42 @@ async fn a_chat_timer_reaches_the_other_side_and_the_world_follows() {
     assert_eq!(sim.world().deliveries.len(), sent, "nothing sent");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// With two Roster devices linked, the other one's copy of a setting is
+/// relayed to it by the server (not read there), and nothing is lost. The
+/// device that sends is the one linked last: it learned the other from its
+/// own device list at login (the simulator pushes no device-list change to
+/// devices already connected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_linked_device_gets_its_copy_relayed() {
+    let sim = Simulator::start(SimConfig { seed: 53, ..SimConfig::default() }).await.unwrap();
+    let (dir_a, dir_b) = (temp_dir("chat-timers-a"), temp_dir("chat-timers-b"));
+    let first = pair(&dir_a, &sim).await;
+    let second = pair(&dir_b, &sim).await;
+    let devices = sim.world().account.devices;
+    assert_eq!(devices.len(), 2, "two companions linked");
+    wait_for_history(&second, &sim).await;
+
+    let world = sim.world();
+    let chat = world.chats.iter().find(|c| c.kind == ChatKind::Direct).unwrap().clone();
+    let person = format!("+{}", chat.jid.trim_end_matches("@s.whatsapp.net"));
+    let seconds = if chat.ephemeral_expiration == 604_800 { 86_400 } else { 604_800 };
+    second.chats().set_timer(&person, seconds).await.expect("sent");
+    let world = wait_world(&sim, "the timer and every copy", |w| {
+        world_timer(w, &chat.jid) == Some(seconds)
+            && w.deliveries.iter().any(|d| d.reader == Reader::Companion)
+            && w.deliveries.iter().any(|d| d.reader == Reader::Phone)
+    })
+    .await;
+    let id = &world.deliveries.iter().find(|d| d.reader == Reader::Person).unwrap().id;
+    let relayed: Vec<&Delivery> = copies(&world, id).into_iter().filter(|d| d.reader == Reader::Companion).collect();
+    assert_eq!(relayed.len(), 1, "{relayed:?}");
+    let other = devices.iter().find(|d| **d != relayed[0].from_device).expect("the other companion");
+    assert!(relayed[0].to.contains(&format!(":{other}@")), "to the other companion: {relayed:?}");
+    assert!(world.deliveries.iter().all(|d| d.error.is_none()), "{:#?}", world.deliveries);
+
+    first.shutdown().await;
+    second.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir_a);
+    let _ = std::fs::remove_dir_all(dir_b);
+}
