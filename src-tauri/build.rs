@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "groups",
     "group_members",
     "set_group_timer",
+    "set_chat_timer",
     "add_checked_to_group",
     "add_numbers_to_group",
     "group_add_job",

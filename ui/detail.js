@@ -1,11 +1,14 @@
-// The detail panel: one contact's picture, about (with when it was set)
-// and block state. Blocking here goes through the list's optimistic toggle,
-// so the row and the panel always agree.
+// The detail panel: one contact's picture, about (with when it was set),
+// block state and the disappearing-message timer of the 1:1 chat with them
+// (the same control as a group's; `set_chat_timer` answers with the timer
+// as set). Blocking here goes through the list's optimistic toggle, so the
+// row and the panel always agree.
 
 import { invoke } from './ipc.js';
-import { keyOf } from './contacts.js';
-import { $ } from './dom.js';
+import { keyOf, targetOf } from './contacts.js';
+import { $, say } from './dom.js';
 import { ONLY_LID, displayName, initial, localTime } from './format.js';
+import { timerWords } from './groups.js';
 
 export class Detail {
   constructor(list) {
@@ -28,11 +31,57 @@ export class Detail {
       blocked: $('detail-blocked'),
       note: $('detail-note'),
       toggle: $('detail-toggle'),
+      timer: $('detail-timer'),
+      timerButtons: [...$('detail-timer').querySelectorAll('button[data-seconds]')],
+      custom: $('detail-timer-custom'),
+      customSeconds: $('detail-timer-seconds'),
+      customSet: $('detail-timer-set'),
+      timerNote: $('detail-timer-note'),
+      timerMessage: $('detail-timer-message'),
     };
-    this.el.toggle.addEventListener('click', () => this.row && this.list.toggle(this.row));
+    /// A timer change on its way.
+    this.busy = false;
+    const el = this.el;
+    el.toggle.addEventListener('click', () => this.row && this.list.toggle(this.row));
+    for (const button of el.timerButtons) {
+      button.addEventListener('click', () => this.setTimer(Number(button.dataset.seconds)));
+    }
+    el.custom.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const seconds = Number(el.customSeconds.value);
+      if (el.customSeconds.value.trim() === '' || !Number.isInteger(seconds) || seconds < 0) {
+        say(el.timerMessage, 'Type a whole number of seconds.', 'error');
+        return;
+      }
+      this.setTimer(seconds);
+    });
+  }
+
+  async setTimer(seconds) {
+    const row = this.row;
+    if (!row || this.busy) return;
+    this.busy = true;
+    say(this.el.timerMessage, 'Setting the timer…');
+    this.drawTimer();
+    try {
+      const timer = await invoke('set_chat_timer', { person: targetOf(row), seconds });
+      if (keyOf(this.row) !== keyOf(row)) return;
+      if (this.details) this.details.chat_timer = timer;
+      this.el.customSeconds.value = '';
+      say(this.el.timerMessage, `Disappearing messages: ${timerWords(timer.seconds)}.`, 'ok');
+    } catch (error) {
+      if (keyOf(this.row) === keyOf(row)) say(this.el.timerMessage, String(error), 'error');
+    } finally {
+      this.busy = false;
+      if (keyOf(this.row) === keyOf(row)) this.drawTimer();
+    }
   }
 
   show(row) {
+    if (keyOf(this.row ?? {}) !== keyOf(row)) {
+      say(this.el.timerMessage, '');
+      this.el.customSeconds.value = '';
+    }
     this.row = row;
     this.details = null;
     this.note = '';
@@ -87,6 +136,29 @@ export class Detail {
     el.toggle.disabled = pending || !this.list.connected;
     el.toggle.title = this.list.connected ? '' : 'Not connected';
     el.note.textContent = this.note;
+    this.drawTimer();
+  }
+
+  /// The chat's timer as last read or set; the buttons wait for the
+  /// details and the connection.
+  drawTimer() {
+    const { el } = this;
+    const timer = this.details?.chat_timer ?? null;
+    const seconds = timer?.seconds ?? 0;
+    el.timer.dataset.timer = this.details ? String(seconds) : '';
+    const usable = this.details !== null && this.list.connected;
+    for (const b of el.timerButtons) {
+      b.setAttribute('aria-pressed', String(this.details !== null && Number(b.dataset.seconds) === seconds));
+      b.disabled = this.busy || !usable;
+    }
+    el.customSeconds.disabled = !usable;
+    el.customSet.disabled = this.busy || !usable;
+    let now;
+    if (!this.details) now = this.loading ? 'Loading…' : 'Not loaded.';
+    else if (!timer) now = 'Now: Off (no chat with them yet).';
+    else if ([0, 86400, 604800, 7776000].includes(seconds)) now = `Now: ${timerWords(seconds)}.`;
+    else now = `Now: ${timerWords(seconds)} (${seconds} s).`;
+    el.timerNote.textContent = this.list.connected ? now : `${now} Changing it waits for the connection.`;
   }
 
   drawPicture(contact) {

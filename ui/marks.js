@@ -1,10 +1,13 @@
 // The marked rows of the contact list and what can be done to them at
 // once: block or unblock them all (a block asks first, as the row's toggle
-// does), or clear the marks. The app carries the action out paced, as one
+// does), add them to a community or group (`add_numbers_to_group`, the
+// check results' dialog and words, Undo through `undo_group_add`), or
+// clear the marks. The app carries the action out paced, as one
 // bulk action, and its outcome lands in the list's notice, with Undo for a
 // block.
 
-import { $, confirmation } from './dom.js';
+import { $, confirmation, say } from './dom.js';
+import { fillGroupChoice, tallyWords } from './import/add_to_group.js';
 import { invoke } from './ipc.js';
 import { displayName, plural } from './format.js';
 import { targetOf } from './contacts.js';
@@ -25,7 +28,15 @@ export class MarkedBar {
       clear: $('marks-clear'),
       title: $('confirm-marked-title'),
       body: $('confirm-marked-body'),
+      addGroup: $('marks-add-group'),
+      dialog: $('marks-group'),
+      target: $('marks-group-target'),
+      note: $('marks-group-note'),
+      ok: $('marks-group-ok'),
+      cancel: $('marks-group-cancel'),
     };
+    /// The groups the dialog offers.
+    this.groups = [];
     this.busy = false;
     this.connected = false;
     this.askToBlock = confirmation(
@@ -35,6 +46,14 @@ export class MarkedBar {
     this.el.block.addEventListener('click', () => this.block());
     this.el.unblock.addEventListener('click', () => this.apply(false));
     this.el.clear.addEventListener('click', () => list.clearMarks());
+    const el = this.el;
+    el.addGroup.addEventListener('click', () => this.chooseGroup());
+    el.cancel.addEventListener('click', () => el.dialog.close('cancel'));
+    el.ok.addEventListener('click', () => el.dialog.close('ok'));
+    el.dialog.addEventListener('close', () => {
+      if (el.dialog.returnValue === 'ok') this.addToGroup();
+      el.dialog.returnValue = '';
+    });
   }
 
   setConnected(connected) {
@@ -48,11 +67,61 @@ export class MarkedBar {
     const n = this.list.marked.size;
     el.bar.hidden = n === 0;
     el.count.textContent = `${plural(n, 'person', 'people')} marked`;
-    for (const button of [el.block, el.unblock]) {
+    for (const button of [el.block, el.unblock, el.addGroup]) {
       button.disabled = this.busy || !this.connected;
       button.title = this.connected ? '' : 'Not connected';
     }
     el.clear.disabled = this.busy;
+  }
+
+  /// The dialog that picks the community or group.
+  async chooseGroup() {
+    const { el } = this;
+    if (this.busy || !this.connected || this.list.marked.size === 0) return;
+    say(el.note, 'Reading the groups…');
+    el.ok.disabled = true;
+    el.dialog.showModal();
+    el.cancel.focus();
+    try {
+      const { offered, any } = fillGroupChoice(el.target, await invoke('groups'), el.target.value);
+      this.groups = offered;
+      say(el.note, any ? '' : 'This account is an admin of no group, so it cannot add anyone.', any ? 'info' : 'error');
+      el.ok.disabled = !any;
+    } catch (error) {
+      say(el.note, String(error), 'error');
+    }
+  }
+
+  async addToGroup() {
+    const group = this.el.target.value;
+    if (!group || this.busy || this.list.marked.size === 0) return;
+    const people = [...this.list.marked.values()].map(targetOf);
+    const subject = this.groups.find((g) => g.jid === group)?.subject ?? group;
+    await this.runGroup('add_numbers_to_group', { group, targets: people }, subject, `Adding ${plural(people.length, 'person', 'people')} to ${subject}…`);
+  }
+
+  async runGroup(command, args, subject, doing) {
+    this.busy = true;
+    this.draw();
+    this.notice(doing, null);
+    try {
+      const outcome = await invoke(command, args);
+      if (!outcome.undo) this.list.clearMarks();
+      const noun = this.groups.find((g) => g.jid === outcome.group)?.is_community ? 'community' : 'group';
+      const added = outcome.items.filter((i) => i.outcome === 'added').length;
+      const undo =
+        !outcome.undo && added > 0
+          ? () => this.runGroup('undo_group_add', { action: outcome.action }, subject, `Removing those added to ${subject}…`)
+          : null;
+      this.notice(`${subject}: ${tallyWords(outcome)}. The ${noun} now has ${plural(outcome.members, 'member')}.`, undo);
+    } catch (error) {
+      this.notice('', null);
+      this.onError(`Could not add the marked people to ${subject}: ${error}`);
+    } finally {
+      this.busy = false;
+      this.draw();
+      this.onDone();
+    }
   }
 
   /// Block asks first when the operator's setting says so.

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use roster_core::{
-    AddJobOutcome, AuditPage, Avatar, BlockOutcome, BulkOutcome, CheckFilter, CheckOrder, CheckPage, CheckProgress,
-    ContactDetails, ContactPage, GroupMemberRow, GroupSummary, JobIntent, LinkCode, ListFilter, Preview, Scope,
-    Session, SessionSnapshot, Settings, SyncReport,
+    AddJobOutcome, AuditPage, Avatar, BlockOutcome, BulkOutcome, ChatTimer, CheckFilter, CheckOrder, CheckPage,
+    CheckProgress, ContactDetails, ContactPage, GroupMemberRow, GroupSummary, JobIntent, LinkCode, ListFilter, Preview,
+    Scope, Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::{AppHandle, State};
 
@@ -343,6 +343,18 @@ pub async fn set_group_timer(state: State<'_, AppState>, group: String, seconds:
         args::group_jid(&group)?;
         tracing::info!(seconds, "operator set a group timer");
         Ok(state.session.groups().set_timer(&group, seconds).await?)
+    })
+    .await
+}
+
+/// Sets (seconds) or clears (0) the disappearing-message timer of the 1:1
+/// chat with a person (a number, PN JID or LID JID).
+#[tauri::command]
+pub async fn set_chat_timer(state: State<'_, AppState>, person: String, seconds: u32) -> Answer<ChatTimer> {
+    awaited("set the chat's timer", async {
+        args::target(&person)?;
+        tracing::info!(seconds, "operator set a chat timer");
+        Ok(state.session.chats().set_timer(&person, seconds).await?)
     })
     .await
 }

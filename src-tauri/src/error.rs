@@ -5,7 +5,7 @@
 use roster_core::pictures::PictureError;
 use roster_core::profile::ProfileError;
 use roster_core::{
-    BlockError, BulkError, CheckError, CountryError, DetailsError, GroupAddError, GroupError, ImportError,
+    BlockError, BulkError, ChatError, CheckError, CountryError, DetailsError, GroupAddError, GroupError, ImportError,
     LinkCodeError, SessionError, SettingsError, StoreError, SyncError, TargetError,
 };
 use serde::Serialize;
@@ -189,6 +189,18 @@ impl Kind for GroupError {
     }
 }
 
+impl Kind for ChatError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ChatError::NotConnected => ErrorKind::NotConnected,
+            ChatError::Target(e) => e.kind(),
+            ChatError::BadTimer(_) => ErrorKind::InvalidInput,
+            ChatError::Timeout | ChatError::Failed(_) => ErrorKind::Server,
+            ChatError::Store(e) => e.kind(),
+        }
+    }
+}
+
 impl Kind for GroupAddError {
     fn kind(&self) -> ErrorKind {
         match self {
@@ -255,6 +267,11 @@ mod tests {
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json, serde_json::json!({ "kind": "not_found", "message": "there is no check job 7" }));
         let e: CommandError = BulkError::Block(BlockError::NotConnected).into();
+        assert_eq!(e.kind, ErrorKind::NotConnected);
+        let e: CommandError = ChatError::BadTimer(u32::MAX).into();
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert!(e.message.contains("longer than WhatsApp accepts"), "{}", e.message);
+        let e: CommandError = ChatError::NotConnected.into();
         assert_eq!(e.kind, ErrorKind::NotConnected);
         let e: CommandError = ArgError::QueryTooLong.into();
         assert_eq!(

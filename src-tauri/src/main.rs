@@ -314,6 +314,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::groups,
             commands::group_members,
             commands::set_group_timer,
+            commands::set_chat_timer,
             commands::add_checked_to_group,
             commands::add_numbers_to_group,
             commands::group_add_job,

@@ -36,6 +36,44 @@ export function outcomeWords(item, subject) {
   }
 }
 
+/// Offers the groups the account may add people to in `select` (the rest
+/// disabled, saying why), keeping `keep` chosen if it still may. Returns
+/// the groups offered and whether any may be chosen.
+export function fillGroupChoice(select, groups, keep) {
+  // Membership lives on a community's parent group; its announcement
+  // group is the community itself, so it is not offered twice.
+  const offered = groups.filter((g) => !g.announcement_group);
+  select.replaceChildren(
+    ...offered.map((g) => {
+      const kind = g.is_community ? 'community' : 'group';
+      const admin = g.role !== 'member';
+      const option = new Option(`${g.subject} (${kind}, ${plural(g.members, 'member')})${admin ? '' : ' — not an admin'}`, g.jid);
+      option.disabled = !admin;
+      return option;
+    }),
+  );
+  const first = offered.find((g) => g.role !== 'member');
+  select.value = offered.some((g) => g.jid === keep && g.role !== 'member') ? keep : first?.jid ?? '';
+  return { offered, any: first !== undefined };
+}
+
+/// "3 added, 1 already a member, …": each outcome that happened, counted.
+export function tallyWords(outcome) {
+  const counts = new Map();
+  for (const item of outcome.items) counts.set(item.outcome, (counts.get(item.outcome) ?? 0) + 1);
+  const words = {
+    added: (n) => `${n} added`,
+    removed: (n) => `${n} removed`,
+    already_member: (n) => `${n} already ${n === 1 ? 'a member' : 'members'}`,
+    invite_needed: (n) => `${n} need${n === 1 ? 's' : ''} an invite`,
+    not_on_whatsapp: (n) => `${n} not on WhatsApp`,
+    recently_left: (n) => `${n} left lately`,
+    group_full: (n) => `${n} not added, the group is full`,
+    failed: (n) => `${n} failed`,
+    pending: (n) => `${n} still waiting`,
+  };
+  return [...counts].map(([kind, n]) => (words[kind] ?? ((m) => `${m} ${kind}`))(n)).join(', ');
+}
 
 export class AddToGroup {
   /// `results`: the Results panel (its job, selection and redraws).
@@ -114,24 +152,10 @@ export class AddToGroup {
     el.dialog.showModal();
     el.cancel.focus();
     try {
-      const groups = await invoke('groups');
-      // Membership lives on a community's parent group; its announcement
-      // group is the community itself, so it is not offered twice.
-      this.groups = groups.filter((g) => !g.announcement_group);
-      const keep = el.target.value;
-      el.target.replaceChildren(
-        ...this.groups.map((g) => {
-          const kind = g.is_community ? 'community' : 'group';
-          const admin = g.role !== 'member';
-          const option = new Option(`${g.subject} (${kind}, ${plural(g.members, 'member')})${admin ? '' : ' — not an admin'}`, g.jid);
-          option.disabled = !admin;
-          return option;
-        }),
-      );
-      const first = this.groups.find((g) => g.role !== 'member');
-      el.target.value = this.groups.some((g) => g.jid === keep && g.role !== 'member') ? keep : first?.jid ?? '';
-      say(el.note, first ? '' : 'This account is an admin of no group, so it cannot add anyone.', first ? 'info' : 'error');
-      el.ok.disabled = !first;
+      const { offered, any } = fillGroupChoice(el.target, await invoke('groups'), el.target.value);
+      this.groups = offered;
+      say(el.note, any ? '' : 'This account is an admin of no group, so it cannot add anyone.', any ? 'info' : 'error');
+      el.ok.disabled = !any;
     } catch (error) {
       say(el.note, String(error), 'error');
     }
@@ -161,7 +185,7 @@ export class AddToGroup {
       if (!outcome.undo) this.byLine.clear();
       for (const item of outcome.items) if (item.line !== null) this.byLine.set(item.line, item);
       this.last = outcome.undo ? null : outcome;
-      const tally = this.tally(outcome);
+      const tally = tallyWords(outcome);
       const group = this.groups.find((g) => g.jid === outcome.group);
       const noun = group?.is_community ? 'community' : 'group';
       const text = `${this.subject}: ${tally}. The ${noun} now has ${plural(outcome.members, 'member')}.`;
@@ -179,23 +203,5 @@ export class AddToGroup {
       this.busy = false;
       this.results.drawBulkButtons();
     }
-  }
-
-  /// "3 added, 1 already a member, …": each outcome that happened, counted.
-  tally(outcome) {
-    const counts = new Map();
-    for (const item of outcome.items) counts.set(item.outcome, (counts.get(item.outcome) ?? 0) + 1);
-    const words = {
-      added: (n) => `${n} added`,
-      removed: (n) => `${n} removed`,
-      already_member: (n) => `${n} already ${n === 1 ? 'a member' : 'members'}`,
-      invite_needed: (n) => `${n} need${n === 1 ? 's' : ''} an invite`,
-      not_on_whatsapp: (n) => `${n} not on WhatsApp`,
-      recently_left: (n) => `${n} left lately`,
-      group_full: (n) => `${n} not added, the group is full`,
-      failed: (n) => `${n} failed`,
-      pending: (n) => `${n} still waiting`,
-    };
-    return [...counts].map(([kind, n]) => (words[kind] ?? ((m) => `${m} ${kind}`))(n)).join(', ');
   }
 }

@@ -85,6 +85,9 @@ pub enum Timer {
 /// value, so a group's timer is one of these or off.
 pub const PRESET_TIMERS: [u32; 3] = [86_400, 604_800, 7_776_000];
 
+/// The longest timer a 1:1 chat takes, in seconds (about 68 years).
+pub const CHAT_TIMER_MAX: u32 = i32::MAX as u32;
+
 impl Timer {
     /// A group's timer from seconds (0: off); refuses what the server would.
     pub fn for_group(seconds: u32) -> Result<Timer, GroupError> {
@@ -92,6 +95,18 @@ impl Timer {
             0 => Ok(Timer::Off),
             s if PRESET_TIMERS.contains(&s) => Ok(Timer::Seconds(s)),
             s => Err(GroupError::BadTimer(s)),
+        }
+    }
+
+    /// A 1:1 chat's timer from seconds (0: off). Unlike a group, a 1:1 chat
+    /// takes any length up to [`CHAT_TIMER_MAX`] (the largest expiration
+    /// clients accept: wacore's `GROUP_EPHEMERAL_EXPIRATION_MAX`, a signed
+    /// 32-bit count in WA Web); `None` above it.
+    pub fn for_chat(seconds: u32) -> Option<Timer> {
+        match seconds {
+            0 => Some(Timer::Off),
+            s if s <= CHAT_TIMER_MAX => Some(Timer::Seconds(s)),
+            _ => None,
         }
     }
 

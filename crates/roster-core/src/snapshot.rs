@@ -234,6 +234,21 @@ pub struct ContactDetails {
     pub contact: ContactRow,
     /// The picture thumbnail as a `data:` URL (the window loads no remote URL).
     pub picture: Option<String>,
+    /// The disappearing-message timer of the 1:1 chat with them, from the
+    /// phone's history sync or as the account last set it; `None`: the
+    /// phone has no chat with them (so no timer: off).
+    pub chat_timer: Option<ChatTimer>,
+}
+
+/// A 1:1 chat's disappearing-message timer.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ChatTimer {
+    /// The chat: `<number>@s.whatsapp.net` (or `<lid>@lid`).
+    pub chat: String,
+    /// Seconds; 0: off.
+    pub seconds: u32,
+    /// When it was set (Unix seconds), if known.
+    pub set_at: Option<u64>,
 }
 
 /// A row's picture as the list shows it.

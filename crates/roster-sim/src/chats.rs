@@ -42,6 +42,34 @@ impl Chat {
     }
 }
 
+/// Sets the timer of the 1:1 chat with `phone` (0: off), as both sides see
+/// it once the other side has read the setting; a chat the phone did not
+/// have yet starts, newest.
+pub fn set_direct_timer(world: &mut crate::state::World, phone: &str, seconds: u32, now: u64) {
+    let account = &mut world.account;
+    let jid = format!("{phone}@s.whatsapp.net");
+    let index = match account.chats.iter().position(|c| c.jid == jid) {
+        Some(i) => i,
+        None => {
+            let Some(person) = account.people.by_phone(phone) else { return };
+            let chat = Chat {
+                jid,
+                lid_jid: Some(format!("{}@lid", person.lid)),
+                peer_phone: Some(person.phone.clone()),
+                kind: ChatKind::Direct,
+                ephemeral_expiration: None,
+                ephemeral_set_at: None,
+                timestamp: now,
+            };
+            account.chats.insert(0, chat);
+            0
+        }
+    };
+    let chat = &mut account.chats[index];
+    chat.ephemeral_expiration = Some(seconds);
+    chat.ephemeral_set_at = Some(now);
+}
+
 /// Timers the phone offers (24 hours, 7 days, 90 days), off, and left out,
 /// assigned to the chats in turn.
 const TIMERS: &[Option<u32>] = &[Some(86_400), None, Some(604_800), Some(0), Some(7_776_000), None];

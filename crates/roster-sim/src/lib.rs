@@ -26,6 +26,7 @@ mod cert;
 mod chats;
 mod connection;
 mod counters;
+mod deliveries;
 pub mod faults;
 pub mod frame;
 mod groups;
@@ -37,8 +38,10 @@ mod noise;
 mod people;
 mod phone;
 mod pictures;
+mod recipients;
 mod server;
 mod shared;
+mod signal_keys;
 mod state;
 
 use std::net::SocketAddr;
@@ -52,6 +55,7 @@ pub use admin::{
     AccountReport, BlockedReport, ChatReport, CollectionVersions, GroupReport, MemberReport, PersonReport, WorldReport,
 };
 pub use chats::ChatKind;
+pub use deliveries::{Delivery, Reader};
 pub use groups::{Addressing, Role};
 pub use handle::SimHandle;
 pub use phone::groups::GroupChangeError;

@@ -97,6 +97,10 @@ pub struct Account {
     pub blocklist: BTreeMap<String, u64>,
     /// Every block/unblock a companion asked for, in order.
     pub blocklist_requests: Vec<BlocklistRequest>,
+    /// Everyone else's phone as a message recipient (Signal keys, sessions).
+    pub recipients: crate::recipients::Recipients,
+    /// Every copy of every message companions sent, and what became of it.
+    pub deliveries: Vec<crate::deliveries::Delivery>,
 }
 
 impl Account {
@@ -189,6 +193,8 @@ impl World {
                 chats,
                 blocklist,
                 blocklist_requests: Vec::new(),
+                recipients: crate::recipients::Recipients::new(seed),
+                deliveries: Vec::new(),
             },
             state_path,
             pending: HashMap::new(),

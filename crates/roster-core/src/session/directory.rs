@@ -66,12 +66,14 @@ impl Directory<'_> {
                 let (_, picture) = self.refresh_profile(&client, &phone).await?;
                 let contact =
                     self.0.store.directory().contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
-                return Ok(ContactDetails { contact, picture: picture.map(|t| pictures::data_url(&t)) });
+                let chat_timer = self.0.chats().timer(&contact.phone, contact.lid.as_deref())?;
+                return Ok(ContactDetails { contact, picture: picture.map(|t| pictures::data_url(&t)), chat_timer });
             }
             let contact =
                 self.0.store.directory().contact(&phone)?.ok_or_else(|| DetailsError::Unknown(phone.clone()))?;
             let picture = self.0.store.pictures().current_thumbnail(&phone, None)?.map(|t| pictures::data_url(&t));
-            Ok(ContactDetails { contact, picture })
+            let chat_timer = self.0.chats().timer(&contact.phone, contact.lid.as_deref())?;
+            Ok(ContactDetails { contact, picture, chat_timer })
         }
         .instrument(span)
         .await

@@ -16,6 +16,7 @@ mod app_state;
 mod audit;
 mod blocklist;
 mod bulk;
+mod chats;
 mod checks;
 mod directory;
 mod groups;
@@ -39,6 +40,7 @@ pub use audit::Audit;
 use audit::audited;
 pub use blocklist::Blocklist;
 pub use bulk::Bulk;
+pub use chats::Chats;
 pub use checks::Checks;
 pub use directory::{DetailsError, Directory};
 pub use groups::Groups;
@@ -135,6 +137,11 @@ impl Session {
     /// Bulk blocks from a check, and their undo.
     pub fn bulk(&self) -> Bulk<'_> {
         Bulk(self)
+    }
+
+    /// 1:1 chats' disappearing-message timers.
+    pub fn chats(&self) -> Chats<'_> {
+        Chats(self)
     }
 
     /// The groups the account is in.

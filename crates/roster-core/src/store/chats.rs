@@ -61,6 +61,26 @@ impl Chats<'_> {
         Ok(rows)
     }
 
+    /// Records a 1:1 chat's timer the account set (the chat is added if the
+    /// phone's list did not have it).
+    pub fn set_timer(&self, jid: &str, seconds: u32, set_at: u64) -> Result<(), StoreError> {
+        self.0.conn().execute(
+            "INSERT INTO chat (jid, kind, ephemeral_expiration, ephemeral_set_at, synced_at)
+             VALUES (?1, ?2, ?3, ?4, unixepoch())
+             ON CONFLICT(jid) DO UPDATE SET ephemeral_expiration = excluded.ephemeral_expiration,
+                ephemeral_set_at = excluded.ephemeral_set_at",
+            params![jid, ChatKind::Direct, seconds, set_at as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The chat among `jids` (one person's PN and LID chats) whose timer was
+    /// set last; `None` when the phone has no chat with them.
+    pub fn newest_of(&self, jids: &[&str]) -> Result<Option<Chat>, StoreError> {
+        let chats = self.list()?;
+        Ok(chats.into_iter().filter(|c| jids.contains(&c.jid.as_str())).max_by_key(|c| c.ephemeral_set_at.unwrap_or(0)))
+    }
+
     pub fn count(&self) -> Result<usize, StoreError> {
         Ok(self.0.conn().query_row("SELECT count(*) FROM chat", [], |r| r.get::<_, i64>(0))? as usize)
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::appstate::{CRITICAL_BLOCK, CRITICAL_UNBLOCK_LOW};
 use crate::chats::{Chat, ChatKind};
+use crate::deliveries::Delivery;
 use crate::groups::{Addressing, Role};
 use crate::people::Person;
 use crate::phone::blocklist::dhash;
@@ -33,6 +34,9 @@ pub struct WorldReport {
     pub blocklist_dhash: String,
     /// Every block or unblock a companion asked for, in order.
     pub blocklist_requests: Vec<BlocklistRequest>,
+    /// Every copy of every message companions sent, in order: who read it,
+    /// what it said, or why it could not be read.
+    pub deliveries: Vec<Delivery>,
     /// Picture downloads refused (403) because their URL had expired.
     pub expired_picture_hits: u64,
     /// The app-state collections' versions.
@@ -178,6 +182,7 @@ impl WorldReport {
                 .collect(),
             blocklist_dhash: dhash(world),
             blocklist_requests: account.blocklist_requests.clone(),
+            deliveries: account.deliveries.clone(),
             expired_picture_hits: shared.counters.expired_picture_hits.get(),
             collections: CollectionVersions {
                 critical_block: version(CRITICAL_BLOCK),
@@ -320,7 +325,7 @@ mod tests {
         };
         assert_eq!(
             keys(&json),
-            "account,blocklist,blocklist_dhash,blocklist_requests,chats,collections,connections_opened,\
+            "account,blocklist,blocklist_dhash,blocklist_requests,chats,collections,connections_opened,deliveries,\
              expired_picture_hits,groups,handshakes_failed,iq_counts,live_connections,people,\
              refused_connections,unregistered"
         );

@@ -3,20 +3,28 @@
 //! are kept per device; `<count/>` answers how many pre-keys are held and
 //! `<digest/>` describes the whole bundle with a SHA-1 over it, so a client
 //! that checks its keys at login finds them there and uploads nothing.
-//! Other requests (fetching someone else's bundle) are not implemented.
+//! `<key><user jid/>…</key>` fetches other devices' bundles (a person's
+//! phone, the account's own phone or companions), each with one of its
+//! one-time pre-keys, as a sender needs them to open a Signal session.
 
 use tracing::{debug, warn};
-use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
+use wacore_binary::{Jid, Node};
 
 use super::{Ctx, Outcome, send};
-use crate::nodes::{bytes, child, children, iq_error, iq_result};
-use crate::state::Device;
+use crate::nodes::{attr, bytes, child, children, iq_error, iq_result};
+use crate::state::{Device, World};
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let Some(device) = ctx.device else {
         return send(iq_error(iq, 401, "not-authorized"));
     };
+    if let Some(key) = child(iq, "key") {
+        let mut world = ctx.shared.world();
+        let users = children(key, "user").filter_map(|u| attr(u, "jid")?.parse::<Jid>().ok());
+        let users: Vec<Node> = users.collect::<Vec<_>>().into_iter().map(|jid| bundle(&mut world, jid)).collect();
+        return send(iq_result(iq, vec![NodeBuilder::new("list").children(users).build()]));
+    }
     let mut world = ctx.shared.world();
     let Some(dev) = world.account.devices.get_mut(&device) else {
         return send(iq_error(iq, 404, "item-not-found"));
@@ -39,6 +47,57 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let asked = iq.children().and_then(|c| c.first()).map(|c| c.tag.to_string()).unwrap_or_default();
     warn!(%asked, "encrypt request the simulator does not implement");
     send(iq_error(iq, 501, "feature-not-implemented"))
+}
+
+/// One device's bundle for a key fetch, named as asked; `<error code=404>`
+/// in its place for a device the server does not know.
+fn bundle(world: &mut World, jid: Jid) -> Node {
+    let account = &mut world.account;
+    let user = jid.user_base().to_owned();
+    if user == account.phone || user == account.lid {
+        if jid.device == 0 {
+            let identity = account.identity.clone();
+            return account.signal.bundle(&identity, jid);
+        }
+        if let Some(dev) = account.devices.get_mut(&jid.device) {
+            return companion_bundle(jid, dev);
+        }
+    } else if let Some(person) = account.people.find(&user).filter(|_| jid.device == 0) {
+        let lid = person.lid.clone();
+        return account.recipients.of(&lid).bundle(jid);
+    }
+    debug!(%jid, "key fetch for a device the server does not know");
+    NodeBuilder::new("user")
+        .attr("jid", jid)
+        .children([NodeBuilder::new("error").attr("code", "404").attr("text", "item-not-found").build()])
+        .build()
+}
+
+/// A linked companion's bundle, from what it uploaded; one of its one-time
+/// pre-keys is handed out (and no longer held).
+fn companion_bundle(jid: Jid, dev: &mut Device) -> Node {
+    let leaf = |tag: &'static str, content: Vec<u8>| NodeBuilder::new(tag).bytes(content).build();
+    let reg = &dev.registration;
+    let mut kids = vec![
+        leaf("registration", reg.registration_id.to_be_bytes().to_vec()),
+        leaf("type", vec![5]),
+        leaf("identity", reg.identity.to_vec()),
+        NodeBuilder::new("skey")
+            .children([
+                leaf("id", reg.signed_prekey_id.to_be_bytes()[1..].to_vec()),
+                leaf("value", reg.signed_prekey.to_vec()),
+                leaf("signature", reg.signed_prekey_sig.clone()),
+            ])
+            .build(),
+    ];
+    if let Some((id, key)) = dev.pre_keys.pop_first() {
+        kids.push(
+            NodeBuilder::new("key")
+                .children([leaf("id", id.to_be_bytes()[1..].to_vec()), leaf("value", key.to_vec())])
+                .build(),
+        );
+    }
+    NodeBuilder::new("user").attr("jid", jid).attr("type", "result").children(kids).build()
 }
 
 /// Stores an upload's keys; `None` when a key is malformed.

@@ -7,6 +7,7 @@ mod groups;
 pub use groups::GROUP_TIMERS;
 mod keepalive;
 mod md;
+mod message;
 mod passive;
 mod picture;
 mod privacy;
@@ -50,6 +51,7 @@ pub async fn handle(ctx: &mut Ctx, node: Node) -> Vec<Outcome> {
     match node.tag.as_ref() {
         "iq" => handle_iq(ctx, &node).await,
         "receipt" => receipt::handle(ctx, &node),
+        "message" => message::handle(ctx, &node),
         // Session signals, presence and acks need no answer here.
         "ib" | "presence" | "ack" | "chatstate" => Vec::new(),
         other => {

@@ -503,3 +503,97 @@ async fn group_timers_are_set_and_cleared_by_admins_only() {
     assert_eq!(child(&push, "ephemeral").and_then(|e| attr(e, "expiration")).as_deref(), Some("86400"));
     assert_eq!(jid_attr(&push, "participant").server, Server::Pn, "Suppliers is PN-addressed");
 }
+
+/// Through the wire, as the client's parsers read it (`NodeRef`).
+fn wire_bytes(node: &Node) -> Vec<u8> {
+    let bytes = marshal(node).expect("encodes");
+    wacore_binary::util::unpack(&bytes).expect("unpacks").to_vec()
+}
+
+/// The padded `Message` that sets a chat's timer.
+fn ephemeral_setting(seconds: u32) -> Vec<u8> {
+    use buffa::Message as _;
+    use waproto::whatsapp as wa;
+    let message = wa::Message {
+        protocol_message: buffa::MessageField::some(wa::message::ProtocolMessage {
+            r#type: Some(wa::message::protocol_message::Type::EPHEMERAL_SETTING),
+            ephemeral_expiration: Some(seconds),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    wacore::messages::MessageUtils::pad_message_v2(message.encode_to_vec())
+}
+
+#[tokio::test]
+async fn a_fetched_bundle_opens_a_session_the_recipient_reads_and_junk_is_recorded() {
+    use wacore::prekeys::PreKeyUtils;
+    use wacore_libsignal::protocol::{KeyPair, ProtocolAddress, UsePQRatchet, message_encrypt, process_prekey_bundle};
+
+    let (mut ctx, _rx) = server();
+    let (person, chat) = {
+        let world = ctx.shared.world();
+        let chat = world.account.chats.iter().find(|c| c.peer_phone.is_some() && c.timer() != 3_600).unwrap().clone();
+        (world.account.people.by_phone(chat.peer_phone.as_deref().unwrap()).unwrap().clone(), chat)
+    };
+    let device = person.pn_jid().with_device(0);
+    let stranger = Jid::pn("15550009999").with_device(0);
+
+    // The key fetch, parsed by the client's own parser: one bundle, one rejection.
+    let fetch = NodeBuilder::new("key")
+        .children([
+            NodeBuilder::new("user").attr("jid", device.clone()).build(),
+            NodeBuilder::new("user").attr("jid", stranger.clone()).build(),
+        ])
+        .build();
+    let reply = ask_one(&mut ctx, iq("encrypt", "get", vec![fetch])).await;
+    assert_from_server(&reply);
+    let body = wire_bytes(&reply);
+    let parsed = PreKeyUtils::parse_prekeys_response(&unmarshal_ref(&body).unwrap(), &Default::default()).unwrap();
+    assert_eq!(parsed.rejected.len(), 1);
+    assert_eq!((parsed.rejected[0].jid.user.as_str(), parsed.rejected[0].code), ("15550009999", 404));
+    let bundle = parsed.bundles.values().next().expect("the person's bundle");
+    assert!(bundle.pre_key_id().unwrap().is_some(), "with a one-time pre-key");
+
+    // The companion opens a session from it and sends the setting.
+    let mut rng: rand::rngs::StdRng = rand::make_rng();
+    let mut sessions = crate::signal_keys::SessionMap::default();
+    let mut identity = crate::signal_keys::Identity::new(&KeyPair::generate(&mut rng), 77);
+    let address = ProtocolAddress::new(&person.lid, 0.into());
+    process_prekey_bundle(&address, &mut sessions, &mut identity, bundle, &mut rng, UsePQRatchet::No).await.unwrap();
+    let sealed = message_encrypt(&ephemeral_setting(3_600), &address, &mut sessions, &mut identity).await.unwrap();
+    let message = |id: &str, enc: Vec<u8>| {
+        let enc = NodeBuilder::new("enc").attr("v", "2").attr("type", "pkmsg").bytes(enc).build();
+        let to = NodeBuilder::new("to").attr("jid", device.clone()).children([enc]).build();
+        NodeBuilder::new("message")
+            .attr("to", person.pn_jid())
+            .attr("id", id.to_owned())
+            .attr("type", "text")
+            .children([NodeBuilder::new("participants").children([to]).build()])
+            .build()
+    };
+    let ack = ask_one(&mut ctx, message("3EB0AA", sealed.serialize().to_vec())).await;
+    assert_eq!(ack.tag, "ack");
+    assert_eq!(attr(&ack, "class").as_deref(), Some("message"));
+    assert_eq!(attr(&ack, "id").as_deref(), Some("3EB0AA"));
+    assert_eq!(jid_attr(&ack, "from"), person.pn_jid(), "from the chat, as a JID token");
+    assert!(attr(&ack, "t").is_some_and(|t| t.parse::<u64>().is_ok()), "a Unix time");
+    {
+        let world = ctx.shared.world();
+        let read = world.account.deliveries.last().unwrap();
+        assert!(read.decrypted, "{read:?}");
+        assert_eq!(read.reader, crate::deliveries::Reader::Person);
+        assert_eq!(read.protocol_message.as_deref(), Some("EPHEMERAL_SETTING"));
+        assert_eq!(read.ephemeral_expiration, Some(3_600));
+        let now = world.account.chats.iter().find(|c| c.jid == chat.jid).unwrap();
+        assert_eq!(now.timer(), 3_600, "the chat's timer follows once the recipient read it");
+    }
+
+    // Junk is acked (the server cannot tell) but recorded as unreadable; nothing changes.
+    let ack = ask_one(&mut ctx, message("3EB0BB", vec![3, 1, 4, 1, 5])).await;
+    assert_eq!(attr(&ack, "id").as_deref(), Some("3EB0BB"));
+    let world = ctx.shared.world();
+    let junk = world.account.deliveries.last().unwrap();
+    assert!(!junk.decrypted && junk.error.is_some(), "{junk:?}");
+    assert_eq!(world.account.chats.iter().find(|c| c.jid == chat.jid).unwrap().timer(), 3_600);
+}

@@ -1,80 +1,27 @@
 //! The phone's Signal state: one session per companion device, opened from
 //! the companion's registration bundle, used to encrypt the app-state key
-//! share (a `pkmsg`) and the history sync that follows it.
+//! share (a `pkmsg`) and the history sync that follows it; and the phone as
+//! a recipient: its pre-keys (served by the key fetch) and the decryption
+//! of what a companion sends the account's own devices.
 
-use std::collections::HashMap;
-
-use async_trait::async_trait;
+use wacore_binary::{Jid, Node};
 use wacore_libsignal::protocol::{
-    CiphertextMessageType, Direction, IdentityChange, IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair,
-    PreKeyBundle, ProtocolAddress, PublicKey, SessionRecord, SessionStore, SignalProtocolError, SignedPreKeyId,
-    UsePQRatchet, message_encrypt, process_prekey_bundle,
+    CiphertextMessageType, IdentityKey, KeyPair, PreKeyBundle, ProtocolAddress, PublicKey, SignalProtocolError,
+    SignedPreKeyId, UsePQRatchet, message_encrypt, process_prekey_bundle,
 };
 
+use crate::signal_keys::{self, Identity, PreKeys, SessionMap};
 use crate::state::Registration;
 
-/// The phone's Signal state: one session per companion device.
+/// The phone's registration id (device 0 of the account).
+const REGISTRATION_ID: u32 = 1;
+
+/// The phone's Signal state: one session per companion device, and its
+/// pre-keys once someone fetched them.
 #[derive(Default)]
 pub struct PhoneSignal {
     sessions: SessionMap,
-}
-
-#[derive(Default)]
-struct SessionMap(HashMap<String, SessionRecord>);
-
-struct PhoneIdentity {
-    pair: IdentityKeyPair,
-    known: HashMap<String, IdentityKey>,
-}
-
-#[async_trait]
-impl SessionStore for SessionMap {
-    async fn load_session(&self, address: &ProtocolAddress) -> Result<Option<SessionRecord>, SignalProtocolError> {
-        Ok(self.0.get(&address.to_string()).cloned())
-    }
-    async fn has_session(&self, address: &ProtocolAddress) -> Result<bool, SignalProtocolError> {
-        Ok(self.0.contains_key(&address.to_string()))
-    }
-    async fn store_session(
-        &mut self,
-        address: &ProtocolAddress,
-        record: SessionRecord,
-    ) -> Result<(), SignalProtocolError> {
-        self.0.insert(address.to_string(), record);
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl IdentityKeyStore for PhoneIdentity {
-    async fn get_identity_key_pair(&self) -> Result<IdentityKeyPair, SignalProtocolError> {
-        Ok(self.pair.clone())
-    }
-    async fn get_local_registration_id(&self) -> Result<u32, SignalProtocolError> {
-        Ok(1)
-    }
-    async fn save_identity(
-        &mut self,
-        address: &ProtocolAddress,
-        identity: &IdentityKey,
-    ) -> Result<IdentityChange, SignalProtocolError> {
-        let previous = self.known.insert(address.to_string(), *identity);
-        Ok(match previous {
-            Some(p) if p != *identity => IdentityChange::ReplacedExisting,
-            _ => IdentityChange::NewOrUnchanged,
-        })
-    }
-    async fn is_trusted_identity(
-        &self,
-        _: &ProtocolAddress,
-        _: &IdentityKey,
-        _: Direction,
-    ) -> Result<bool, SignalProtocolError> {
-        Ok(true)
-    }
-    async fn get_identity(&self, address: &ProtocolAddress) -> Result<Option<IdentityKey>, SignalProtocolError> {
-        Ok(self.known.get(&address.to_string()).copied())
-    }
+    receiving: Option<(Identity, PreKeys)>,
 }
 
 impl PhoneSignal {
@@ -88,7 +35,7 @@ impl PhoneSignal {
         plaintext: &[u8],
         rng: &mut rand::rngs::StdRng,
     ) -> Result<Vec<u8>, SignalProtocolError> {
-        self.sessions.0.remove(&address(device).to_string());
+        self.sessions.forget(&address(device));
         let (message, _) = self.encrypt_next(identity, device, registration, plaintext, rng).await?;
         Ok(message)
     }
@@ -107,11 +54,8 @@ impl PhoneSignal {
         rng: &mut rand::rngs::StdRng,
     ) -> Result<(Vec<u8>, &'static str), SignalProtocolError> {
         let address = address(device);
-        let mut identity_store = PhoneIdentity {
-            pair: IdentityKeyPair::new(IdentityKey::new(identity.public_key), identity.private_key.clone()),
-            known: HashMap::new(),
-        };
-        if !self.sessions.0.contains_key(&address.to_string()) {
+        let mut identity_store = Identity::new(identity, REGISTRATION_ID);
+        if !self.sessions.contains(&address) {
             let djb = |bytes: &[u8]| PublicKey::from_djb_public_key_bytes(bytes);
             let bundle = PreKeyBundle::new(
                 registration.registration_id,
@@ -131,6 +75,36 @@ impl PhoneSignal {
             _ => "msg",
         };
         Ok((message.serialize().to_vec(), kind))
+    }
+
+    /// The phone's key bundle as the server serves it to `jid`'s key fetch.
+    pub fn bundle(&mut self, identity: &KeyPair, jid: Jid) -> Node {
+        let (identity, keys) = self.receiving(identity);
+        signal_keys::bundle_node(jid, identity, keys)
+    }
+
+    /// Decrypts what companion `device` sent the phone: on the session the
+    /// key share opened (`msg`), or on a new one from the phone's bundle
+    /// (`pkmsg`). The plaintext is unpadded.
+    pub fn decrypt(
+        &mut self,
+        identity: &KeyPair,
+        device: u16,
+        kind: &str,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        self.receiving(identity);
+        let (identity, keys) = self.receiving.as_mut().expect("made above");
+        signal_keys::decrypt(&mut self.sessions, identity, keys, &address(device), kind, ciphertext)
+    }
+
+    fn receiving(&mut self, identity: &KeyPair) -> (&mut Identity, &mut PreKeys) {
+        let (identity, keys) = self.receiving.get_or_insert_with(|| {
+            let identity = Identity::new(identity, REGISTRATION_ID);
+            let keys = PreKeys::generate(&identity.pair, rand::make_rng());
+            (identity, keys)
+        });
+        (identity, keys)
     }
 }
 
