@@ -98,7 +98,11 @@ fn a_contacts_chat_timer_is_set_from_its_panel() {
     until(session, "the address book in the list", |s| s["count"].as_str().is_some_and(|c| c.ends_with("contacts")));
     session.clear("#search").unwrap();
     session.type_text("#search", &name).unwrap();
-    until(session, "the contact found", |s| s["rows"].as_array().is_some_and(|r| r.iter().any(|p| p == &person.phone)));
+    // The search has run ("… found"), so the rows drawn are its results, not the list's first page.
+    until(session, "the contact found", |s| {
+        s["count"].as_str().is_some_and(|c| c.ends_with("found"))
+            && s["rows"].as_array().is_some_and(|r| r.iter().any(|p| p == &person.phone))
+    });
     click(session, &format!(".row[data-phone='{}'] .row-name", person.phone));
     let seen = until(session, "the panel with the phone's timer", |s| {
         s["detail"]["timer"] == "86400" && s["detail"]["buttons"][0]["disabled"] == false
