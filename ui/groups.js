@@ -6,11 +6,12 @@
 //
 // Rows come from the `groups` command (GroupSummary), members from
 // `group_members` (GroupMemberRow); `set_group_timer` answers with the
-// group as it is afterwards.
+// group as it is afterwards. Adding people from the panel: `group_add.js`.
 
 import { invoke } from './ipc.js';
 import { $, say } from './dom.js';
 import { ONLY_LID, duration, plural } from './format.js';
+import { GroupAdd } from './group_add.js';
 
 /// The timers WhatsApp offers for a group, in words.
 const TIMERS = new Map([
@@ -86,6 +87,7 @@ export class GroupsView {
     this.members = null;
     this.busy = false;
     this.connected = false;
+    this.adding = new GroupAdd(() => this.selected && this.loadMembers());
 
     const el = this.el;
     for (const type of ['input', 'change', 'search']) el.search.addEventListener(type, () => this.drawList());
@@ -264,6 +266,7 @@ export class GroupsView {
     const why = refusal ?? (this.connected ? '' : 'Changing it waits for the connection.');
     el.timerNote.textContent = why ? `${now} ${why}` : now;
     el.timerNote.dataset.refused = String(refusal !== null);
+    this.adding.show(g, this.connected);
     this.drawMembers();
   }
 

@@ -497,6 +497,8 @@ pub struct AddItemRow {
     /// The check's line, when the job came from a check.
     pub line: Option<i64>,
     pub phone: Option<String>,
+    /// The number as the window shows it (`numbers::shown`).
+    pub phone_shown: Option<String>,
     pub lid: Option<String>,
     pub outcome: AddOutcome,
     /// The server's per-participant code (200 for added).

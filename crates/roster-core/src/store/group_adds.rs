@@ -215,9 +215,11 @@ impl GroupAdds<'_> {
         )?;
         let items = stmt
             .query_map([action], |r| {
+                let phone: Option<String> = r.get(1)?;
                 Ok(AddItemRow {
                     line: r.get(0)?,
-                    phone: r.get(1)?,
+                    phone_shown: phone.as_deref().map(crate::numbers::shown),
+                    phone,
                     lid: r.get(2)?,
                     outcome: r.get(3)?,
                     code: r.get::<_, Option<i64>>(4)?.map(|c| c as u16),
