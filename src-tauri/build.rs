@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "add_numbers_to_group",
     "group_add_job",
     "undo_group_add",
+    "send_group_invite",
     "add_to_directory",
     "audit_log",
     "export_audit",

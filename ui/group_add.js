@@ -6,8 +6,8 @@
 
 import { invoke } from './ipc.js';
 import { $, say } from './dom.js';
-import { localTime, plural } from './format.js';
-import { outcomeWords, tallyWords } from './import/add_to_group.js';
+import { plural } from './format.js';
+import { inviteNote, outcomeWords, tallyWords } from './import/add_to_group.js';
 
 export class GroupAdd {
   /// `changed`: called after a job, so the panel reads the group again.
@@ -99,6 +99,20 @@ export class GroupAdd {
     }
   }
 
+  /// Sends a person of the last job their invite; their line shows it sent.
+  async sendInvite(item) {
+    const job = this.last;
+    if (!job || !this.group) return;
+    try {
+      const sent = await invoke('send_group_invite', { action: job.action, seq: item.seq });
+      job.items = job.items.map((i) => (i.seq === sent.seq ? sent : i));
+      say(this.el.message, `Invite to ${this.group.subject} sent.`, 'ok');
+    } catch (error) {
+      say(this.el.message, `Could not send the invite: ${error}`, 'error');
+    }
+    if (this.last === job) this.drawOutcomes(job, this.group.subject);
+  }
+
   drawOutcomes(outcome, subject) {
     this.el.outcomes.replaceChildren(
       ...outcome.items.map((item) => {
@@ -112,7 +126,7 @@ export class GroupAdd {
         what.className = 'member-sub';
         what.textContent = outcomeWords(item, subject);
         if (item.invite_code && item.invite_expiration) {
-          what.textContent += `. WhatsApp holds an invite for them until ${localTime(item.invite_expiration)}: send it from the phone.`;
+          what.append(inviteNote(item, (person) => this.sendInvite(person)));
         }
         li.append(who, what);
         return li;

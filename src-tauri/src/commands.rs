@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use roster_core::{
-    AddJobOutcome, AuditPage, Avatar, BlockOutcome, BulkOutcome, ChatTimer, CheckFilter, CheckOrder, CheckPage,
-    CheckProgress, ContactDetails, ContactPage, GroupMemberRow, GroupSummary, JobIntent, LinkCode, ListFilter, Preview,
-    Scope, Session, SessionSnapshot, Settings, SyncReport,
+    AddItemRow, AddJobOutcome, AuditPage, Avatar, BlockOutcome, BulkOutcome, ChatTimer, CheckFilter, CheckOrder,
+    CheckPage, CheckProgress, ContactDetails, ContactPage, GroupMemberRow, GroupSummary, JobIntent, LinkCode,
+    ListFilter, Preview, Scope, Session, SessionSnapshot, Settings, SyncReport,
 };
 use tauri::{AppHandle, State};
 
@@ -403,6 +403,17 @@ pub fn group_add_job(state: State<'_, AppState>, action: i64) -> Answer<AddJobOu
         args::action(action)?;
         Ok(state.session.groups().job(action)?)
     })
+}
+
+/// Sends a person the invite WhatsApp held for them when their privacy
+/// refused the add.
+#[tauri::command]
+pub async fn send_group_invite(state: State<'_, AppState>, action: i64, seq: i64) -> Answer<AddItemRow> {
+    awaited("send the invite", async {
+        args::action(action)?;
+        Ok(state.session.groups().send_invite(action, seq).await?)
+    })
+    .await
 }
 
 /// Removes exactly those an add-participants job added.

@@ -208,7 +208,9 @@ impl Kind for GroupAddError {
                 ErrorKind::NotAllowed
             }
             GroupAddError::TooMany(_) => ErrorKind::InvalidInput,
-            GroupAddError::NoAction(_) => ErrorKind::NotFound,
+            GroupAddError::NoAction(_) | GroupAddError::NoInvite(_) => ErrorKind::NotFound,
+            GroupAddError::InviteExpired(_) => ErrorKind::NotAllowed,
+            GroupAddError::Chat(e) => e.kind(),
             GroupAddError::Target(e) => e.kind(),
             GroupAddError::Group(e) => e.kind(),
             GroupAddError::Store(e) => e.kind(),

@@ -319,6 +319,7 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::add_numbers_to_group,
             commands::group_add_job,
             commands::undo_group_add,
+            commands::send_group_invite,
             commands::add_to_directory,
             commands::audit_log,
             commands::export_audit,

@@ -1,8 +1,8 @@
 //! Adding pasted numbers to a group from its panel in the Groups tab,
 //! through the real window: a list with a line that is no number is
 //! refused whole (nothing sent); a clean list is added, each person's
-//! outcome as the simulator's world has it; Undo removes exactly those
-//! added.
+//! outcome as the simulator's world has it; the one whose privacy refused
+//! is sent the invite; Undo removes exactly those added.
 //!
 //!     xvfb-run -a cargo test --workspace --features roster/sandbox,roster-core/sandbox --test gui_group_add
 //!
@@ -35,6 +35,7 @@ const READ: &str = "
     outcomes: [...document.querySelectorAll('#group-add-outcomes li')].map((li) => ({
       phone: li.dataset.phone || null,
       outcome: li.dataset.outcome,
+      sent: Boolean(li.querySelector('.add-invite[data-sent]')),
       text: li.textContent,
     })),
     errors: window.__errors || [],
@@ -152,6 +153,17 @@ fn pasted_numbers_are_added_to_a_group_from_its_panel_and_undone() {
     assert_eq!(seen["undoHidden"], false);
     until(session, "the panel's new count", |s| s["count"] == after.size && s["listed"] == after.size);
     shots.take(session, "02-added");
+
+    // The one whose privacy refused gets the invite WhatsApp held for them.
+    on(session, &format!("#group-add-outcomes li[data-phone='{private}'] .send-invite"), "el.click();");
+    until(session, "the invite sent", |s| s["outcomes"][1]["sent"] == true);
+    let deliveries = sim.world().deliveries;
+    let invite = deliveries
+        .iter()
+        .filter(|d| d.chat.as_deref() == Some(format!("{private}@s.whatsapp.net").as_str()))
+        .find_map(|d| d.group_invite.clone())
+        .unwrap_or_else(|| panic!("+{private}'s phone read the invite: {deliveries:?}"));
+    assert_eq!(invite.group, group.jid);
 
     // Undo removes exactly the one added.
     on(session, "#group-add-undo", "el.click();");

@@ -75,7 +75,11 @@ const RESULTS: &str = "
         outcome: outcome ? outcome.dataset.outcome : null,
         code: outcome && outcome.dataset.code ? Number(outcome.dataset.code) : null,
         text: outcome ? outcome.textContent : null,
-        invite: invite ? { expires: Number(invite.dataset.expires), text: invite.textContent } : null,
+        invite: invite ? {
+          expires: Number(invite.dataset.expires),
+          sent: invite.dataset.sent ? Number(invite.dataset.sent) : null,
+          text: invite.textContent,
+        } : null,
       };
     }),
     message: $('job-group-message').textContent,
@@ -328,9 +332,24 @@ fn groups_tab_timers_and_adding_checked_people_to_a_community() {
             let expires = row["invite"]["expires"].as_u64().unwrap_or_else(|| panic!("the invite's expiry: {row}"));
             let now = roster_core::clock::unix_now();
             assert!(expires > now && expires <= now + 30 * 86400, "an invite valid for days, not forever: {row}");
-            assert!(row["invite"]["text"].as_str().unwrap().contains("send it from the phone"), "{row}");
+            assert!(row["invite"]["text"].as_str().unwrap().contains("Send invite"), "{row}");
         }
     }
+    // "Send invite" sends that person the invite the server handed out; their phone reads it.
+    let (at, (invited, _)) =
+        expected.iter().enumerate().find(|(_, (_, o))| *o == "invite_needed").expect("someone needs an invite");
+    let line = at as u64 + 1;
+    click(session, &format!("#job-rows tr[data-line='{line}'] .send-invite"));
+    until_results(session, "the invite sent", |s| {
+        s["rows"].as_array().unwrap().iter().any(|r| r["line"] == line && !r["invite"]["sent"].is_null())
+    });
+    let deliveries = sim.world().deliveries;
+    let invite = deliveries
+        .iter()
+        .filter(|d| d.chat.as_deref() == Some(format!("{invited}@s.whatsapp.net").as_str()))
+        .find_map(|d| d.group_invite.clone())
+        .unwrap_or_else(|| panic!("+{invited}'s phone read the invite: {deliveries:?}"));
+    assert_eq!(invite.group, community.jid, "the community's own group");
     let added: BTreeSet<String> = expected.iter().filter(|(_, o)| *o == "added").map(|(p, _)| p.clone()).collect();
     let after = world_group(sim, &community.jid);
     assert_eq!(member_phones(&after), before.union(&added).cloned().collect(), "the world has what the table says");
@@ -349,7 +368,11 @@ fn groups_tab_timers_and_adding_checked_people_to_a_community() {
     // Undo removes exactly those added.
     session.click("#tab-import").unwrap();
     click(session, "#job-group-undo");
-    let seen = until_results(session, "the undo", |s| s["message"].as_str().unwrap().contains("2 removed"));
+    // The message comes first; the table's rows are read again after it.
+    let seen = until_results(session, "the undo", |s| {
+        s["message"].as_str().unwrap().contains("2 removed")
+            && s["rows"].as_array().unwrap().iter().filter(|r| r["outcome"] == "removed").count() == 2
+    });
     assert_eq!(member_phones(&world_group(sim, &community.jid)), before, "the community is as it was");
     assert_eq!(seen["members"], community.size);
     assert_eq!(seen["undoHidden"], true);

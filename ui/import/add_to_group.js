@@ -8,7 +8,7 @@
 
 import { invoke } from '../ipc.js';
 import { $, say } from '../dom.js';
-import { plural } from '../format.js';
+import { localTime, plural } from '../format.js';
 
 /// What adding one person did, in words ("Makers" is the group's subject).
 export function outcomeWords(item, subject) {
@@ -75,6 +75,30 @@ export function tallyWords(outcome) {
   return [...counts].map(([kind, n]) => (words[kind] ?? ((m) => `${m} ${kind}`))(n)).join(', ');
 }
 
+/// The invite WhatsApp held for a person whose privacy refused the add:
+/// until when, and "Send invite" (`send(item)`), or when it was sent.
+export function inviteNote(item, send) {
+  const span = document.createElement('span');
+  span.className = 'add-invite';
+  span.dataset.expires = String(item.invite_expiration);
+  span.append(` WhatsApp holds an invite for them until ${localTime(item.invite_expiration)}. `);
+  if (item.invite_sent_at) {
+    span.dataset.sent = String(item.invite_sent_at);
+    span.append(`Invite sent ${localTime(item.invite_sent_at)}.`);
+    return span;
+  }
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button link-button send-invite';
+  button.textContent = 'Send invite';
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    send(item);
+  });
+  span.append(button);
+  return span;
+}
+
 export class AddToGroup {
   /// `results`: the Results panel (its job, selection and redraws).
   constructor(results) {
@@ -135,6 +159,19 @@ export class AddToGroup {
   noteFor(line) {
     const item = this.byLine.get(line);
     return item ? { item, text: outcomeWords(item, this.subject) } : null;
+  }
+
+  /// Sends a person of the last job their invite; the row shows it sent.
+  async sendInvite(item) {
+    if (!this.last) return;
+    try {
+      const sent = await invoke('send_group_invite', { action: this.last.action, seq: item.seq });
+      if (sent.line !== null) this.byLine.set(sent.line, sent);
+      say(this.el.message, `Invite to ${this.subject} sent.`, 'ok');
+    } catch (error) {
+      say(this.el.message, `Could not send the invite: ${error}`, 'error');
+    }
+    this.results.refreshRows(true);
   }
 
   async open() {

@@ -7,8 +7,8 @@
 
 import { invoke } from '../ipc.js';
 import { $, cell, confirmation, say, sayExported, sayWithCount } from '../dom.js';
-import { ago, localTime, plural } from '../format.js';
-import { AddToGroup } from './add_to_group.js';
+import { ago, plural } from '../format.js';
+import { AddToGroup, inviteNote } from './add_to_group.js';
 
 const PAGE = 100;
 /// Results are re-read at most this often while a job runs.
@@ -309,13 +309,9 @@ export class Results {
     span.textContent = added.text;
     td.append(span);
     if (added.item.invite_code && added.item.invite_expiration) {
-      // The code is a private invite for this person, sent in a chat from the
-      // phone (not a chat.whatsapp.com link, which is the group's own).
-      const invite = document.createElement('span');
-      invite.className = 'add-invite';
-      invite.dataset.expires = String(added.item.invite_expiration);
-      invite.textContent = ` WhatsApp holds an invite for them until ${localTime(added.item.invite_expiration)}: send it from the phone.`;
-      td.append(invite);
+      // A private invite for this person, sent to them in a chat (not a
+      // chat.whatsapp.com link, which is the group's own).
+      td.append(inviteNote(added.item, (item) => this.addToGroup.sendInvite(item)));
     }
     return td;
   }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 use tracing::{info, warn};
+use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::{Client, Jid};
 
 use crate::groups::{self, FetchedGroup, GroupError, ParticipantAnswer};
@@ -36,6 +37,12 @@ pub enum GroupAddError {
     NotUndoable(i64),
     #[error("job {0} added nobody, so there is nothing to undo")]
     NothingToUndo(i64),
+    #[error("WhatsApp handed out no invite for this person in job {0}")]
+    NoInvite(i64),
+    #[error("the invite WhatsApp held for them ran out on {0}; add them again for a new one")]
+    InviteExpired(String),
+    #[error(transparent)]
+    Chat(#[from] crate::chats::ChatError),
     #[error(transparent)]
     Target(#[from] crate::numbers::TargetError),
     #[error(transparent)]
@@ -55,6 +62,44 @@ impl GroupAddError {
     pub fn is_not_connected(&self) -> bool {
         matches!(self, GroupAddError::Group(GroupError::NotConnected))
     }
+}
+
+/// The `groupInviteMessage` WhatsApp's own "Send invite" sends a person
+/// whose privacy refused an add: the group, the code the server handed out
+/// for them and until when it holds (a community's as its parent group).
+pub(crate) fn invite_message(group: &FetchedGroup, code: &str, expiration: u64) -> wa::Message {
+    use wa::message::GroupInviteMessage;
+    use wa::message::group_invite_message::GroupType;
+    wa::Message {
+        group_invite_message: whatsapp_rust::buffa::MessageField::some(GroupInviteMessage {
+            group_jid: Some(group.jid.clone()),
+            invite_code: Some(code.to_owned()),
+            invite_expiration: Some(i64::try_from(expiration).unwrap_or(i64::MAX)),
+            group_name: Some(group.subject.clone()),
+            caption: Some("Invitation to join my WhatsApp group".to_owned()),
+            group_type: Some(if group.is_community { GroupType::PARENT } else { GroupType::DEFAULT }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Sends `person` (E.164 digits, else a LID) the invite for `group`.
+pub(crate) async fn send_invite(
+    client: &Client,
+    group: &FetchedGroup,
+    person: (Option<&str>, Option<&str>),
+    code: &str,
+    expiration: u64,
+) -> Result<(), GroupAddError> {
+    let to = match person {
+        (Some(phone), _) => Jid::pn(phone),
+        (None, Some(lid)) => Jid::lid(lid),
+        (None, None) => return Err(GroupAddError::Nothing),
+    };
+    client.send_message(to, invite_message(group, code, expiration)).await.map_err(crate::chats::ChatError::from)?;
+    info!("group invite sent");
+    Ok(())
 }
 
 fn is_in(group: &FetchedGroup, item: &AddItem) -> bool {

@@ -494,6 +494,8 @@ word_enum! {
 /// One person of an add-participants job.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct AddItemRow {
+    /// Its place in the job (the order given).
+    pub seq: i64,
     /// The check's line, when the job came from a check.
     pub line: Option<i64>,
     pub phone: Option<String>,
@@ -507,6 +509,8 @@ pub struct AddItemRow {
     /// (Unix seconds) it is valid.
     pub invite_code: Option<String>,
     pub invite_expiration: Option<u64>,
+    /// When the account sent them that invite (Unix seconds).
+    pub invite_sent_at: Option<u64>,
 }
 
 /// What an add-participants job (or its undo) did, as the server left it.

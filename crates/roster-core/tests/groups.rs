@@ -397,3 +397,64 @@ async fn a_rate_limited_job_stops_with_the_reason_and_finishes_on_the_next_conne
     let expected: BTreeSet<String> = before.iter().cloned().chain(addable.iter().cloned()).collect();
     assert_eq!(member_phones(&world_group(&sim, &group.jid)), expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invite_whatsapp_holds_for_a_private_person_is_sent_to_them() {
+    let dir = temp_dir("groups-invite");
+    let sim = Simulator::start(SimConfig { seed: 89, ..SimConfig::default() }).await.unwrap();
+    let session = pair(&dir, &sim).await;
+    let world = sim.world();
+    let group = world.groups.iter().find(|g| g.subject == "Suppliers").unwrap().clone();
+    let before = member_phones(&group);
+    let private = world
+        .people
+        .iter()
+        .find(|p| !p.addable_to_groups && !before.contains(&p.phone))
+        .expect("someone whose privacy refuses adds")
+        .clone();
+    let newcomer = world.people.iter().find(|p| p.addable_to_groups && !before.contains(&p.phone)).unwrap().clone();
+    let given = [format!("+{}", newcomer.phone), format!("+{}", private.phone)];
+    let outcome = session.groups().add_targets(&group.jid, &given).await.expect("the job finishes");
+    let (added, invited) = (&outcome.items[0], &outcome.items[1]);
+    assert_eq!((added.outcome, invited.outcome), (AddOutcome::Added, AddOutcome::InviteNeeded), "{outcome:?}");
+    let code = invited.invite_code.clone().expect("the server handed out an invite");
+    assert_eq!(invited.invite_sent_at, None);
+
+    // Nobody to invite where the add went through.
+    let e = session.groups().send_invite(outcome.action, added.seq).await.unwrap_err();
+    assert!(matches!(e, roster_core::GroupAddError::NoInvite(_)), "{e}");
+
+    let sent = session.groups().send_invite(outcome.action, invited.seq).await.expect("the invite is sent");
+    assert!(sent.invite_sent_at.is_some(), "saved as sent: {sent:?}");
+    assert_eq!(session.groups().job(outcome.action).unwrap().items[1].invite_sent_at, sent.invite_sent_at);
+    // The person's phone read a group invite with the server's code.
+    let deliveries = sim.world().deliveries;
+    let read = deliveries
+        .iter()
+        .find(|d| d.reader == roster_sim::Reader::Person && d.group_invite.is_some())
+        .unwrap_or_else(|| panic!("the person got the invite: {deliveries:?}"));
+    assert!(read.decrypted, "{read:?}");
+    assert_eq!(read.chat.as_deref(), Some(format!("{}@s.whatsapp.net", private.phone).as_str()));
+    let invite = read.group_invite.as_ref().unwrap();
+    assert_eq!((invite.group.as_str(), invite.code.as_str()), (group.jid.as_str(), code.as_str()));
+    assert_eq!(invite.expiration, invited.invite_expiration.unwrap() as i64);
+    assert_eq!(invite.group_name.as_deref(), Some(group.subject.as_str()));
+    assert_eq!(member_phones(&world_group(&sim, &group.jid)), before.iter().cloned().chain([newcomer.phone]).collect());
+    let audit = session.audit().page(0, 10).unwrap();
+    assert!(audit.rows.iter().any(|r| r.action == "send group invite"), "audited: {audit:?}");
+
+    // An invite WhatsApp no longer holds is not sent.
+    session.shutdown().await;
+    let db = rusqlite::Connection::open(dir.join("roster.db")).unwrap();
+    db.execute("UPDATE group_add_item SET invite_expiration = 1000", []).unwrap();
+    drop(db);
+    let session = common::start_session(&dir, &sim).await;
+    wait(&session, "connected", |s| s.state == roster_core::ConnectionState::Connected).await;
+    let copies = sim.world().deliveries.len();
+    let e = session.groups().send_invite(outcome.action, invited.seq).await.unwrap_err();
+    assert!(matches!(e, roster_core::GroupAddError::InviteExpired(_)), "{e}");
+    assert!(e.to_string().contains("1970-01-01"), "{e}");
+    assert_eq!(sim.world().deliveries.len(), copies, "nothing sent");
+    session.shutdown().await;
+    sim.shutdown().await;
+}

@@ -40,6 +40,20 @@ pub struct Delivery {
     pub protocol_message: Option<String>,
     /// Its `ephemeralExpiration`, for an `EPHEMERAL_SETTING`.
     pub ephemeral_expiration: Option<u32>,
+    /// The group invite it carried (`groupInviteMessage`): what the person
+    /// would tap to join.
+    pub group_invite: Option<GroupInvite>,
     /// Why it could not be read, when it could not.
     pub error: Option<String>,
+}
+
+/// A `groupInviteMessage` as the recipient's phone read it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GroupInvite {
+    /// The group's JID (`…@g.us`).
+    pub group: String,
+    pub code: String,
+    /// Unix seconds.
+    pub expiration: i64,
+    pub group_name: Option<String>,
 }

@@ -55,7 +55,7 @@ pub use admin::{
     AccountReport, BlockedReport, ChatReport, CollectionVersions, GroupReport, MemberReport, PersonReport, WorldReport,
 };
 pub use chats::ChatKind;
-pub use deliveries::{Delivery, Reader};
+pub use deliveries::{Delivery, GroupInvite, Reader};
 pub use groups::{Addressing, Role};
 pub use handle::SimHandle;
 pub use phone::groups::GroupChangeError;

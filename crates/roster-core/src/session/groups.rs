@@ -8,10 +8,11 @@ use tracing::{Instrument, info, info_span, warn};
 
 use super::audit::audited;
 use super::{DEFAULT_COUNTRY, Session};
+use crate::clock::unix_now;
 use crate::group_adds::{self, GroupAddError};
 use crate::groups::{self, GroupError, Timer, checked_group_jid};
 use crate::numbers::{Target, parse_target};
-use crate::snapshot::{AddJobOutcome, AddOutcome, GroupMemberRow, GroupSummary};
+use crate::snapshot::{AddItemRow, AddJobOutcome, AddOutcome, GroupMemberRow, GroupSummary};
 use crate::store::{Planned, Store};
 
 /// `session.groups()`.
@@ -191,6 +192,49 @@ impl Groups<'_> {
             let undo = self.0.store.group_adds().plan_undo(action)?;
             let target = format!("add-participants job #{action}");
             audited(&self.0.store, "undo add participants", Some(&target), describe, self.run(undo)).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends the person at `seq` of job `action` the invite WhatsApp held
+    /// for them when their privacy refused the add (a `groupInviteMessage`,
+    /// as the phone's "Send invite" does). Refused, nothing sent, when the
+    /// job handed out no invite for them or it has run out. Saved and
+    /// audited; sending again is allowed (the same invite).
+    pub async fn send_invite(self, action: i64, seq: i64) -> Result<AddItemRow, GroupAddError> {
+        let span = info_span!("session.send_group_invite", action, seq);
+        async {
+            let item = self.0.store.group_adds().item(action, seq)?.ok_or(GroupAddError::NoInvite(action))?;
+            let (Some(code), Some(expiration)) = (item.invite_code.as_deref(), item.invite_expiration) else {
+                return Err(GroupAddError::NoInvite(action));
+            };
+            if expiration <= unix_now() {
+                return Err(GroupAddError::InviteExpired(crate::clock::iso_time(expiration)));
+            }
+            let (group_jid, _) = self.0.store.group_adds().target(action)?;
+            let client = self.0.connected_client().await.ok_or(GroupError::NotConnected)?;
+            let group = groups::fetch_one(&client, &group_jid).await?;
+            let who = item
+                .phone
+                .as_ref()
+                .map_or_else(|| format!("{}@lid", item.lid.as_deref().unwrap_or("")), |p| format!("+{p}"));
+            let target = format!("{who} to {} ({group_jid})", group.subject);
+            let work = async {
+                group_adds::send_invite(
+                    &client,
+                    &group,
+                    (item.phone.as_deref(), item.lid.as_deref()),
+                    code,
+                    expiration,
+                )
+                .await?;
+                // Durable before done.
+                self.0.store.group_adds().invite_sent(action, seq, unix_now())?;
+                Ok(self.0.store.group_adds().item(action, seq)?.ok_or(GroupAddError::NoAction(action))?)
+            };
+            let describe = |_: &AddItemRow| "invite sent".to_owned();
+            audited(&self.0.store, "send group invite", Some(&target), describe, work).await
         }
         .instrument(span)
         .await

@@ -205,13 +205,27 @@ impl GroupAdds<'_> {
         Ok(())
     }
 
+    /// One person of a job, as [`outcome`](Self::outcome) lists them.
+    pub(crate) fn item(&self, action: i64, seq: i64) -> Result<Option<AddItemRow>, StoreError> {
+        Ok(self.outcome(action, 0)?.items.into_iter().find(|i| i.seq == seq))
+    }
+
+    /// Records that the person's invite was sent, at `at` (Unix seconds).
+    pub(crate) fn invite_sent(&self, action: i64, seq: i64, at: u64) -> Result<(), StoreError> {
+        self.0.conn().execute(
+            "UPDATE group_add_item SET invite_sent_at = ?3 WHERE action_id = ?1 AND seq = ?2",
+            params![action, seq, at as i64],
+        )?;
+        Ok(())
+    }
+
     /// The job's people and outcomes; `members`: the group's count now.
     pub(crate) fn outcome(&self, action: i64, members: usize) -> Result<AddJobOutcome, StoreError> {
         let (group, undo) = self.target(action)?;
         let conn = self.0.conn();
         let mut stmt = conn.prepare(
-            "SELECT line, phone, lid, outcome, code, invite_code, invite_expiration FROM group_add_item
-             WHERE action_id = ?1 ORDER BY seq",
+            "SELECT line, phone, lid, outcome, code, invite_code, invite_expiration, seq, invite_sent_at
+             FROM group_add_item WHERE action_id = ?1 ORDER BY seq",
         )?;
         let items = stmt
             .query_map([action], |r| {
@@ -225,6 +239,8 @@ impl GroupAdds<'_> {
                     code: r.get::<_, Option<i64>>(4)?.map(|c| c as u16),
                     invite_code: r.get(5)?,
                     invite_expiration: r.get::<_, Option<i64>>(6)?.map(|e| e.max(0) as u64),
+                    seq: r.get(7)?,
+                    invite_sent_at: r.get::<_, Option<i64>>(8)?.map(|t| t.max(0) as u64),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

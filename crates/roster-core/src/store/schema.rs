@@ -198,4 +198,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TRIGGER contact_search_au;
     DROP TABLE contact_search;
     DROP INDEX contact_name;",
+    // 13: when the account sent a person the invite WhatsApp held for them
+    //     (an add their privacy refused).
+    "ALTER TABLE group_add_item ADD COLUMN invite_sent_at INTEGER;",
 ];

@@ -5,7 +5,7 @@
 //! device: a person's phone or the account's own phone decrypts it (a
 //! real Signal session, `wacore-libsignal`), another companion of the
 //! account gets it pushed. A recipient's `EPHEMERAL_SETTING` sets that 1:1
-//! chat's timer. Every copy is recorded (`World::deliveries`); one that
+//! chat's timer; a `groupInviteMessage` is recorded with its code. Every copy is recorded (`World::deliveries`); one that
 //! cannot be read is recorded and logged as such, never taken silently.
 
 use buffa::Message as _;
@@ -15,7 +15,7 @@ use wacore_binary::{Jid, Node};
 use waproto::whatsapp as wa;
 
 use super::{Ctx, Outcome, send};
-use crate::deliveries::{Delivery, Reader};
+use crate::deliveries::{Delivery, GroupInvite, Reader};
 use crate::nodes::{attr, bytes, child, children, unix_now};
 use crate::state::{Push, World};
 
@@ -66,6 +66,7 @@ fn deliver(world: &mut World, device: u16, id: &str, to: &Jid, message: &Node, t
         chat: None,
         protocol_message: None,
         ephemeral_expiration: None,
+        group_invite: None,
         error: None,
     };
     let Some(ciphertext) = bytes(enc) else {
@@ -107,6 +108,14 @@ fn deliver(world: &mut World, device: u16, id: &str, to: &Jid, message: &Node, t
         }
         _ => message,
     };
+    if let Some(invite) = content.group_invite_message.as_option() {
+        delivery.group_invite = Some(GroupInvite {
+            group: invite.group_jid.clone().unwrap_or_default(),
+            code: invite.invite_code.clone().unwrap_or_default(),
+            expiration: invite.invite_expiration.unwrap_or(0),
+            group_name: invite.group_name.clone(),
+        });
+    }
     if let Some(protocol) = content.protocol_message.as_option() {
         delivery.protocol_message = protocol.r#type.map(|t| format!("{t:?}"));
         if protocol.r#type == Some(wa::message::protocol_message::Type::EPHEMERAL_SETTING) {
