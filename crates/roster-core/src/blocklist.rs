@@ -133,7 +133,13 @@ pub(crate) async fn set_blocked(
         }
     };
     let count = match answered {
-        Some(list) => save(client, store, fetch, list).await?,
+        // A fetch begun meanwhile (on reconnecting, say) can reach the server
+        // before the change yet be saved after it: then the saved list lacks
+        // the change the server just confirmed, and is fetched again.
+        Some(list) => match save(client, store, fetch, list).await? {
+            count if store.blocklist().has(&lid)? == block => count,
+            _ => refresh(client, store).await?,
+        },
         None => refresh(client, store).await?,
     };
     info!(block, count, "blocklist updated");
