@@ -381,8 +381,11 @@ mod sandbox {
     const AUTO_SCAN_AFTER: Duration = Duration::from_secs(3);
     /// The simulated world (account number, name, keys) is derived from it.
     const SEED: u64 = 1;
-    /// The simulator's own state, next to the session store.
+    /// The simulator's own state, next to the session store (account 1's;
+    /// the others' beside it, `sandbox-world-2.json`).
     const STATE_FILE: &str = "sandbox-world.json";
+    /// The simulated phones: two accounts, so adding a second one can be tried.
+    const ACCOUNTS: usize = 2;
 
     pub struct Sim {
         handle: std::sync::Arc<SimHandle>,
@@ -398,6 +401,7 @@ mod sandbox {
             let handle = Simulator::start(SimConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 seed: SEED,
+                accounts: ACCOUNTS,
                 auto_scan: Some(AUTO_SCAN_AFTER),
                 state_path: Some(data_dir.join(STATE_FILE)),
                 ..SimConfig::default()

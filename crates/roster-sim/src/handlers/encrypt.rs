@@ -17,7 +17,7 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let Some(device) = ctx.device else {
         return send(iq_error(iq, 401, "not-authorized"));
     };
-    let mut world = ctx.shared.world();
+    let mut world = ctx.world();
     let Some(dev) = world.account.devices.get_mut(&device) else {
         return send(iq_error(iq, 404, "item-not-found"));
     };
