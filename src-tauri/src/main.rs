@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use roster_core::{
-    DataDir, DataDirError, DirLock, ServerUrl, Session, SessionConfig, SessionSnapshot, parse_server_url,
+    Accounts, DataDir, DataDirError, DirLock, ServerUrl, Session, SessionConfig, SessionSnapshot, parse_server_url,
 };
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 use tokio::sync::watch;
@@ -200,13 +200,21 @@ impl Backend {
             plan.server
         };
 
+        // Each account has its own folder; a single-account data directory
+        // becomes account 1 here. The window shows the first account.
+        let accounts = Accounts::open(&plan.data_dir).context("cannot open the accounts")?;
+        let account_dir = match accounts.ids().context("cannot list the accounts")?.first() {
+            Some(id) => accounts.dir(*id).with_context(|| format!("cannot open account {id}"))?,
+            None => accounts.create().context("cannot create the first account")?.1,
+        };
         info!(
             data_dir = %plan.data_dir.path().display(),
+            account = %account_dir.path().display(),
             server = server.as_ref().map_or("WhatsApp", |s| s.as_str()),
             "starting the session"
         );
         let session = Session::start(SessionConfig {
-            data_dir: plan.data_dir,
+            data_dir: account_dir,
             server,
             device_name: DEVICE_NAME.to_owned(),
             picture_max_age: roster_core::PICTURE_MAX_AGE,
