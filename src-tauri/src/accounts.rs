@@ -55,6 +55,9 @@ pub enum AccountError {
     Session(#[from] SessionError),
 }
 
+/// Called with each account's session as it starts.
+pub type OnStart = Box<dyn Fn(&Arc<Session>) + Send + Sync>;
+
 /// What every account's session is started with.
 #[derive(Clone)]
 pub struct Connect {
@@ -80,7 +83,7 @@ pub struct OpenAccounts {
     list: watch::Sender<Option<AccountList>>,
     changed: Arc<Notify>,
     /// Called with each session started (the sandbox shows its QR codes to the phone).
-    on_start: Box<dyn Fn(&Arc<Session>) + Send + Sync>,
+    on_start: OnStart,
 }
 
 impl OpenAccounts {
@@ -89,7 +92,7 @@ impl OpenAccounts {
     pub async fn start(
         folders: Accounts,
         connect: Connect,
-        on_start: Box<dyn Fn(&Arc<Session>) + Send + Sync>,
+        on_start: OnStart,
     ) -> Result<Arc<OpenAccounts>, AccountError> {
         let mut ids = folders.ids()?;
         if ids.is_empty() {
@@ -245,33 +248,39 @@ impl OpenAccounts {
 
     /// Logs account `id` out (the phone forgets this computer), stops it and
     /// deletes its folder. The others go on; when it was the current one,
-    /// the first remaining is; when it was the last, a new account starts.
+    /// the first remaining is. The window always has an account: removing
+    /// the last one starts a new one first.
     pub async fn remove(&self, id: AccountId) -> Result<(), AccountError> {
+        let (known, alone) = {
+            let open = self.lock_open();
+            (open.iter().any(|o| o.id == id), open.len() == 1)
+        };
+        if !known {
+            return Err(AccountError::Unknown(id));
+        }
+        if alone {
+            self.add().await?;
+        }
         let open = {
             let mut open = self.lock_open();
             let at = open.iter().position(|o| o.id == id).ok_or(AccountError::Unknown(id))?;
             open.remove(at)
         };
         open.watcher.abort();
-        let result = async {
+        if self.current_id() == id {
+            let first = self.lock_open().first().map(|o| o.id).expect("another account is open");
+            self.switch(first)?;
+        } else {
+            self.publish_list();
+        }
+        async {
             open.session.remove_account().await?;
             self.folders.remove(id)?;
             Ok::<_, AccountError>(())
         }
         .instrument(info_span!("account.remove", account = id))
-        .await;
-        if let Err(e) = &result {
-            warn!(account = id, "removing the account failed: {e}");
-        }
-        let first = self.lock_open().first().map(|o| o.id);
-        match first {
-            Some(first) if self.current_id() == id => self.switch(first)?,
-            Some(_) => self.publish_list(),
-            None => {
-                self.add().await?;
-            }
-        }
-        result
+        .await
+        .inspect_err(|e| warn!(account = id, "removing the account failed: {e}"))
     }
 
     /// Stops every account's session.
@@ -281,5 +290,63 @@ impl OpenAccounts {
             o.watcher.abort();
             o.session.shutdown().await;
         }
+    }
+}
+
+#[cfg(all(test, feature = "sandbox"))]
+mod tests {
+    use std::time::Duration;
+
+    use roster_core::{DataDir, parse_server_url};
+    use roster_sim::{SimConfig, Simulator};
+
+    use super::*;
+
+    const DEADLINE: Duration = Duration::from_secs(60);
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_list_follows_each_account_and_removing_the_last_starts_a_new_one() {
+        let sim = Simulator::start(SimConfig { seed: 61, ..SimConfig::default() }).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let folders = Accounts::open(&DataDir::open(dir.path()).unwrap()).unwrap();
+        let connect = Connect { server: Some(parse_server_url(&sim.ws_url()).unwrap()), device_name: "test".into() };
+        let accounts = OpenAccounts::start(folders.clone(), connect, Box::new(|_: &Arc<Session>| {})).await.unwrap();
+        assert_eq!(folders.ids().unwrap(), vec![1], "a fresh data directory gets account 1");
+
+        let session = accounts.current();
+        let shown = session.wait_for(DEADLINE, |s| s.qr.is_some()).await.expect("a QR code");
+        let mut list = accounts.list();
+        let waiting = list.wait_for(|l| l.as_ref().is_some_and(|l| l.accounts[0].state == shown.state)).await;
+        assert_eq!(waiting.unwrap().clone().unwrap().accounts[0].label, "New account");
+        sim.scan_qr(&shown.qr.unwrap().code).unwrap();
+        let world = sim.world();
+        let linked = tokio::time::timeout(
+            DEADLINE,
+            list.wait_for(|l| {
+                l.as_ref().is_some_and(|l| {
+                    l.accounts[0].state == ConnectionState::Connected
+                        && l.accounts[0].blocked_count == Some(world.blocklist.len())
+                })
+            }),
+        )
+        .await
+        .expect("the list follows the account")
+        .unwrap()
+        .clone()
+        .unwrap();
+        assert_eq!(linked.current, 1);
+        assert_eq!(linked.accounts[0].label, world.account.push_name);
+        assert_eq!(accounts.current_snapshot().account_id, 1);
+
+        assert!(matches!(accounts.switch(9), Err(AccountError::Unknown(9))));
+        assert!(matches!(accounts.remove(9).await, Err(AccountError::Unknown(9))));
+
+        accounts.remove(1).await.unwrap();
+        assert!(sim.world().account.devices.is_empty(), "the phone forgot the removed account");
+        let now = accounts.list_now();
+        assert_eq!((now.current, now.accounts.len(), now.accounts[0].id), (2, 1, 2), "a new account took its place");
+        assert_eq!(folders.ids().unwrap(), vec![2], "the removed account's folder is gone");
+        accounts.shutdown().await;
+        sim.shutdown().await;
     }
 }

@@ -208,10 +208,10 @@ impl Backend {
         info!(
             data_dir = %plan.data_dir.path().display(),
             server = server.as_ref().map_or("WhatsApp", |s| s.as_str()),
-            "starting the accounts' sessions"
+            "starting the session of each account"
         );
         #[cfg(feature = "sandbox")]
-        let on_start: Box<dyn Fn(&Arc<Session>) + Send + Sync> = match &sim {
+        let on_start: accounts::OnStart = match &sim {
             Some(sim) => {
                 let camera = sim.camera();
                 Box::new(move |session: &Arc<Session>| camera.watch(session.subscribe()))
@@ -219,7 +219,7 @@ impl Backend {
             None => Box::new(|_: &Arc<Session>| {}),
         };
         #[cfg(not(feature = "sandbox"))]
-        let on_start: Box<dyn Fn(&Arc<Session>) + Send + Sync> = Box::new(|_: &Arc<Session>| {});
+        let on_start: accounts::OnStart = Box::new(|_: &Arc<Session>| {});
         let connect = accounts::Connect { server, device_name: DEVICE_NAME.to_owned() };
         let accounts =
             OpenAccounts::start(folders, connect, on_start).await.context("cannot start the accounts' sessions")?;
