@@ -211,6 +211,8 @@ function renderAccount(account, kind) {
   ui.accountPhone.textContent = account ? account.phone_shown : '';
   ui.accountJid.textContent = account?.jid ?? '';
   ui.logout.disabled = busy || kind !== 'connected';
+  // A check, its bulk actions and the activity log are this account's own.
+  for (const el of document.querySelectorAll('[data-for-account]')) el.textContent = `of ${name}`;
 }
 
 // The directory: the header count, the list and what may be done offline.

@@ -30,6 +30,7 @@ const READ: &str = "
     phone: text('account-phone'),
     blocked: text('blocked-count'),
     summary: text('accounts-summary'),
+    activity: text('activity-title'),
     accounts: [...document.querySelectorAll('#account-list .account-switch')].map((b) => ({
       id: Number(b.dataset.account),
       pressed: b.getAttribute('aria-pressed') === 'true',
@@ -113,11 +114,13 @@ fn two_accounts_switch_with_the_header_and_ctrl_digits_and_one_is_removed() {
     assert_eq!(seen["accounts"][1]["name"], two.account.push_name.as_str());
     assert_eq!(seen["blocked"], two.blocklist.len().to_string().as_str(), "the header counts account 2's");
     assert_eq!(seen["summary"], "2 accounts");
+    assert_eq!(seen["activity"], format!("Activity of {}", two.account.push_name).as_str(), "the log says whose");
 
     // Ctrl+1: the first account, its own number and count.
     session.keys(&[&[CONTROL, "1"]]).unwrap();
     let seen = shows(&session, &one.account.phone, "Ctrl+1 shows account 1");
     assert_eq!(seen["accounts"][0]["pressed"], true);
+    assert_eq!(seen["activity"], format!("Activity of {}", one.account.push_name).as_str());
     let blocked = until_read(&session, READ, STEP, "account 1's count", |v| {
         v["blocked"] == one.blocklist.len().to_string().as_str()
     });
