@@ -181,3 +181,40 @@ async fn a_single_account_data_directory_opens_as_account_one_with_nothing_lost(
     sim.shutdown().await;
     let _ = std::fs::remove_dir_all(top);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_routes_take_the_account_and_mean_account_one_without_it() {
+    let sim =
+        Simulator::start(SimConfig { seed: 43, accounts: 2, contacts: 40, ..SimConfig::default() }).await.unwrap();
+    let base = sim.http_url();
+    let (one, two) = (sim.world_of(1), sim.world_of(2));
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).http_status_as_error(false).build().into();
+        let get = |path: &str| {
+            let mut answer = agent.get(&format!("{base}{path}")).call().unwrap();
+            (answer.status().as_u16(), answer.body_mut().read_to_string().unwrap())
+        };
+        let phone_of = |body: &str| serde_json::from_str::<WorldReport>(body).unwrap().account.phone;
+        assert_eq!(phone_of(&get("/admin/world").1), one.account.phone, "no parameter: account 1");
+        assert_eq!(phone_of(&get("/admin/world?account=2").1), two.account.phone);
+        assert_eq!(get("/admin/world?account=3").0, 404);
+        assert_eq!(get("/admin/world?account=two").0, 400);
+        let (status, list) = get("/admin/accounts");
+        assert_eq!(status, 200);
+        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+        assert_eq!(list[1]["phone"], two.account.phone.as_str());
+
+        // The phone of account 2 blocks someone: only world 2 changes.
+        let target = two.people.iter().find(|p| !blocked_lids(&two).contains(&p.lid)).unwrap();
+        let answer = agent.post(&format!("{base}/admin/mock-phone/block?account=2")).send(target.phone.as_str());
+        assert_eq!(answer.unwrap().status().as_u16(), 200);
+        (target.lid.clone(), one)
+    })
+    .await
+    .map(|(lid, one)| {
+        assert!(blocked_lids(&sim.world_of(2)).contains(&lid));
+        assert_eq!(blocked_lids(&sim.world_of(1)), blocked_lids(&one), "world 1 unchanged");
+    })
+    .unwrap();
+    sim.shutdown().await;
+}

@@ -111,3 +111,39 @@ impl Lobby {
         self.retire_refs(conn);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration() -> Registration {
+        Registration {
+            noise_key: [1; 32],
+            identity: [2; 32],
+            registration_id: 7,
+            signed_prekey_id: 1,
+            signed_prekey: [3; 32],
+            signed_prekey_sig: vec![4; 64],
+            push_name: None,
+        }
+    }
+
+    #[test]
+    fn a_registering_connection_belongs_to_the_first_phone_that_claims_it() {
+        let mut lobby = Lobby::default();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        lobby.enter(9, registration(), tx, &["2@a".to_owned(), "2@b".to_owned()]);
+        assert_eq!(lobby.refs_offered(), 2);
+        assert_eq!(lobby.by_ref("2@b").map(|(conn, _)| conn), Some(9));
+        assert_eq!(lobby.account_of(9), None, "nobody's yet");
+        assert!(lobby.claim(9, 2).is_ok());
+        assert!(lobby.claim(9, 2).is_ok(), "the same phone again");
+        assert_eq!(lobby.claim(9, 1).err(), Some(ClaimError::Taken(2)));
+        assert_eq!(lobby.account_of(9), Some(2));
+        assert_eq!(lobby.inject(crate::faults::ConnectionFault::Drop), 0, "a claimed connection is its account's");
+        lobby.retire_refs(9);
+        assert!(lobby.by_ref("2@a").is_none());
+        lobby.leave(9);
+        assert_eq!(lobby.claim(9, 2).err(), Some(ClaimError::Gone));
+    }
+}
