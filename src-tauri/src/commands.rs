@@ -1,4 +1,5 @@
-//! The window's commands: thin calls into the session. Each checks the
+//! The window's commands: thin calls into the current account's session
+//! (and the accounts themselves: list, switch, add, remove). Each checks the
 //! size and shape of what the webview sent ([`crate::args`]) before the
 //! core sees it; a refusal reaches the window as a [`CommandError`] (a kind
 //! and the core's sentence), logged once here with what was being done.

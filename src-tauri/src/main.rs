@@ -1,11 +1,16 @@
-//! Roster's window: a thin Tauri shell over `roster_core::Session`.
+//! Roster's window: a thin Tauri shell over one `roster_core::Session` per
+//! account.
 //!
 //! `main` checks the command line and the data directory before anything
 //! else (a bad argument or a damaged data directory exits with code 2 and
 //! touches nothing; a directory another Roster uses brings that one's window
-//! to the front, or exits with code 3 naming it: `instance.rs`), then starts the session — and, with `--sandbox`, the
-//! simulated server and phone — and opens the window. Every change of the
-//! session snapshot is forwarded to the webview as a `session://state` event.
+//! to the front, or exits with code 3 naming it: `instance.rs`), then opens
+//! the accounts (migrating a single-account directory) and starts every
+//! account's session (`accounts.rs`) — and, with `--sandbox`, first the
+//! simulated server and its phones — and opens the window. Every change of
+//! any account's snapshot is forwarded to the webview as a `session://state`
+//! event tagged with the account's id, and the accounts' list as
+//! `accounts://list`.
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
