@@ -39,6 +39,10 @@ const COMMANDS: &[&str] = &[
     "set_blocked_many",
     "show_in_folder",
     "link_with_code",
+    "accounts",
+    "switch_account",
+    "add_account",
+    "remove_account",
 ];
 
 fn main() {

@@ -15,6 +15,7 @@ export const KEYS = [
   ['Escape', 'Clear the marks (in the list)'],
   ['Escape', 'Back to the list from the contact'],
   ['Ctrl+Tab, Ctrl+Shift+Tab', 'Next or previous tab'],
+  ['Ctrl+1 … Ctrl+9', 'Show the first to ninth account'],
   ['?', 'Show these keys'],
 ];
 
@@ -23,7 +24,7 @@ const TYPE_AHEAD_MS = 800;
 
 /// Wires the window's keys to `intents`:
 /// `{ active(): bool, list, contactsShown(): bool, focusSearch(), openDetail(),
-///    inDetail(el): bool, nextTab(step), showHelp() }`.
+///    inDetail(el): bool, nextTab(step), showHelp(), switchAccount(n) }`.
 export function installKeys(intents) {
   const typed = { text: '', at: 0 };
   document.addEventListener('keydown', (event) => {
@@ -40,7 +41,12 @@ export function installKeys(intents) {
 function actionFor(event, intents, typed) {
   const { key } = event;
   const ctrl = event.ctrlKey || event.metaKey;
-  if (document.querySelector('dialog[open]') || !intents.active()) return null;
+  if (document.querySelector('dialog[open]')) return null;
+  // Accounts switch from any screen, the link screen too.
+  if (ctrl && !event.altKey && !event.shiftKey && /^[1-9]$/.test(key)) {
+    return () => intents.switchAccount(Number(key));
+  }
+  if (!intents.active()) return null;
   // Shift+Tab may arrive as GTK's ISO_Left_Tab, so the key's code is read too.
   const tab = key === 'Tab' || event.code === 'Tab' || event.keyCode === 9;
   if (ctrl && !event.altKey && tab) return () => intents.nextTab(event.shiftKey ? -1 : 1);

@@ -1,8 +1,8 @@
 // Roster's window. It renders the session snapshot the app sends and turns
 // clicks into the app's commands; all logic lives in Rust.
 //
-// Snapshot (from roster_core::SessionSnapshot):
-//   { state: { kind, reason?, since?, attempt? }, qr: { code, svg } | null,
+// Snapshot (from roster_core::SessionSnapshot, tagged with its account's
+// id by the app): { account_id, state: { kind, reason?, since?, attempt? }, qr: { code, svg } | null,
 //     account: { phone, jid, push_name } | null,
 //     blocked_count: number | null, contact_count, directory_version,
 //     groups_version, check }
@@ -19,6 +19,7 @@ import { GroupsView } from './groups.js';
 import { MarkedBar } from './marks.js';
 import { LinkByNumber } from './linking.js';
 import { drawKeyList, installKeys } from './keys.js';
+import { AccountSwitcher } from './accounts.js';
 
 const STATE_EVENT = 'session://state';
 
@@ -210,6 +211,8 @@ function renderAccount(account, kind) {
   ui.accountPhone.textContent = account ? account.phone_shown : '';
   ui.accountJid.textContent = account?.jid ?? '';
   ui.logout.disabled = busy || kind !== 'connected';
+  // A check, its bulk actions and the activity log are this account's own.
+  for (const el of document.querySelectorAll('[data-for-account]')) el.textContent = `of ${name}`;
 }
 
 // The directory: the header count, the list and what may be done offline.
@@ -328,6 +331,7 @@ function wireKeys() {
     inDetail: (el) => ui.detail.contains(el),
     nextTab,
     showHelp: showKeys,
+    switchAccount: (n) => switcher.switchToNth(n),
   });
 }
 
@@ -403,6 +407,11 @@ function showBlockNotice(row, block) {
 }
 const importPanel = new ImportPanel({ onGroupsChanged: () => groups.changed() });
 const linking = new LinkByNumber();
+// Another account is current: every view (list, detail, import, groups,
+// activity) starts afresh from its state, as at start.
+const switcher = new AccountSwitcher({ onSwitched: () => window.location.reload(), onError: showError });
+// The account the window shows; snapshots of the others are not rendered.
+let shownAccount = null;
 
 async function start() {
   wire();
@@ -415,11 +424,19 @@ async function start() {
   // only used if no event came first.
   let sawEvent = false;
   try {
+    shownAccount = await switcher.start();
     await listen(STATE_EVENT, (event) => {
+      // Every account's snapshots arrive, each saying whose it is.
+      if (event.payload.account_id !== shownAccount) return;
       sawEvent = true;
       render(event.payload);
     });
     const snapshot = await invoke('session_snapshot');
+    if (snapshot.account_id !== shownAccount) {
+      // Switched meanwhile (another start of the window): show that one.
+      window.location.reload();
+      return;
+    }
     if (!sawEvent) render(snapshot);
   } catch (e) {
     showError(`Cannot reach the app: ${e}`);

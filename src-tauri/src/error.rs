@@ -5,11 +5,12 @@
 use roster_core::pictures::PictureError;
 use roster_core::profile::ProfileError;
 use roster_core::{
-    BlockError, BulkError, ChatError, CheckError, CountryError, DetailsError, GroupAddError, GroupError, ImportError,
-    LinkCodeError, SessionError, SettingsError, StoreError, SyncError, TargetError,
+    AccountsError, BlockError, BulkError, ChatError, CheckError, CountryError, DetailsError, GroupAddError, GroupError,
+    ImportError, LinkCodeError, SessionError, SettingsError, StoreError, SyncError, TargetError,
 };
 use serde::Serialize;
 
+use crate::accounts::AccountError;
 use crate::args::ArgError;
 
 /// Serialised as `{ "kind": "not_connected", "message": "…" }`.
@@ -62,6 +63,16 @@ impl Kind for ArgError {
             ArgError::Check(e) => e.kind(),
             ArgError::Bulk(e) => e.kind(),
             _ => ErrorKind::InvalidInput,
+        }
+    }
+}
+
+impl Kind for AccountError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AccountError::Unknown(_) | AccountError::Folder(AccountsError::Unknown(_)) => ErrorKind::NotFound,
+            AccountError::Folder(_) => ErrorKind::Storage,
+            AccountError::Session(e) => e.kind(),
         }
     }
 }

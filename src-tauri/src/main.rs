@@ -1,15 +1,21 @@
-//! Roster's window: a thin Tauri shell over `roster_core::Session`.
+//! Roster's window: a thin Tauri shell over one `roster_core::Session` per
+//! account.
 //!
 //! `main` checks the command line and the data directory before anything
 //! else (a bad argument or a damaged data directory exits with code 2 and
 //! touches nothing; a directory another Roster uses brings that one's window
-//! to the front, or exits with code 3 naming it: `instance.rs`), then starts the session — and, with `--sandbox`, the
-//! simulated server and phone — and opens the window. Every change of the
-//! session snapshot is forwarded to the webview as a `session://state` event.
+//! to the front, or exits with code 3 naming it: `instance.rs`), then opens
+//! the accounts (migrating a single-account directory) and starts every
+//! account's session (`accounts.rs`) — and, with `--sandbox`, first the
+//! simulated server and its phones — and opens the window. Every change of
+//! any account's snapshot is forwarded to the webview as a `session://state`
+//! event tagged with the account's id, and the accounts' list as
+//! `accounts://list`.
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod accounts;
 mod args;
 mod cli;
 mod commands;
@@ -24,17 +30,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use roster_core::{
-    DataDir, DataDirError, DirLock, ServerUrl, Session, SessionConfig, SessionSnapshot, parse_server_url,
-};
+use roster_core::{Accounts, DataDir, DataDirError, DirLock, ServerUrl, Session, parse_server_url};
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tracing::{error, info, warn};
 
+use crate::accounts::{AccountList, AccountSnapshot, OpenAccounts};
 use crate::commands::AppState;
 
 /// The event that carries each new [`SessionSnapshot`] to the window.
 const STATE_EVENT: &str = "session://state";
+/// The accounts' list (the header's switcher), sent at every change.
+const ACCOUNTS_EVENT: &str = "accounts://list";
 /// The name the phone shows in its list of linked devices.
 const DEVICE_NAME: &str = "Roster";
 /// How long quitting waits for the client to disconnect and flush.
@@ -210,9 +217,9 @@ fn default_data_dir(sandbox: bool) -> Result<PathBuf, String> {
     Ok(base.join(if sandbox { "roster-sandbox" } else { "roster" }))
 }
 
-/// The session and, in the sandbox, the simulator it talks to.
+/// Every account's session and, in the sandbox, the simulator they talk to.
 struct Backend {
-    session: Arc<Session>,
+    accounts: Arc<OpenAccounts>,
     #[cfg(feature = "sandbox")]
     sim: Option<sandbox::Sim>,
 }
@@ -233,34 +240,37 @@ impl Backend {
             plan.server
         };
 
+        // Each account has its own folder; a single-account data directory
+        // becomes account 1 here. Every account connects; the first is shown.
+        let folders = Accounts::open(&plan.data_dir).context("cannot open the accounts")?;
         info!(
             data_dir = %plan.data_dir.path().display(),
             server = server.as_ref().map_or("WhatsApp", |s| s.as_str()),
-            "starting the session"
+            "starting the session of each account"
         );
-        let session = Session::start(SessionConfig {
-            data_dir: plan.data_dir,
-            server,
-            device_name: DEVICE_NAME.to_owned(),
-            picture_max_age: roster_core::PICTURE_MAX_AGE,
-        })
-        .await
-        .context("cannot start the session")?;
-
         #[cfg(feature = "sandbox")]
-        if let Some(sim) = &sim {
-            sim.watch(session.subscribe());
-        }
+        let on_start: accounts::OnStart = match &sim {
+            Some(sim) => {
+                let camera = sim.camera();
+                Box::new(move |session: &Arc<Session>| camera.watch(session.subscribe()))
+            }
+            None => Box::new(|_: &Arc<Session>| {}),
+        };
+        #[cfg(not(feature = "sandbox"))]
+        let on_start: accounts::OnStart = Box::new(|_: &Arc<Session>| {});
+        let connect = accounts::Connect { server, device_name: DEVICE_NAME.to_owned() };
+        let accounts =
+            OpenAccounts::start(folders, connect, on_start).await.context("cannot start the accounts' sessions")?;
         Ok(Backend {
-            session,
+            accounts,
             #[cfg(feature = "sandbox")]
             sim,
         })
     }
 
     async fn shutdown(self) {
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.session.shutdown()).await.is_err() {
-            warn!("the session did not stop within {SHUTDOWN_GRACE:?}; quitting anyway");
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.accounts.shutdown()).await.is_err() {
+            warn!("the sessions did not stop within {SHUTDOWN_GRACE:?}; quitting anyway");
         }
         #[cfg(feature = "sandbox")]
         if let Some(sim) = self.sim {
@@ -284,11 +294,11 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
     let webview_dir = plan.data_dir.path().join("webview");
     let data_path = plan.data_dir.path().to_path_buf();
     let backend = runtime.block_on(Backend::start(plan))?;
-    let session = backend.session.clone();
+    let accounts = backend.accounts.clone();
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(AppState { session: session.clone(), exports, private_dir, exported: Default::default() })
+        .manage(AppState { accounts: accounts.clone(), exports, private_dir, exported: Default::default() })
         .invoke_handler(tauri::generate_handler![
             commands::session_snapshot,
             commands::logout,
@@ -326,6 +336,10 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             commands::set_blocked_many,
             commands::show_in_folder,
             commands::link_with_code,
+            commands::accounts,
+            commands::switch_account,
+            commands::add_account,
+            commands::remove_account,
         ])
         .setup(move |app| {
             // The webview keeps its storage in the data directory too, so a
@@ -348,7 +362,8 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             if let Err(e) = instance::serve(&data_path, front) {
                 warn!("later starts on this data directory cannot reach this one: {e}");
             }
-            tauri::async_runtime::spawn(forward_snapshots(app.handle().clone(), session.subscribe()));
+            tauri::async_runtime::spawn(forward_snapshots(app.handle().clone(), accounts.snapshots()));
+            tauri::async_runtime::spawn(forward_accounts(app.handle().clone(), accounts.list()));
             tauri::async_runtime::spawn(quit_on_signal(app.handle().clone()));
             Ok(())
         })
@@ -361,14 +376,34 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// Sends the current snapshot, then every change, to the window.
-async fn forward_snapshots(app: AppHandle, mut snapshots: watch::Receiver<SessionSnapshot>) {
+/// Sends every account's snapshots, each tagged with its account, to the
+/// window (which renders the current account's and asks for the current
+/// one at start).
+async fn forward_snapshots(app: AppHandle, mut snapshots: broadcast::Receiver<AccountSnapshot>) {
     loop {
-        let snapshot = snapshots.borrow_and_update().clone();
-        if let Err(e) = app.emit(STATE_EVENT, &snapshot) {
-            warn!("cannot send the session state to the window: {e}");
+        match snapshots.recv().await {
+            Ok(snapshot) => {
+                if let Err(e) = app.emit(STATE_EVENT, &snapshot) {
+                    warn!("cannot send the session state to the window: {e}");
+                }
+            }
+            // Only older snapshots were lost; the next one is newer.
+            Err(broadcast::error::RecvError::Lagged(skipped)) => warn!(skipped, "snapshots skipped"),
+            Err(broadcast::error::RecvError::Closed) => break,
         }
-        if snapshots.changed().await.is_err() {
+    }
+}
+
+/// Sends the accounts' list, then every change, to the window.
+async fn forward_accounts(app: AppHandle, mut list: watch::Receiver<Option<AccountList>>) {
+    loop {
+        let now = list.borrow_and_update().clone();
+        if let Some(now) = now
+            && let Err(e) = app.emit(ACCOUNTS_EVENT, &now)
+        {
+            warn!("cannot send the accounts' list to the window: {e}");
+        }
+        if list.changed().await.is_err() {
             break;
         }
     }
@@ -416,12 +451,22 @@ mod sandbox {
     const AUTO_SCAN_AFTER: Duration = Duration::from_secs(3);
     /// The simulated world (account number, name, keys) is derived from it.
     const SEED: u64 = 1;
-    /// The simulator's own state, next to the session store.
+    /// The simulator's own state, next to the session store (account 1's;
+    /// the others' beside it, `sandbox-world-2.json`).
     const STATE_FILE: &str = "sandbox-world.json";
+    /// The simulated phones: two accounts, so adding a second one can be tried.
+    const ACCOUNTS: usize = 2;
 
     pub struct Sim {
         handle: std::sync::Arc<SimHandle>,
-        camera: std::sync::Mutex<Option<JoinHandle<()>>>,
+        camera: Camera,
+    }
+
+    /// The simulated phones' camera, watching every account's window state.
+    #[derive(Clone)]
+    pub struct Camera {
+        handle: std::sync::Arc<SimHandle>,
+        tasks: std::sync::Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
     }
 
     impl Sim {
@@ -433,21 +478,44 @@ mod sandbox {
             let handle = Simulator::start(SimConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 seed: SEED,
+                accounts: ACCOUNTS,
                 auto_scan: Some(AUTO_SCAN_AFTER),
                 state_path: Some(data_dir.join(STATE_FILE)),
                 ..SimConfig::default()
             })
             .await?;
             info!(ws = %handle.ws_url(), admin = %format!("{}/admin", handle.http_url()), "sandbox simulator started");
-            Ok(Sim { handle: std::sync::Arc::new(handle), camera: std::sync::Mutex::new(None) })
+            let handle = std::sync::Arc::new(handle);
+            let camera = Camera { handle: handle.clone(), tasks: Default::default() };
+            Ok(Sim { handle, camera })
         }
 
         pub fn ws_url(&self) -> String {
             self.handle.ws_url()
         }
 
-        /// Shows each new QR code the window displays to the simulated
-        /// phone's camera; the phone scans it after [`AUTO_SCAN_AFTER`].
+        /// The camera, for each account's session as it starts.
+        pub fn camera(&self) -> Camera {
+            self.camera.clone()
+        }
+
+        pub async fn shutdown(self) {
+            let tasks = std::mem::take(&mut *self.camera.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+            for task in tasks {
+                task.abort();
+                let _ = task.await;
+            }
+            drop(self.camera);
+            if let Ok(handle) = std::sync::Arc::try_unwrap(self.handle) {
+                handle.shutdown().await;
+            }
+        }
+    }
+
+    impl Camera {
+        /// Shows each new QR code an account's window displays to the
+        /// simulated phones' camera; a phone without a linked device scans
+        /// it after [`AUTO_SCAN_AFTER`].
         pub fn watch(&self, mut snapshots: watch::Receiver<SessionSnapshot>) {
             let sim = self.handle.clone();
             let task = tokio::spawn(async move {
@@ -471,18 +539,7 @@ mod sandbox {
                     }
                 }
             });
-            *self.camera.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
-        }
-
-        pub async fn shutdown(self) {
-            let camera = self.camera.into_inner().unwrap_or_else(|p| p.into_inner());
-            if let Some(task) = camera {
-                task.abort();
-                let _ = task.await;
-            }
-            if let Ok(handle) = std::sync::Arc::try_unwrap(self.handle) {
-                handle.shutdown().await;
-            }
+            self.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task);
         }
     }
 }

@@ -129,6 +129,12 @@ impl DataDir {
         self.path.join(APP_DB)
     }
 
+    /// Files that make up both databases (with their WAL files): what an
+    /// account's folder holds.
+    pub(crate) fn database_files(&self) -> Vec<PathBuf> {
+        self.db_files(SESSION_DB).into_iter().chain(self.db_files(APP_DB)).collect()
+    }
+
     /// Files that make up the session store (the database and its WAL files).
     pub(crate) fn session_db_files(&self) -> Vec<PathBuf> {
         self.db_files(SESSION_DB)
@@ -170,7 +176,7 @@ impl DataDir {
     /// Makes both databases' files owner-only: the session store holds the
     /// device keys, roster.db the contacts and every check made.
     pub(crate) fn restrict_databases(&self) -> std::io::Result<()> {
-        for file in self.session_db_files().into_iter().chain(self.db_files(APP_DB)) {
+        for file in self.database_files() {
             if file.exists() {
                 restrict_to_owner(&file, 0o600)?;
             }
@@ -180,13 +186,13 @@ impl DataDir {
 }
 
 #[cfg(unix)]
-fn restrict_to_owner(path: &Path, mode: u32) -> std::io::Result<()> {
+pub(crate) fn restrict_to_owner(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path, _mode: u32) -> std::io::Result<()> {
+pub(crate) fn restrict_to_owner(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 

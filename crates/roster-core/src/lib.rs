@@ -5,6 +5,7 @@
 //! [`Session`] is the entry point; [`snapshot`] holds every type the window
 //! renders (the API boundary); [`store`] is the home of all SQL.
 
+pub mod accounts;
 pub mod appsync;
 pub mod audit;
 pub mod blocklist;
@@ -30,6 +31,7 @@ pub mod session;
 pub mod snapshot;
 pub mod store;
 
+pub use accounts::{AccountId, Accounts, AccountsError};
 pub use appsync::{Scope, SyncError, SyncReport};
 pub use blocklist::{BlockError, BlockOutcome};
 pub use bulk::BulkError;

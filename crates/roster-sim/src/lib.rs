@@ -8,7 +8,9 @@
 //! - one socket: `connection` (the [`Connection`](connection::Connection)
 //!   type: nodes in and out) and `server` (its loop: opening, stanzas, pushes);
 //! - answers: `handlers`, one module per IQ namespace, built with `nodes`;
-//! - state: `state` (the world), `shared` (what connections share),
+//! - state: `state` (one account's world), `shared` (what connections share:
+//!   a world per account), `lobby` (registering connections no account has
+//!   claimed yet),
 //!   `counters`, `people`, `groups`, `chats`, `appstate`, `pictures`, `faults`,
 //!   `limits`;
 //! - the primary phone: `phone` (pairing, devices, blocklist, key share,
@@ -33,6 +35,7 @@ mod groups;
 mod handle;
 mod handlers;
 pub mod limits;
+mod lobby;
 mod nodes;
 mod noise;
 mod people;
@@ -57,7 +60,8 @@ pub use admin::{
 pub use chats::ChatKind;
 pub use deliveries::{Delivery, GroupInvite, Reader};
 pub use groups::{Addressing, Role};
-pub use handle::SimHandle;
+pub use handle::{SimAccount, SimHandle};
+pub use lobby::AccountNo;
 pub use phone::groups::GroupChangeError;
 pub use phone::pair_code::CodeError;
 pub use phone::{ActionError, ScanError};
@@ -72,6 +76,10 @@ pub struct SimConfig {
     pub listen: SocketAddr,
     /// Seeds the world: the account's number, name and keys.
     pub seed: u64,
+    /// How many accounts (phones) the server holds, each with its own
+    /// world: account 1's from `seed`, the others from seeds derived from
+    /// it (distinct numbers).
+    pub accounts: usize,
     /// When set, the phone scans the QR code shown to it after this delay.
     pub auto_scan: Option<Duration>,
     /// When set, linked devices are kept in this JSON file across restarts.
@@ -89,6 +97,7 @@ impl Default for SimConfig {
         SimConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: 1,
+            accounts: 1,
             auto_scan: None,
             state_path: None,
             contacts: 300,
@@ -107,7 +116,8 @@ impl Simulator {
             "the simulator only listens on loopback addresses, not {}",
             config.listen.ip()
         );
-        let shared = Shared::new(config.seed, config.contacts, config.picture_ttl, config.state_path.clone())?;
+        let shared =
+            Shared::new(config.seed, config.accounts, config.contacts, config.picture_ttl, config.state_path.clone())?;
         shared.limits.set(config.usync_limit);
         let auto_scan = Arc::new(AutoScan::new(config.auto_scan));
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -123,7 +133,7 @@ impl Simulator {
                 warn!("simulator server stopped: {e}");
             }
         });
-        info!(%addr, seed = config.seed, "simulator listening");
+        info!(%addr, seed = config.seed, accounts = config.accounts, "simulator listening");
         Ok(SimHandle { addr, shared, auto_scan, stop, task })
     }
 }

@@ -1,10 +1,10 @@
-//! `roster-sim --listen 127.0.0.1:PORT [--seed N] [--auto-scan SECONDS]`
+//! `roster-sim --listen 127.0.0.1:PORT [--seed N] [--accounts N] [--auto-scan SECONDS]`
 
 use std::time::Duration;
 
 use roster_sim::{SimConfig, Simulator};
 
-const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--auto-scan SECONDS] [--state FILE] [--contacts N] [--usync-rate N/min]";
+const USAGE: &str = "usage: roster-sim [--listen 127.0.0.1:PORT] [--seed N] [--accounts N] [--auto-scan SECONDS] [--state FILE] [--contacts N] [--usync-rate N/min]";
 
 fn parse_args() -> Result<SimConfig, String> {
     let mut config = SimConfig::default();
@@ -19,6 +19,14 @@ fn parse_args() -> Result<SimConfig, String> {
             "--seed" => {
                 let v = value("--seed")?;
                 config.seed = v.parse().map_err(|_| format!("--seed: '{v}' is not a whole number"))?;
+            }
+            "--accounts" => {
+                let v = value("--accounts")?;
+                config.accounts = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=64).contains(n))
+                    .ok_or(format!("--accounts: '{v}' is not a whole number from 1 to 64"))?;
             }
             "--auto-scan" => {
                 let v = value("--auto-scan")?;
@@ -80,6 +88,9 @@ async fn main() {
     };
     println!("ws: {}", sim.ws_url());
     println!("admin: {}/admin", sim.http_url());
+    for n in 1..=sim.accounts() {
+        println!("account {n}: +{} (admin routes: ?account={n})", sim.account(n).phone());
+    }
     println!("root public key: {}", sim.root_public_key_b64());
     let _ = tokio::signal::ctrl_c().await;
     sim.shutdown().await;

@@ -28,7 +28,7 @@ pub async fn serve(shared: Arc<Shared>, socket: WebSocket) {
             Ok(()) => debug!("connection closed"),
             Err(e) => info!("connection ended: {e}"),
         }
-        shared.world().forget_connection(id);
+        shared.forget_connection(id);
         conn.close().await;
     }
     .instrument(info_span!("conn", id))
@@ -47,10 +47,10 @@ async fn run(shared: &Arc<Shared>, id: ConnId, conn: &mut Connection) -> anyhow:
         // E.g. a client that refused the server's certificate chain.
         shared.counters.handshakes_failed.add();
     })?;
+    // The opening registers the sender with the connection's account (a
+    // login) or the lobby (a registering companion).
     let (push_tx, mut pushes) = mpsc::unbounded_channel();
-    shared.world().connections.insert(id, push_tx);
-
-    let mut ctx = Ctx { shared: shared.clone(), conn: id, device: None };
+    let mut ctx = Ctx { shared: shared.clone(), conn: id, pushes: push_tx, account: None, device: None };
     let opening = handlers::session::open(&mut ctx, &hello.payload, &hello.client_static).await;
     if send_all(conn, opening).await? == Flow::Close {
         return Ok(());

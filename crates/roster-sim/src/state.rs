@@ -1,6 +1,8 @@
-//! The simulated world: one WhatsApp account (the phone's), its linked
-//! devices, pending pairings, and the live connections to push to.
-//! Deterministic from the seed.
+//! The simulated world of one account: the WhatsApp account (the phone's),
+//! its linked devices, pairings under way, and its live connections to push
+//! to. Deterministic from the account's seed. The simulator holds one per
+//! account (`Shared::world_of`); registering connections wait in the
+//! `Lobby` until a phone claims them.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -63,12 +65,6 @@ pub struct Device {
     pub history_sync_ids: Vec<String>,
 }
 
-/// A connection waiting for its QR code to be scanned.
-pub struct PendingPair {
-    pub conn: ConnId,
-    pub registration: Registration,
-}
-
 /// A pairing that was scanned, waiting for the companion's signature.
 pub struct Scanned {
     pub device_id: u16,
@@ -125,8 +121,6 @@ pub struct World {
     pub account: Account,
     /// Where linked devices are kept across restarts, if anywhere.
     pub state_path: Option<std::path::PathBuf>,
-    /// Pairing refs → waiting connection.
-    pub pending: HashMap<String, PendingPair>,
     /// Connections that were scanned, by connection.
     pub scanned: HashMap<ConnId, Scanned>,
     /// Companions that asked to link by a code typed on the phone.
@@ -197,7 +191,6 @@ impl World {
                 deliveries: Vec::new(),
             },
             state_path,
-            pending: HashMap::new(),
             scanned: HashMap::new(),
             pair_codes: HashMap::new(),
             connections: HashMap::new(),
@@ -272,7 +265,6 @@ impl World {
         self.logged_in.remove(&conn);
         self.scanned.remove(&conn);
         self.pair_codes.remove(&conn);
-        self.pending.retain(|_, p| p.conn != conn);
     }
 }
 

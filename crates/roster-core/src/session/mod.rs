@@ -261,6 +261,30 @@ impl Session {
             .await
     }
 
+    /// For removing the account from Roster: unlinks this device (the
+    /// phone forgets it) and stops everything, without a new pairing. The
+    /// caller then deletes the account's folder (`Accounts::remove`); the
+    /// audit log goes with it, so nothing is written to it here.
+    pub async fn remove_account(&self) -> Result<(), SessionError> {
+        let span = info_span!("session.remove_account");
+        async {
+            if let Some(current) = self.running.lock().await.take() {
+                current.handle.client().logout().await;
+                current.stop().await;
+            }
+            self.shutdown().await;
+            self.publish(|s| {
+                s.state = ConnectionState::LoggedOut { reason: "the account was removed from Roster".into() };
+                s.qr = None;
+                s.link_code = None;
+            });
+            info!("device unlinked for the account's removal");
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
     /// "Link with phone number instead": asks WhatsApp for a code for the
     /// account's `number` (any format; the default country applies), shown
     /// in the snapshot beside the QR code, which stays valid meanwhile.

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
+use super::{AppState, MaybeAccount};
 use crate::faults::{Armed, ConnectionFault, IqFault, MAX_FAULT_MS, fault_length};
 use crate::limits::UsyncLimit;
 
@@ -48,15 +48,23 @@ pub async fn arm_fault(State(state): State<AppState>, body: Bytes) -> Response {
 }
 
 /// Hits every live connection now: `drop`, `restart` (515), `logged-out`
-/// (401), `replaced`, `stream-end`, `malformed`, `truncated`, `silence?ms=N`.
+/// (401), `replaced`, `stream-end`, `malformed`, `truncated`, `silence?ms=N`;
+/// with `?account=N`, that account's connections only.
 pub async fn connection_fault(
     State(state): State<AppState>,
+    MaybeAccount(account): MaybeAccount,
     Path(fault): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let ms = query.get("ms").and_then(|m| m.parse().ok());
     match ConnectionFault::parse(&fault, ms) {
-        Ok(fault) => axum::Json(json!({ "connections": state.shared.world().inject(fault) })).into_response(),
+        Ok(fault) => {
+            let hit = match account {
+                Some(n) => state.shared.world_of(n).inject(fault),
+                None => state.shared.inject(fault),
+            };
+            axum::Json(json!({ "connections": hit })).into_response()
+        }
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }

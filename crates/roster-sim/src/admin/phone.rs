@@ -10,18 +10,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{AppState, body_text};
+use super::{Account, AppState, body_text};
+use crate::lobby::AccountNo;
 use crate::phone::pair_code::CodeError;
 use crate::phone::{self, ActionError, ScanError, devices};
 
-pub async fn scan_qr(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn scan_qr(State(state): State<AppState>, Account(n): Account, body: Bytes) -> Response {
     let qr = match body_text(&body) {
         Ok(qr) => qr,
         Err(r) => return r,
     };
-    match phone::scan(&state.shared, &qr) {
+    match phone::scan(&state.shared, n, &qr) {
         Ok(device) => axum::Json(json!({ "device": device })).into_response(),
         Err(e @ ScanError::UnknownRef(_)) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+        Err(e @ ScanError::OtherAccount(_)) => (StatusCode::CONFLICT, e.to_string()).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }
@@ -37,7 +39,7 @@ pub async fn show_qr(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-pub async fn remove_device(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn remove_device(State(state): State<AppState>, Account(n): Account, body: Bytes) -> Response {
     let text = match body_text(&body) {
         Ok(t) => t,
         Err(r) => return r,
@@ -52,18 +54,18 @@ pub async fn remove_device(State(state): State<AppState>, body: Bytes) -> Respon
             }
         }
     };
-    axum::Json(json!({ "removed": devices::remove(&state.shared, device) })).into_response()
+    axum::Json(json!({ "removed": devices::remove(&state.shared, n, device) })).into_response()
 }
 
 /// The operator types a pairing code on the phone (body: the code). Answers
 /// once the companion's key bundle was opened (200, the device), or not:
 /// 403 wrong code, 410 expired, 404 nobody asked, 400 not a code.
-pub async fn enter_code(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn enter_code(State(state): State<AppState>, Account(n): Account, body: Bytes) -> Response {
     let code = match body_text(&body) {
         Ok(code) => code,
         Err(r) => return r,
     };
-    match crate::handle::enter_code(&state.shared, &code).await {
+    match crate::handle::enter_code(&state.shared, n, &code).await {
         Ok(device) => axum::Json(json!({ "device": device })).into_response(),
         Err(e) => {
             let status = match e {
@@ -79,8 +81,8 @@ pub async fn enter_code(State(state): State<AppState>, body: Bytes) -> Response 
 }
 
 /// Every outstanding pairing code reads as expired (the phone refuses it).
-pub async fn expire_codes(State(state): State<AppState>) -> Response {
-    axum::Json(json!({ "expired": phone::pair_code::expire(&mut state.shared.world()) })).into_response()
+pub async fn expire_codes(State(state): State<AppState>, Account(n): Account) -> Response {
+    axum::Json(json!({ "expired": phone::pair_code::expire(&mut state.shared.world_of(n)) })).into_response()
 }
 
 /// Every picture URL handed out so far stops working (403), as after the CDN's expiry.
@@ -89,13 +91,13 @@ pub async fn expire_picture_urls(State(state): State<AppState>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn set_block(state: AppState, body: Bytes, block: bool) -> Response {
+async fn set_block(state: AppState, n: AccountNo, body: Bytes, block: bool) -> Response {
     let target = match body_text(&body) {
         Ok(t) => t,
         Err(r) => return r,
     };
     let id = state.shared.next_id();
-    let mut world = state.shared.world();
+    let mut world = state.shared.world_of(n);
     match phone::set_blocked(&mut world, &target, block, id) {
         Ok(lid) => {
             axum::Json(json!({ "lid": lid, "blocked": block, "count": world.account.blocklist.len() })).into_response()
@@ -104,31 +106,41 @@ async fn set_block(state: AppState, body: Bytes, block: bool) -> Response {
     }
 }
 
-pub async fn block(State(state): State<AppState>, body: Bytes) -> Response {
-    set_block(state, body, true).await
+pub async fn block(State(state): State<AppState>, Account(n): Account, body: Bytes) -> Response {
+    set_block(state, n, body, true).await
 }
 
-pub async fn unblock(State(state): State<AppState>, body: Bytes) -> Response {
-    set_block(state, body, false).await
+pub async fn unblock(State(state): State<AppState>, Account(n): Account, body: Bytes) -> Response {
+    set_block(state, n, body, false).await
 }
 
-pub async fn set_about(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+pub async fn set_about(
+    State(state): State<AppState>,
+    Account(n): Account,
+    Path(who): Path<String>,
+    body: Bytes,
+) -> Response {
     let text = match body_text(&body) {
         Ok(t) => t,
         Err(r) => return r,
     };
     let id = state.shared.next_id();
-    match phone::set_about(&mut state.shared.world(), &who, &text, id) {
+    match phone::set_about(&mut state.shared.world_of(n), &who, &text, id) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => action_error(e),
     }
 }
 
 /// Body `remove` deletes the picture; anything else sets a new one.
-pub async fn set_picture(State(state): State<AppState>, Path(who): Path<String>, body: Bytes) -> Response {
+pub async fn set_picture(
+    State(state): State<AppState>,
+    Account(n): Account,
+    Path(who): Path<String>,
+    body: Bytes,
+) -> Response {
     let remove = body_text(&body).is_ok_and(|t| t == "remove");
     let id = state.shared.next_id();
-    match phone::set_picture(&mut state.shared.world(), &who, remove, id) {
+    match phone::set_picture(&mut state.shared.world_of(n), &who, remove, id) {
         Ok(picture_id) => axum::Json(json!({ "picture_id": picture_id })).into_response(),
         Err(e) => action_error(e),
     }
@@ -137,6 +149,7 @@ pub async fn set_picture(State(state): State<AppState>, Path(who): Path<String>,
 /// `?notify=false` loses the `server_sync` push (the devices see it at their next sync).
 pub async fn rename(
     State(state): State<AppState>,
+    Account(n): Account,
     Path(who): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
@@ -147,7 +160,7 @@ pub async fn rename(
         Err(r) => return r,
     };
     let id = state.shared.next_id();
-    match phone::rename(&mut state.shared.world(), &who, &name, id, notify) {
+    match phone::rename(&mut state.shared.world_of(n), &who, &name, id, notify) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => action_error(e),
     }
@@ -163,13 +176,18 @@ fn action_error(e: ActionError) -> Response {
 
 /// `POST /admin/groups/{group}/add`, body a number or JID: the phone (an
 /// admin) adds someone; answers the server's per-participant code.
-pub async fn group_add(State(state): State<AppState>, Path(group): Path<String>, body: Bytes) -> Response {
+pub async fn group_add(
+    State(state): State<AppState>,
+    Account(n): Account,
+    Path(group): Path<String>,
+    body: Bytes,
+) -> Response {
     let who = match body_text(&body) {
         Ok(t) => t,
         Err(r) => return r,
     };
     let id = state.shared.next_id();
-    let mut world = state.shared.world();
+    let mut world = state.shared.world_of(n);
     let answers = phone::groups::find(&world, &group)
         .and_then(|gi| phone::groups::add(&mut world, gi, &[who.trim().to_owned()], None, id));
     match answers {
@@ -180,7 +198,12 @@ pub async fn group_add(State(state): State<AppState>, Path(group): Path<String>,
 
 /// `POST /admin/groups/{group}/timer`, body seconds (86400, 604800,
 /// 7776000) or `off`: the phone sets or clears a group's timer.
-pub async fn group_timer(State(state): State<AppState>, Path(group): Path<String>, body: Bytes) -> Response {
+pub async fn group_timer(
+    State(state): State<AppState>,
+    Account(n): Account,
+    Path(group): Path<String>,
+    body: Bytes,
+) -> Response {
     let seconds = match body_text(&body).map(|t| t.trim().to_owned()) {
         Ok(t) if t == "off" || t == "0" => None,
         Ok(t) => match t.parse::<u32>() {
@@ -190,7 +213,7 @@ pub async fn group_timer(State(state): State<AppState>, Path(group): Path<String
         Err(r) => return r,
     };
     let id = state.shared.next_id();
-    let mut world = state.shared.world();
+    let mut world = state.shared.world_of(n);
     match phone::groups::find(&world, &group).and_then(|gi| phone::groups::set_timer(&mut world, gi, seconds, None, id))
     {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

@@ -10,6 +10,7 @@ use crate::appstate::{CRITICAL_BLOCK, CRITICAL_UNBLOCK_LOW};
 use crate::chats::{Chat, ChatKind};
 use crate::deliveries::Delivery;
 use crate::groups::{Addressing, Role};
+use crate::lobby::AccountNo;
 use crate::people::Person;
 use crate::phone::blocklist::dhash;
 use crate::shared::Shared;
@@ -61,7 +62,8 @@ pub struct AccountReport {
     pub push_name: String,
     /// The linked companion devices' ids.
     pub devices: Vec<u16>,
-    /// QR refs offered to registering companions and not yet scanned.
+    /// QR refs offered to registering companions and not yet scanned (by
+    /// any account's phone: a registering companion belongs to none yet).
     pub pending_refs: usize,
 }
 
@@ -160,13 +162,15 @@ pub struct CollectionVersions {
 }
 
 impl WorldReport {
-    /// The world now (one lock of the world; counters read beside it).
-    pub fn of(shared: &Shared) -> WorldReport {
-        let world = &*shared.world();
+    /// Account `n`'s world now (one lock of the world; the server's
+    /// counters read beside it).
+    pub fn of(shared: &Shared, n: AccountNo) -> WorldReport {
+        let pending_refs = shared.lobby().refs_offered();
+        let world = &*shared.world_of(n);
         let account = &world.account;
         let version = |name| account.collections.version(name);
         WorldReport {
-            account: AccountReport::of(world),
+            account: AccountReport::of(world, pending_refs),
             groups: account.groups.iter().map(|g| GroupReport::of(world, g)).collect(),
             chats: account.chats.iter().map(ChatReport::of).collect(),
             people: account.people.list.iter().map(|p| PersonReport::of(p, account.knows(p))).collect(),
@@ -201,14 +205,15 @@ impl WorldReport {
 }
 
 impl AccountReport {
-    fn of(world: &World) -> AccountReport {
+    /// `pending_refs`: the QR refs any phone could scan now.
+    fn of(world: &World, pending_refs: usize) -> AccountReport {
         let account = &world.account;
         AccountReport {
             phone: account.phone.clone(),
             lid: account.lid.clone(),
             push_name: account.push_name.clone(),
             devices: account.devices.keys().copied().collect(),
-            pending_refs: world.pending.len(),
+            pending_refs,
         }
     }
 }
@@ -292,14 +297,14 @@ mod tests {
     use super::*;
 
     fn report() -> WorldReport {
-        let shared = Shared::new(3, 30, Duration::from_secs(60), None).unwrap();
+        let shared = Shared::new(3, 1, 30, Duration::from_secs(60), None).unwrap();
         shared.counters.count_iq("usync");
         {
-            let mut world = shared.world();
+            let mut world = shared.world_of(1);
             let lid = world.account.people.list[2].lid.clone();
             crate::phone::blocklist::request(&mut world, &lid, "block");
         }
-        WorldReport::of(&shared)
+        WorldReport::of(&shared, 1)
     }
 
     #[test]

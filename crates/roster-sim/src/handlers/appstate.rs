@@ -10,7 +10,7 @@ use crate::nodes::{attr, child, children, iq_result};
 const MAX_PATCHES_PER_REPLY: usize = 16;
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
-    let world = ctx.shared.world();
+    let world = ctx.world();
     let requested = child(iq, "sync").into_iter().flat_map(|s| children(s, "collection"));
     let mut answers = Vec::new();
     for collection in requested {

@@ -13,9 +13,9 @@ use crate::state::World;
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     if attr(iq, "type").as_deref() != Some("set") {
-        return send(iq_result(iq, vec![list(&ctx.shared.world())]));
+        return send(iq_result(iq, vec![list(&ctx.world())]));
     }
-    let mut world = ctx.shared.world();
+    let mut world = ctx.world();
     let mut changes = Vec::new();
     for item in children(iq, "item") {
         let (Some(jid), Some(action)) = (attr(item, "jid"), attr(item, "action")) else {

@@ -20,12 +20,12 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
         return send(iq_error(iq, 401, "not-authorized"));
     };
     if let Some(key) = child(iq, "key") {
-        let mut world = ctx.shared.world();
+        let mut world = ctx.world();
         let users = children(key, "user").filter_map(|u| attr(u, "jid")?.parse::<Jid>().ok());
         let users: Vec<Node> = users.collect::<Vec<_>>().into_iter().map(|jid| bundle(&mut world, jid)).collect();
         return send(iq_result(iq, vec![NodeBuilder::new("list").children(users).build()]));
     }
-    let mut world = ctx.shared.world();
+    let mut world = ctx.world();
     let Some(dev) = world.account.devices.get_mut(&device) else {
         return send(iq_error(iq, 404, "item-not-found"));
     };

@@ -19,7 +19,7 @@ use crate::state::{ConnId, World};
 pub const GROUP_TIMERS: [u32; 3] = [86_400, 604_800, 7_776_000];
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
-    let mut world = ctx.shared.world();
+    let mut world = ctx.world();
     if child(iq, "participating").is_some() {
         let groups = world.account.groups.iter().map(|g| group_node(&world, g));
         return send(iq_result(iq, vec![NodeBuilder::new("groups").children(groups).build()]));

@@ -7,7 +7,9 @@ use tracing::{info, warn};
 use wacore_binary::{Jid, Node};
 
 use super::{Ctx, Outcome, send};
+use crate::lobby::ClaimError;
 use crate::nodes::{attr, bytes, child, iq_error, iq_result, stream_error};
+use crate::phone::pair_code::HelloError;
 use crate::phone::{self, LinkError, devices, pair_code};
 
 /// Client replies to server IQs. The one that matters is `pair-device-sign`.
@@ -19,7 +21,12 @@ pub fn on_client_reply(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let Some(signed) = child(iq, "pair-device-sign").and_then(|s| child(s, "device-identity")).and_then(bytes) else {
         return Vec::new();
     };
-    match phone::link_signed(&mut ctx.shared.world(), ctx.conn, signed) {
+    let Some(account) = ctx.account() else {
+        warn!("{}", LinkError::NotScanned);
+        return Vec::new();
+    };
+    let linked = phone::link_signed(&mut ctx.shared.world_of(account), ctx.conn, signed);
+    match linked {
         Ok(device) => {
             info!(device, "companion linked; asking it to restart");
             vec![Outcome::Close(Some(stream_error("515", None)))]
@@ -42,8 +49,8 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     if let Some(remove) = child(iq, "remove-companion-device") {
         let jid = attr(remove, "jid").and_then(|j| j.parse::<Jid>().ok());
         let device = jid.map(|j| j.device).filter(|d| *d != 0).or(ctx.device);
-        if let Some(device) = device {
-            devices::unlink(&mut ctx.shared.world(), device);
+        if let (Some(device), Some(account)) = (device, ctx.account()) {
+            devices::unlink(&mut ctx.shared.world_of(account), device);
             info!(device, reason = ?attr(remove, "reason"), "companion unlinked itself");
         }
     }
@@ -55,7 +62,7 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
 /// right, signs the device in).
 fn link_code(ctx: &mut Ctx, iq: &Node, reg: &Node) -> Vec<Outcome> {
     match attr(reg, "stage").as_deref() {
-        Some("companion_hello") => match pair_code::companion_hello(&mut ctx.shared.world(), ctx.conn, reg) {
+        Some("companion_hello") => match hello(ctx, reg) {
             Ok(pairing_ref) => send(iq_result(iq, vec![pair_code::hello_answer(pairing_ref)])),
             Err(e) => {
                 warn!("{e}");
@@ -63,8 +70,14 @@ fn link_code(ctx: &mut Ctx, iq: &Node, reg: &Node) -> Vec<Outcome> {
             }
         },
         Some("companion_finish") => {
-            let shared = ctx.shared.clone();
-            let result = pair_code::companion_finish(&shared, &mut shared.world(), ctx.conn, reg);
+            let result = match ctx.account() {
+                Some(account) => {
+                    let shared = ctx.shared.clone();
+                    let mut world = shared.world_of(account);
+                    pair_code::companion_finish(&shared, &mut world, ctx.conn, reg)
+                }
+                None => Err(pair_code::CodeError::NoRequest),
+            };
             match result {
                 // The server acknowledges the bundle whether or not the phone can open it.
                 Ok(()) | Err(pair_code::CodeError::WrongCode | pair_code::CodeError::Bundle(_)) => {
@@ -81,4 +94,26 @@ fn link_code(ctx: &mut Ctx, iq: &Node, reg: &Node) -> Vec<Outcome> {
             send(iq_error(iq, 400, "bad-request"))
         }
     }
+}
+
+/// `companion_hello`: the account whose number the companion names claims
+/// the connection and keeps the request. A number no account has is
+/// answered all the same (the server does not tell who is on WhatsApp);
+/// no phone will ever type that code.
+fn hello(ctx: &mut Ctx, reg: &Node) -> Result<Vec<u8>, HelloError> {
+    let hello = pair_code::parse_hello(reg)?;
+    let Some(account) = ctx.shared.account_with_phone(&hello.phone) else {
+        let registration = ctx.shared.lobby().registration(ctx.conn).ok_or(HelloError::NotPairing)?;
+        hello.check_noise(&registration)?;
+        info!("a companion asked for a code for a number no simulated phone has");
+        let mut rng: rand::rngs::StdRng = rand::make_rng();
+        return Ok(pair_code::new_ref(&mut rng));
+    };
+    let (registration, pushes) = ctx.shared.lobby().claim(ctx.conn, account).map_err(|e| match e {
+        ClaimError::Gone => HelloError::NotPairing,
+        ClaimError::Taken(_) => HelloError::OtherAccount,
+    })?;
+    let mut world = ctx.shared.world_of(account);
+    world.connections.insert(ctx.conn, pushes);
+    pair_code::companion_hello(&mut world, ctx.conn, registration, hello)
 }

@@ -34,7 +34,7 @@ pub fn handle(ctx: &mut Ctx, message: &Node) -> Vec<Outcome> {
             .collect(),
         None => children(message, "enc").map(|enc| (to.clone(), enc)).collect(),
     };
-    let mut world = ctx.shared.world();
+    let mut world = ctx.world();
     for (target, enc) in copies {
         let delivery = deliver(&mut world, device, &id, &to, message, &target, enc);
         match &delivery.error {

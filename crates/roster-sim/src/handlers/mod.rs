@@ -18,22 +18,50 @@ pub mod session;
 mod shapes;
 mod usync;
 
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
+use tokio::sync::mpsc;
 use tracing::{debug, warn};
 use wacore_binary::Node;
 
 use crate::faults::IqAction;
+use crate::lobby::AccountNo;
 use crate::nodes::{attr, iq_error};
 use crate::shared::Shared;
-use crate::state::ConnId;
+use crate::state::{ConnId, Push, World};
 
 /// What one connection knows about itself.
 pub struct Ctx {
     pub shared: Arc<Shared>,
     pub conn: ConnId,
+    /// Where pushes to this connection go (registered with its account).
+    pub pushes: mpsc::UnboundedSender<Push>,
+    /// The account a login connection belongs to (a registering one's is
+    /// the lobby's to tell, once a phone claimed it).
+    pub account: Option<AccountNo>,
     /// The companion device id once logged in.
     pub device: Option<u16>,
+}
+
+impl Ctx {
+    /// The account this connection belongs to, if any yet.
+    pub fn account(&self) -> Option<AccountNo> {
+        self.account.or_else(|| self.shared.lobby().account_of(self.conn))
+    }
+
+    /// The world of this connection's account. Only stanzas of a connection
+    /// that belongs to an account reach the handlers that call this
+    /// ([`needs_account`] guards the rest).
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        let account = self.account().expect("routed only once the connection belongs to an account");
+        self.shared.world_of(account)
+    }
+}
+
+/// Namespaces that act on an account's world: a connection that belongs to
+/// no account yet (registering, unclaimed) is refused them.
+fn needs_account(xmlns: &str) -> bool {
+    matches!(xmlns, "blocklist" | "encrypt" | "usync" | "w:profile:picture" | "w:g2" | "w:sync:app:state")
 }
 
 pub enum Outcome {
@@ -94,6 +122,10 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
 
 async fn route_iq(ctx: &mut Ctx, iq: &Node, xmlns: &str) -> Vec<Outcome> {
     let kind = attr(iq, "type").unwrap_or_default();
+    if needs_account(xmlns) && ctx.account().is_none() {
+        warn!(%xmlns, "IQ on a connection that belongs to no account yet");
+        return send(iq_error(iq, 401, "not-authorized"));
+    }
     match xmlns {
         "md" => md::handle(ctx, iq),
         "passive" => passive::handle(iq),

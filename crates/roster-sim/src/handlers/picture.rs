@@ -12,7 +12,7 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let size = request.and_then(|p| attr(p, "type")).and_then(|t| Size::parse(&t)).unwrap_or(Size::Preview);
     let known = request.and_then(|p| attr(p, "id"));
     let target = attr(iq, "target").unwrap_or_default();
-    let world = ctx.shared.world();
+    let world = ctx.world();
     // "Not set" and "not allowed" are whole-IQ errors, as the real server
     // sends them (whatsmeow maps them to ErrProfilePictureNotSet and
     // ErrProfilePictureUnauthorized; a nested `<picture><error/>` is usync's shape).

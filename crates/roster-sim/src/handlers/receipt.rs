@@ -12,7 +12,7 @@ use crate::phone::{history_sync, key_share};
 pub fn handle(ctx: &mut Ctx, receipt: &Node) -> Vec<Outcome> {
     let Some(id) = attr(receipt, "id") else { return Vec::new() };
     if let Some(device) = ctx.device {
-        let mut world = ctx.shared.world();
+        let mut world = ctx.world();
         if key_share::receipted(&mut world, device, &id) {
             debug!(device, "app-state key share receipted");
         } else {

@@ -13,7 +13,7 @@ use waproto::whatsapp as wa;
 use super::{Ctx, Outcome, send};
 use crate::nodes::{server_jid, unix_now};
 use crate::phone::{history_sync, key_share};
-use crate::state::{PendingPair, Registration};
+use crate::state::Registration;
 
 /// How many QR refs the server hands out per pairing connection, as the real one does.
 pub const REF_COUNT: usize = 6;
@@ -51,15 +51,15 @@ fn registration(
     })
 }
 
+/// A registering companion belongs to no account yet: its refs wait in the
+/// lobby for whichever phone scans one (or names its number by code).
 fn offer_refs(ctx: &mut Ctx, registration: Registration) -> Vec<Outcome> {
-    let mut world = ctx.shared.world();
-    let mut refs = Vec::with_capacity(REF_COUNT);
-    for _ in 0..REF_COUNT {
-        let raw: [u8; 18] = world.rng.random();
-        let pairing_ref = format!("2@{}", URL_SAFE_NO_PAD.encode(raw));
-        world.pending.insert(pairing_ref.clone(), PendingPair { conn: ctx.conn, registration: registration.clone() });
-        refs.push(NodeBuilder::new("ref").bytes(pairing_ref.into_bytes()).build());
-    }
+    let mut rng: rand::rngs::StdRng = rand::make_rng();
+    let pairing_refs: Vec<String> =
+        (0..REF_COUNT).map(|_| format!("2@{}", URL_SAFE_NO_PAD.encode(rng.random::<[u8; 18]>()))).collect();
+    ctx.shared.lobby().enter(ctx.conn, registration, ctx.pushes.clone(), &pairing_refs);
+    let refs: Vec<Node> =
+        pairing_refs.into_iter().map(|r| NodeBuilder::new("ref").bytes(r.into_bytes()).build()).collect();
     info!("companion registering; offered {REF_COUNT} QR refs");
     let iq = NodeBuilder::new("iq")
         .attr("from", server_jid())
@@ -79,15 +79,20 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
     let Ok(device) = u16::try_from(device) else {
         return vec![Outcome::Close(Some(failure("401")))];
     };
+    // The device JID in the payload names the account: its world answers.
+    let Some(account_no) = ctx.shared.account_with_phone(&user.to_string()) else {
+        info!(device, "login refused: no account has this number");
+        return vec![Outcome::Close(Some(failure("401")))];
+    };
     let (lid, share) = {
-        let mut world = ctx.shared.world();
+        let mut world = ctx.shared.world_of(account_no);
         let account = &world.account;
-        let known = account.phone == user.to_string()
-            && account.devices.get(&device).is_some_and(|d| d.registration.noise_key == *client_static);
+        let known = account.devices.get(&device).is_some_and(|d| d.registration.noise_key == *client_static);
         if !known {
             info!(device, "login refused: unknown device or wrong noise key");
             return vec![Outcome::Close(Some(failure("401")))];
         }
+        world.connections.insert(ctx.conn, ctx.pushes.clone());
         world.logged_in.insert(ctx.conn, device);
         ctx.shared.counters.logins.add();
         let account = &mut world.account;
@@ -96,8 +101,9 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
         let share = (!dev.keys_shared).then(|| dev.registration.clone());
         (lid, share)
     };
+    ctx.account = Some(account_no);
     ctx.device = Some(device);
-    info!(device, "logged in");
+    info!(account = account_no, device, "logged in");
     let success = NodeBuilder::new("success")
         .attr("t", unix_now().to_string())
         .attr("lid", lid)
@@ -106,12 +112,12 @@ async fn login(ctx: &mut Ctx, payload: &wa::ClientPayload, client_static: &[u8; 
         .build();
     let mut out = send(success);
     if let Some(registration) = share {
-        match key_share::message(&ctx.shared, device, &registration).await {
+        match key_share::message(&ctx.shared, account_no, device, &registration).await {
             Ok(message) => out.push(Outcome::Send(message)),
             Err(e) => warn!("cannot build the app-state key share: {e}"),
         }
     }
-    match history_sync::messages(&ctx.shared, device).await {
+    match history_sync::messages(&ctx.shared, account_no, device).await {
         Ok(messages) => out.extend(messages.into_iter().map(Outcome::Send)),
         Err(e) => warn!("cannot build the history sync: {e}"),
     }

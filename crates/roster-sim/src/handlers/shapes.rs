@@ -24,10 +24,10 @@ const KEY_INDEX: u32 = 7;
 
 /// A server with one linked companion (`DEVICE`), logged in on connection 1.
 fn server() -> (Ctx, mpsc::UnboundedReceiver<Push>) {
-    let shared = Shared::new(11, 30, Duration::from_secs(60), None).expect("world");
+    let shared = Shared::new(11, 1, 30, Duration::from_secs(60), None).expect("world");
     let (tx, rx) = mpsc::unbounded_channel();
     {
-        let mut world = shared.world();
+        let mut world = shared.world_of(1);
         let registration = Registration {
             noise_key: [1; 32],
             identity: [2; 32],
@@ -49,10 +49,10 @@ fn server() -> (Ctx, mpsc::UnboundedReceiver<Push>) {
         };
         world.account.devices.insert(DEVICE, device);
         world.account.next_key_index = KEY_INDEX + 1;
-        world.connections.insert(1, tx);
+        world.connections.insert(1, tx.clone());
         world.logged_in.insert(1, DEVICE);
     }
-    (Ctx { shared: Arc::clone(&shared), conn: 1, device: Some(DEVICE) }, rx)
+    (Ctx { shared: Arc::clone(&shared), conn: 1, pushes: tx, account: Some(1), device: Some(DEVICE) }, rx)
 }
 
 /// The node as a client sees it after the wire: marshalled and decoded.
@@ -178,7 +178,7 @@ async fn pre_key_count_and_digest_describe_what_was_uploaded() {
 async fn usync_answers_for_the_accounts_own_number() {
     let (mut ctx, _rx) = server();
     let (phone, lid, identity) = {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         (world.account.phone.clone(), world.account.lid.clone(), world.account.identity.public_key)
     };
     let query = NodeBuilder::new("query")
@@ -223,7 +223,7 @@ async fn usync_answers_for_the_accounts_own_number() {
 async fn profile_picture_refusals_are_whole_iq_errors() {
     let (mut ctx, _rx) = server();
     let (hidden, none) = {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let people = &world.account.people.list;
         let hidden = people.iter().find(|p| p.picture_id.is_some() && !p.picture_visible()).expect("a hidden picture");
         let none = people.iter().find(|p| p.picture_id.is_none()).expect("someone without a picture");
@@ -247,10 +247,10 @@ async fn profile_picture_refusals_are_whole_iq_errors() {
 #[tokio::test]
 async fn notifications_never_share_an_id() {
     let (ctx, mut rx) = server();
-    let someone = ctx.shared.world().account.people.list[0].phone.clone();
+    let someone = ctx.world().account.people.list[0].phone.clone();
     for block in [true, false, true] {
         let id = ctx.shared.next_id();
-        crate::phone::set_blocked(&mut ctx.shared.world(), &someone, block, id).expect("known person");
+        crate::phone::set_blocked(&mut ctx.world(), &someone, block, id).expect("known person");
     }
     let mut ids = Vec::new();
     while let Ok(Push::Node(node)) = rx.try_recv() {
@@ -307,7 +307,7 @@ async fn group_metadata_carries_roles_community_links_and_settings() {
     use wacore::iq::groups::{GroupInfoOutcome, GroupParticipatingIq, GroupQueryIq};
     let (mut ctx, _rx) = server();
     let (parent, announcement, locked) = {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let g = &world.account.groups;
         let parent = g.iter().find(|g| g.is_parent).unwrap().id.clone();
         let announcement = g.iter().find(|g| g.default_sub_group).unwrap().id.clone();
@@ -316,7 +316,7 @@ async fn group_metadata_carries_roles_community_links_and_settings() {
     };
     let reply = ask_one(&mut ctx, iq("w:g2", "get", vec![NodeBuilder::new("participating").build()])).await;
     let all = GroupParticipatingIq::new().parse_response(&reply.as_node_ref()).expect("whatsapp-rust reads it");
-    assert_eq!(all.groups.len(), ctx.shared.world().account.groups.len());
+    assert_eq!(all.groups.len(), ctx.world().account.groups.len());
     let p = all.groups.iter().find(|g| g.id.user == parent).expect("the community is listed");
     assert!(p.is_parent_group && p.parent_group_jid.is_none());
     let a = all.groups.iter().find(|g| g.id.user == announcement).unwrap();
@@ -324,7 +324,7 @@ async fn group_metadata_carries_roles_community_links_and_settings() {
     assert_eq!(a.parent_group_jid.as_ref().map(|j| j.user.to_string()), Some(parent.clone()));
     let l = all.groups.iter().find(|g| g.id.user == locked).unwrap();
     assert!(l.is_locked);
-    let me = ctx.shared.world().account.lid.clone();
+    let me = ctx.world().account.lid.clone();
     let mine = l.participants.iter().find(|x| x.jid.user == me).expect("the account is a participant");
     assert_eq!(mine.participant_type, wacore::iq::groups::ParticipantType::Member);
     assert!(l.participants.iter().any(|x| x.participant_type != wacore::iq::groups::ParticipantType::Member));
@@ -345,7 +345,7 @@ async fn adding_answers_each_participant_with_the_servers_code() {
     use wacore::iq::groups::AddParticipantsIq;
     let (mut ctx, mut rx) = server();
     let (parent, member, left, private, free, unregistered) = {
-        let mut world = ctx.shared.world();
+        let mut world = ctx.world();
         let c = world.account.groups.iter().find(|g| g.is_parent).unwrap();
         let outside: Vec<usize> =
             (0..world.account.people.list.len()).filter(|i| !c.has(*i) && !c.recently_left.contains(i)).collect();
@@ -379,7 +379,7 @@ async fn adding_answers_each_participant_with_the_servers_code() {
     assert!(answers[3].phone_number.is_some(), "a LID is answered with its number");
     assert!(answers.iter().enumerate().all(|(i, a)| i == 2 || a.add_request.is_none()));
     {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let c = world.account.groups.iter().find(|g| g.is_parent).unwrap();
         let p = world.account.people.index_of(&free.user).unwrap();
         assert!(c.has(p), "added to the community");
@@ -391,7 +391,7 @@ async fn adding_answers_each_participant_with_the_servers_code() {
 
     // The phone adds someone: the linked device hears it as a w:gp2 <add>.
     let someone = {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let c = world.account.groups.iter().find(|g| g.is_parent).unwrap();
         let people = &world.account.people;
         let i = (0..people.list.len())
@@ -400,8 +400,8 @@ async fn adding_answers_each_participant_with_the_servers_code() {
         people.list[i].phone.clone()
     };
     let id = ctx.shared.next_id();
-    let gi = crate::phone::groups::find(&ctx.shared.world(), &parent).unwrap();
-    crate::phone::groups::add(&mut ctx.shared.world(), gi, &[someone], None, id).unwrap();
+    let gi = crate::phone::groups::find(&ctx.world(), &parent).unwrap();
+    crate::phone::groups::add(&mut ctx.world(), gi, &[someone], None, id).unwrap();
     let Ok(Push::Node(push)) = rx.try_recv() else { panic!("a push") };
     let push = wire(&push);
     assert_eq!(attr(&push, "type").as_deref(), Some("w:gp2"));
@@ -426,7 +426,7 @@ async fn adding_answers_each_participant_with_the_servers_code() {
 async fn a_full_group_refuses_with_419_and_a_plain_member_may_not_add() {
     let (mut ctx, _rx) = server();
     let (family, locked, outsiders) = {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let g = &world.account.groups;
         let family = g.iter().find(|g| g.subject == "Family").unwrap();
         let people = &world.account.people;
@@ -454,7 +454,7 @@ async fn group_timers_are_set_and_cleared_by_admins_only() {
     use wacore::iq::groups::SetGroupEphemeralIq;
     let (mut ctx, mut rx) = server();
     let (own, locked) = {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let g = &world.account.groups;
         (
             g.iter().find(|g| g.subject == "Suppliers").unwrap().id.clone(),
@@ -473,7 +473,7 @@ async fn group_timers_are_set_and_cleared_by_admins_only() {
         let reply = ask_one(&mut ctx, group_iq(&own, "set", vec![content])).await;
         assert_eq!(attr(&reply, "type").as_deref(), Some("result"), "{reply:?}");
         spec.parse_response(&reply.as_node_ref()).expect("whatsapp-rust accepts it");
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let g = world.account.groups.iter().find(|g| g.id == own).unwrap();
         assert_eq!(g.ephemeral, expected);
         let chat = world.account.chats.iter().find(|c| c.jid == g.jid()).unwrap();
@@ -494,9 +494,9 @@ async fn group_timers_are_set_and_cleared_by_admins_only() {
     while rx.try_recv().is_ok() {}
 
     // The phone's change reaches the linked device.
-    let gi = crate::phone::groups::find(&ctx.shared.world(), &own).unwrap();
+    let gi = crate::phone::groups::find(&ctx.world(), &own).unwrap();
     let id = ctx.shared.next_id();
-    crate::phone::groups::set_timer(&mut ctx.shared.world(), gi, Some(86_400), None, id).unwrap();
+    crate::phone::groups::set_timer(&mut ctx.world(), gi, Some(86_400), None, id).unwrap();
     let Ok(Push::Node(push)) = rx.try_recv() else { panic!("a push") };
     let push = wire(&push);
     assert_eq!(attr(&push, "type").as_deref(), Some("w:gp2"));
@@ -532,7 +532,7 @@ async fn a_fetched_bundle_opens_a_session_the_recipient_reads_and_junk_is_record
 
     let (mut ctx, _rx) = server();
     let (person, chat) = {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let chat = world.account.chats.iter().find(|c| c.peer_phone.is_some() && c.timer() != 3_600).unwrap().clone();
         (world.account.people.by_phone(chat.peer_phone.as_deref().unwrap()).unwrap().clone(), chat)
     };
@@ -579,7 +579,7 @@ async fn a_fetched_bundle_opens_a_session_the_recipient_reads_and_junk_is_record
     assert_eq!(jid_attr(&ack, "from"), person.pn_jid(), "from the chat, as a JID token");
     assert!(attr(&ack, "t").is_some_and(|t| t.parse::<u64>().is_ok()), "a Unix time");
     {
-        let world = ctx.shared.world();
+        let world = ctx.world();
         let read = world.account.deliveries.last().unwrap();
         assert!(read.decrypted, "{read:?}");
         assert_eq!(read.reader, crate::deliveries::Reader::Person);
@@ -592,7 +592,7 @@ async fn a_fetched_bundle_opens_a_session_the_recipient_reads_and_junk_is_record
     // Junk is acked (the server cannot tell) but recorded as unreadable; nothing changes.
     let ack = ask_one(&mut ctx, message("3EB0BB", vec![3, 1, 4, 1, 5])).await;
     assert_eq!(attr(&ack, "id").as_deref(), Some("3EB0BB"));
-    let world = ctx.shared.world();
+    let world = ctx.world();
     let junk = world.account.deliveries.last().unwrap();
     assert!(!junk.decrypted && junk.error.is_some(), "{junk:?}");
     assert_eq!(world.account.chats.iter().find(|c| c.jid == chat.jid).unwrap().timer(), 3_600);

@@ -35,7 +35,7 @@ pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
             return send(iq_error_backoff(iq, 429, "rate-overlimit", Some(backoff)));
         }
     }
-    let world = ctx.shared.world();
+    let world = ctx.world();
     let users: Vec<Node> = child(query, "list")
         .into_iter()
         .flat_map(|l| children(l, "user"))

@@ -1,5 +1,8 @@
 //! The phone's camera in demos: it scans the latest QR code shown to it,
-//! once per pairing, after the configured delay (`--auto-scan`).
+//! once per pairing, after the configured delay (`--auto-scan`). With
+//! several accounts, the camera is that of the first account with no
+//! linked device (account 1 when all have one), so a demo links each
+//! account in turn.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,8 +35,10 @@ impl AutoScan {
             tokio::time::sleep(delay).await;
             let qr = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let Some(qr) = qr {
-                match super::scan(&shared, &qr) {
-                    Ok(device) => info!(%device, "auto-scan paired a device"),
+                let account =
+                    (1..=shared.accounts()).find(|n| shared.world_of(*n).account.devices.is_empty()).unwrap_or(1);
+                match super::scan(&shared, account, &qr) {
+                    Ok(device) => info!(account, %device, "auto-scan paired a device"),
                     Err(e) => warn!("auto-scan failed: {e}"),
                 }
             }

@@ -6,6 +6,7 @@ use buffa::Message;
 use tracing::info;
 use waproto::whatsapp as wa;
 
+use crate::lobby::AccountNo;
 use crate::nodes::{stream_error, unix_now};
 use crate::shared::Shared;
 use crate::state::{Account, Device, Push, Scanned, World};
@@ -41,8 +42,8 @@ pub fn unlink(world: &mut World, device: u16) {
 
 /// The phone unlinks companions (all when `device` is `None`); their
 /// connections are told and closed. Returns the removed device ids.
-pub fn remove(shared: &Shared, device: Option<u16>) -> Vec<u16> {
-    let mut world = shared.world();
+pub fn remove(shared: &Shared, account: AccountNo, device: Option<u16>) -> Vec<u16> {
+    let mut world = shared.world_of(account);
     let removed: Vec<u16> =
         world.account.devices.keys().copied().filter(|d| device.is_none_or(|wanted| wanted == *d)).collect();
     for id in &removed {

@@ -21,6 +21,7 @@ use wacore_binary::{Jid, Node};
 use wacore_libsignal::protocol::SignalProtocolError;
 use waproto::whatsapp as wa;
 
+use crate::lobby::AccountNo;
 use crate::nodes::unix_now;
 use crate::shared::Shared;
 use crate::state::{Account, World};
@@ -36,9 +37,9 @@ pub enum HistorySyncError {
 /// The history-sync messages `device` has not receipted yet, encrypted on
 /// the phone's session with it (none once it has receipted them all).
 #[tracing::instrument(name = "phone.history_sync", skip(shared))]
-pub async fn messages(shared: &Shared, device: u16) -> Result<Vec<Node>, HistorySyncError> {
+pub async fn messages(shared: &Shared, account_no: AccountNo, device: u16) -> Result<Vec<Node>, HistorySyncError> {
     let (registration, syncs, identity, mut signal, phone) = {
-        let mut world = shared.world();
+        let mut world = shared.world_of(account_no);
         let account = &mut world.account;
         let Some(dev) = account.devices.get(&device).filter(|d| !d.history_synced) else {
             return Ok(Vec::new());
@@ -66,12 +67,12 @@ pub async fn messages(shared: &Shared, device: u16) -> Result<Vec<Node>, History
             }
         }
     }
-    shared.world().account.signal = signal;
+    shared.world_of(account_no).account.signal = signal;
     if let Some(e) = failed {
         return Err(e);
     }
     let ids: Vec<String> = encrypted.iter().map(|_| format!("3EB0{:016X}", shared.next_id())).collect();
-    if let Some(dev) = shared.world().account.devices.get_mut(&device) {
+    if let Some(dev) = shared.world_of(account_no).account.devices.get_mut(&device) {
         dev.history_sync_ids = ids.clone();
     }
     info!(chats = syncs[0].conversations.len(), push_names = syncs[1].pushnames.len(), "history sync sent");
@@ -214,8 +215,8 @@ mod tests {
 
     #[test]
     fn bootstrap_then_push_names_as_the_client_parses_them() {
-        let shared = Shared::new(7, 40, Duration::from_secs(60), None).unwrap();
-        let world = shared.world();
+        let shared = Shared::new(7, 1, 40, Duration::from_secs(60), None).unwrap();
+        let world = shared.world_of(1);
         let account = &world.account;
 
         let (notification, result) = read(&plaintext(&bootstrap(account)).unwrap(), &account.phone);

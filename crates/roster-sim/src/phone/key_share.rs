@@ -8,14 +8,20 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Jid, Node};
 use waproto::whatsapp as wa;
 
+use crate::lobby::AccountNo;
 use crate::nodes::unix_now;
 use crate::shared::Shared;
 use crate::state::{Account, Registration, World};
 
 /// The phone's peer message that gives a new companion the app-state key.
-pub async fn message(shared: &Shared, device: u16, registration: &Registration) -> anyhow::Result<Node> {
+pub async fn message(
+    shared: &Shared,
+    account_no: AccountNo,
+    device: u16,
+    registration: &Registration,
+) -> anyhow::Result<Node> {
     let (identity, plaintext, mut signal, mut rng, phone) = {
-        let mut world = shared.world();
+        let mut world = shared.world_of(account_no);
         let rng: rand::rngs::StdRng = rand::make_rng();
         let account = &mut world.account;
         let indexes = account.devices.values().map(|d| d.key_index).collect();
@@ -23,9 +29,9 @@ pub async fn message(shared: &Shared, device: u16, registration: &Registration) 
         (account.identity.clone(), plaintext, std::mem::take(&mut account.signal), rng, account.phone.clone())
     };
     let encrypted = signal.encrypt_to(&identity, device, registration, &plaintext, &mut rng).await;
-    shared.world().account.signal = signal;
+    shared.world_of(account_no).account.signal = signal;
     let id = format!("3EB0{:016X}", shared.next_id());
-    if let Some(dev) = shared.world().account.devices.get_mut(&device) {
+    if let Some(dev) = shared.world_of(account_no).account.devices.get_mut(&device) {
         dev.key_share_id = Some(id.clone());
     }
     let enc = NodeBuilder::new("enc").attr("v", "2").attr("type", "pkmsg").bytes(encrypted?).build();

@@ -32,6 +32,7 @@ use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
 use super::pairing;
+use crate::lobby::AccountNo;
 use crate::nodes::{attr, bytes, child, notification, server_jid};
 use crate::shared::Shared;
 use crate::state::{ConnId, Push, Registration, World};
@@ -91,10 +92,20 @@ pub enum HelloError {
     NoiseMismatch,
     #[error("companion_hello from a connection that is not pairing")]
     NotPairing,
+    #[error("companion_hello from a connection another account's phone already took")]
+    OtherAccount,
 }
 
-/// Step 1: keeps the companion's request; returns the pairing ref to answer.
-pub fn companion_hello(world: &mut World, conn: ConnId, reg: &Node) -> Result<Vec<u8>, HelloError> {
+/// What a `companion_hello` carries.
+pub struct Hello {
+    /// The number it asks to link to (digits).
+    pub phone: String,
+    wrapped: [u8; 80],
+    noise: [u8; 32],
+}
+
+/// Reads a `companion_hello`.
+pub fn parse_hello(reg: &Node) -> Result<Hello, HelloError> {
     let phone = attr(reg, "jid")
         .and_then(|j| j.split('@').next().map(str::to_owned))
         .filter(|p| !p.is_empty())
@@ -107,26 +118,41 @@ pub fn companion_hello(world: &mut World, conn: ConnId, reg: &Node) -> Result<Ve
         .and_then(bytes)
         .and_then(|b| b.try_into().ok())
         .ok_or(HelloError::Missing("companion_server_auth_key_pub"))?;
-    let registration = world
-        .pending
-        .values()
-        .find(|p| p.conn == conn)
-        .map(|p| p.registration.clone())
-        .ok_or(HelloError::NotPairing)?;
-    if registration.noise_key != noise {
-        return Err(HelloError::NoiseMismatch);
+    Ok(Hello { phone, wrapped, noise })
+}
+
+impl Hello {
+    /// Whether the hello's server auth key is the registering connection's noise key.
+    pub fn check_noise(&self, registration: &Registration) -> Result<(), HelloError> {
+        if registration.noise_key == self.noise { Ok(()) } else { Err(HelloError::NoiseMismatch) }
     }
-    // Printable, as clients that keep it as a string (whatsmeow) expect.
+}
+
+/// A fresh pairing ref, printable, as clients that keep it as a string
+/// (whatsmeow) expect.
+pub fn new_ref(rng: &mut rand::rngs::StdRng) -> Vec<u8> {
     let mut random = [0u8; 18];
-    rand::RngExt::fill(&mut world.rng, &mut random);
-    let pairing_ref = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random).into_bytes();
+    rand::RngExt::fill(rng, &mut random);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random).into_bytes()
+}
+
+/// Step 1: the account whose number the companion named keeps its request;
+/// returns the pairing ref to answer.
+pub fn companion_hello(
+    world: &mut World,
+    conn: ConnId,
+    registration: Registration,
+    hello: Hello,
+) -> Result<Vec<u8>, HelloError> {
+    hello.check_noise(&registration)?;
+    let pairing_ref = new_ref(&mut world.rng);
     info!(conn, "a companion asked for a pairing code");
     world.pair_codes.insert(
         conn,
         CodeRequest {
-            phone,
+            phone: hello.phone,
             pairing_ref: pairing_ref.clone(),
-            wrapped_ephemeral: wrapped,
+            wrapped_ephemeral: hello.wrapped,
             registration,
             asked_at: Instant::now(),
             expired: false,
@@ -146,13 +172,17 @@ pub fn hello_answer(pairing_ref: Vec<u8>) -> Node {
 /// Step 2: the operator types `code` on the phone. Sends `primary_hello` to
 /// the companion that asked for a code for this number most recently;
 /// resolves once its key bundle was opened (the device's JID) or not.
-pub fn enter(shared: &Shared, code: &str) -> Result<oneshot::Receiver<Result<String, CodeError>>, CodeError> {
+pub fn enter(
+    shared: &Shared,
+    account: AccountNo,
+    code: &str,
+) -> Result<oneshot::Receiver<Result<String, CodeError>>, CodeError> {
     let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_uppercase();
     if !PairCodeUtils::validate_code(&code) {
         return Err(CodeError::Malformed);
     }
     let (conn, wrapped) = {
-        let world = shared.world();
+        let world = shared.world_of(account);
         let phone = &world.account.phone;
         let (conn, request) = world
             .pair_codes
@@ -174,7 +204,7 @@ pub fn enter(shared: &Shared, code: &str) -> Result<oneshot::Receiver<Result<Str
         primary_ephemeral.public_key.public_key_bytes().try_into().map_err(|_| CodeError::Bundle("key"))?;
     let wrapped_primary = PairCodeUtils::encrypt_ephemeral_pub(&primary_pub, &code);
 
-    let mut world = shared.world();
+    let mut world = shared.world_of(account);
     let identity = world.account.identity.public_key.public_key_bytes().to_vec();
     let request = world.pair_codes.get_mut(&conn).ok_or(CodeError::Gone)?;
     let (done, outcome) = oneshot::channel();

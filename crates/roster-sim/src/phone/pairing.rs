@@ -15,6 +15,7 @@ use wacore_libsignal::protocol::PublicKey;
 use waproto::whatsapp::{self as wa, ADVEncryptionType};
 
 use super::devices;
+use crate::lobby::{AccountNo, ClaimError};
 use crate::nodes::{server_jid, unix_now};
 use crate::shared::Shared;
 use crate::state::{Account, ConnId, Push, Registration, Scanned, World};
@@ -36,6 +37,8 @@ pub enum ScanError {
     NoiseMismatch,
     #[error("the QR code's identity key does not match the companion's registration")]
     IdentityMismatch,
+    #[error("the companion showing this QR code is linking to account {0} already")]
+    OtherAccount(AccountNo),
 }
 
 /// What a QR code carries.
@@ -64,21 +67,26 @@ pub fn parse_qr(text: &str) -> Result<ScannedQr, ScanError> {
     })
 }
 
-/// The phone scans a QR code: it signs the companion in and tells its connection.
-/// Returns the new device's JID.
-pub fn scan(shared: &Shared, qr: &str) -> Result<String, ScanError> {
+/// Account `account`'s phone scans a QR code: it claims the connection
+/// that shows it, signs the companion in and tells it. Returns the new
+/// device's JID.
+pub fn scan(shared: &Shared, account: AccountNo, qr: &str) -> Result<String, ScanError> {
     let scanned = parse_qr(qr)?;
-    let mut world = shared.world();
-    let pending =
-        world.pending.get(&scanned.pairing_ref).ok_or_else(|| ScanError::UnknownRef(scanned.pairing_ref.clone()))?;
-    if pending.registration.noise_key != scanned.noise_key {
+    let unknown = || ScanError::UnknownRef(scanned.pairing_ref.clone());
+    let (conn, registration) = shared.lobby().by_ref(&scanned.pairing_ref).ok_or_else(unknown)?;
+    if registration.noise_key != scanned.noise_key {
         return Err(ScanError::NoiseMismatch);
     }
-    if pending.registration.identity != scanned.identity {
+    if registration.identity != scanned.identity {
         return Err(ScanError::IdentityMismatch);
     }
-    let conn = pending.conn;
-    let registration = pending.registration.clone();
+    let pushes = match shared.lobby().claim(conn, account) {
+        Ok((_, pushes)) => pushes,
+        Err(ClaimError::Gone) => return Err(unknown()),
+        Err(ClaimError::Taken(other)) => return Err(ScanError::OtherAccount(other)),
+    };
+    let mut world = shared.world_of(account);
+    world.connections.insert(conn, pushes);
     let device = sign_in(shared, &mut world, conn, registration, &scanned.adv_secret)
         .ok_or_else(|| ScanError::UnknownRef(scanned.pairing_ref.clone()))?;
     info!(device = %device, "phone scanned the QR code");
@@ -96,7 +104,8 @@ pub(crate) fn sign_in(
     registration: Registration,
     adv_secret: &[u8; 32],
 ) -> Option<Jid> {
-    world.pending.retain(|_, p| p.conn != conn);
+    // Its other refs can no longer be scanned, by this phone or another.
+    shared.lobby().retire_refs(conn);
     let key_index = world.account.next_key_index;
     world.account.next_key_index += 1;
     let device_id = key_index as u16;
