@@ -7,7 +7,7 @@
 // block.
 
 import { $, confirmation, say } from './dom.js';
-import { fillGroupChoice, tallyWords } from './import/add_to_group.js';
+import { chooseGroupIn, tallyWords } from './import/add_to_group.js';
 import { invoke } from './ipc.js';
 import { displayName, plural } from './format.js';
 import { targetOf } from './contacts.js';
@@ -78,18 +78,7 @@ export class MarkedBar {
   async chooseGroup() {
     const { el } = this;
     if (this.busy || !this.connected || this.list.marked.size === 0) return;
-    say(el.note, 'Reading the groups…');
-    el.ok.disabled = true;
-    el.dialog.showModal();
-    el.cancel.focus();
-    try {
-      const { offered, any } = fillGroupChoice(el.target, await invoke('groups'), el.target.value);
-      this.groups = offered;
-      say(el.note, any ? '' : 'This account is an admin of no group, so it cannot add anyone.', any ? 'info' : 'error');
-      el.ok.disabled = !any;
-    } catch (error) {
-      say(el.note, String(error), 'error');
-    }
+    this.groups = await chooseGroupIn(el);
   }
 
   async addToGroup() {

@@ -36,10 +36,29 @@ export function outcomeWords(item, subject) {
   }
 }
 
+/// Opens a "which community or group" dialog (`el`: its `dialog`,
+/// `target` select, `note`, `ok` and `cancel`) and fills it from the app's
+/// list; returns the groups offered ([] when they could not be read).
+export async function chooseGroupIn(el) {
+  say(el.note, 'Reading the groups…');
+  el.ok.disabled = true;
+  el.dialog.showModal();
+  el.cancel.focus();
+  try {
+    const { offered, any } = fillGroupChoice(el.target, await invoke('groups'), el.target.value);
+    say(el.note, any ? '' : 'This account is an admin of no group, so it cannot add anyone.', any ? 'info' : 'error');
+    el.ok.disabled = !any;
+    return offered;
+  } catch (error) {
+    say(el.note, String(error), 'error');
+    return [];
+  }
+}
+
 /// Offers the groups the account may add people to in `select` (the rest
 /// disabled, saying why), keeping `keep` chosen if it still may. Returns
 /// the groups offered and whether any may be chosen.
-export function fillGroupChoice(select, groups, keep) {
+function fillGroupChoice(select, groups, keep) {
   // Membership lives on a community's parent group; its announcement
   // group is the community itself, so it is not offered twice.
   const offered = groups.filter((g) => !g.announcement_group);
@@ -184,18 +203,7 @@ export class AddToGroup {
     el.allLabel.textContent = `Every checked line (${progress.on_whatsapp} on WhatsApp; the others are noted, not sent)`;
     if (count === 0) el.all.checked = true;
     else el.selected.checked = true;
-    say(el.note, 'Reading the groups…');
-    el.ok.disabled = true;
-    el.dialog.showModal();
-    el.cancel.focus();
-    try {
-      const { offered, any } = fillGroupChoice(el.target, await invoke('groups'), el.target.value);
-      this.groups = offered;
-      say(el.note, any ? '' : 'This account is an admin of no group, so it cannot add anyone.', any ? 'info' : 'error');
-      el.ok.disabled = !any;
-    } catch (error) {
-      say(el.note, String(error), 'error');
-    }
+    this.groups = await chooseGroupIn(el);
   }
 
   add() {

@@ -13,7 +13,7 @@ use wacore_binary::{Jid, Node};
 
 use super::{Ctx, Outcome, send};
 use crate::nodes::{attr, bytes, child, children, iq_error, iq_result};
-use crate::state::{Device, World};
+use crate::state::{Device, Registration, World};
 
 pub fn handle(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
     let Some(device) = ctx.device else {
@@ -76,19 +76,12 @@ fn bundle(world: &mut World, jid: Jid) -> Node {
 /// A linked companion's bundle, from what it uploaded; one of its one-time
 /// pre-keys is handed out (and no longer held).
 fn companion_bundle(jid: Jid, dev: &mut Device) -> Node {
-    let leaf = |tag: &'static str, content: Vec<u8>| NodeBuilder::new(tag).bytes(content).build();
     let reg = &dev.registration;
     let mut kids = vec![
         leaf("registration", reg.registration_id.to_be_bytes().to_vec()),
         leaf("type", vec![5]),
         leaf("identity", reg.identity.to_vec()),
-        NodeBuilder::new("skey")
-            .children([
-                leaf("id", reg.signed_prekey_id.to_be_bytes()[1..].to_vec()),
-                leaf("value", reg.signed_prekey.to_vec()),
-                leaf("signature", reg.signed_prekey_sig.clone()),
-            ])
-            .build(),
+        signed_pre_key(reg),
     ];
     if let Some((id, key)) = dev.pre_keys.pop_first() {
         kids.push(
@@ -132,22 +125,30 @@ fn digest(dev: &Device) -> Node {
         &reg.signed_prekey_sig,
         &pre_keys,
     );
-    let leaf = |tag: &'static str, content: Vec<u8>| NodeBuilder::new(tag).bytes(content).build();
     let ids = dev.pre_keys.keys().map(|id| leaf("id", id.to_be_bytes()[1..].to_vec()));
     NodeBuilder::new("digest")
         .children([
             leaf("type", vec![5]),
             leaf("registration", reg.registration_id.to_be_bytes().to_vec()),
             leaf("identity", reg.identity.to_vec()),
-            NodeBuilder::new("skey")
-                .children([
-                    leaf("id", reg.signed_prekey_id.to_be_bytes()[1..].to_vec()),
-                    leaf("value", reg.signed_prekey.to_vec()),
-                    leaf("signature", reg.signed_prekey_sig.clone()),
-                ])
-                .build(),
+            signed_pre_key(reg),
             NodeBuilder::new("list").children(ids).build(),
             leaf("hash", hash),
+        ])
+        .build()
+}
+
+fn leaf(tag: &'static str, content: Vec<u8>) -> Node {
+    NodeBuilder::new(tag).bytes(content).build()
+}
+
+/// `<skey>`: the signed pre-key's id (three bytes), key and signature.
+fn signed_pre_key(reg: &Registration) -> Node {
+    NodeBuilder::new("skey")
+        .children([
+            leaf("id", reg.signed_prekey_id.to_be_bytes()[1..].to_vec()),
+            leaf("value", reg.signed_prekey.to_vec()),
+            leaf("signature", reg.signed_prekey_sig.clone()),
         ])
         .build()
 }
