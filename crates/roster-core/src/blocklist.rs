@@ -116,22 +116,8 @@ pub(crate) async fn set_blocked(
     target: &Target,
     block: bool,
 ) -> Result<BlockOutcome, BlockError> {
-    let (lid, phone) = resolve(client, store, target).await?;
-    let lid_jid = Jid::lid(lid.as_str());
-    let spec = match (block, &phone) {
-        (true, Some(phone)) => Some(UpdateBlocklistSpec::block_with_pn(&lid_jid, &Jid::pn(phone.as_str()))),
-        (false, _) => Some(UpdateBlocklistSpec::unblock(&lid_jid)),
-        // No number to send with the block: whatsapp-rust's own path says why.
-        (true, None) => None,
-    };
     let fetch = store.blocklist().begin_fetch();
-    let answered = match spec {
-        Some(spec) => client.execute(ChangeAndList(spec)).await?,
-        None => {
-            client.blocking().block(&lid_jid).await?;
-            None
-        }
-    };
+    let (lid, phone, answered) = change(client, store, target, block).await?;
     let count = match answered {
         // A fetch begun meanwhile (on reconnecting, say) can reach the server
         // before the change yet be saved after it: then the saved list lacks
@@ -146,23 +132,29 @@ pub(crate) async fn set_blocked(
     Ok(BlockOutcome { phone_shown: phone.as_deref().map(crate::numbers::shown), phone, lid, blocked: block, count })
 }
 
-/// Blocks or unblocks without refetching the list (bulk actions refetch
-/// once at the end); returns the LID and number. Both are idempotent on the
-/// server, so a retry after an unknown outcome is safe.
+/// Blocks or unblocks; returns the LID, the number, and the blocklist the
+/// server answered with when its answer carried one (bulk actions ignore
+/// it and fetch once at the end). Both are idempotent on the server, so a
+/// retry after an unknown outcome is safe.
 pub(crate) async fn change(
     client: &Client,
     store: &Store,
     target: &Target,
     block: bool,
-) -> Result<(String, Option<String>), BlockError> {
+) -> Result<(String, Option<String>, Option<Vec<BlocklistEntry>>), BlockError> {
     let (lid, phone) = resolve(client, store, target).await?;
     let lid_jid = Jid::lid(lid.as_str());
-    if block {
-        client.blocking().block(&lid_jid).await?;
-    } else {
-        client.blocking().unblock(&lid_jid).await?;
-    }
-    Ok((lid, phone))
+    let spec = match (block, &phone) {
+        (true, Some(phone)) => UpdateBlocklistSpec::block_with_pn(&lid_jid, &Jid::pn(phone.as_str())),
+        (false, _) => UpdateBlocklistSpec::unblock(&lid_jid),
+        // No number to send with the block: whatsapp-rust's own path says why.
+        (true, None) => {
+            client.blocking().block(&lid_jid).await?;
+            return Ok((lid, phone, None));
+        }
+    };
+    let answered = client.execute(ChangeAndList(spec)).await?;
+    Ok((lid, phone, answered))
 }
 
 /// Fetches the server's blocklist and stores it (unless a fetch begun later
