@@ -85,14 +85,12 @@ fn main() {
                 })
                 .collect();
             let started = Instant::now();
-            let fetch = store.blocklist().begin_fetch();
-            store.blocklist().replace(fetch, &blocked).unwrap();
+            store.blocklist().exchange_blocking().replace(&blocked).unwrap();
             println!("store a blocklist of 10,000:                {}", against(started.elapsed(), None));
             let mut one_more = blocked.clone();
             one_more.push(BlockedEntry { lid: lid(1), phone: None, blocked_at: Some(99_999) });
             let started = Instant::now();
-            let fetch = store.blocklist().begin_fetch();
-            store.blocklist().replace(fetch, &one_more).unwrap();
+            store.blocklist().exchange_blocking().replace(&one_more).unwrap();
             println!("store it again with one more blocked:       {}", against(started.elapsed(), None));
         }
         drop(store);

@@ -21,7 +21,7 @@ use whatsapp_rust::{BlockingError, ContactError};
 
 use crate::numbers::{Target, TargetError};
 use crate::snapshot::{BlockedEntry, SessionSnapshot};
-use crate::store::{Store, StoreError};
+use crate::store::{Exchange, Store, StoreError};
 
 #[derive(Debug, Error)]
 pub enum BlockError {
@@ -116,62 +116,64 @@ pub(crate) async fn set_blocked(
     target: &Target,
     block: bool,
 ) -> Result<BlockOutcome, BlockError> {
-    let fetch = store.blocklist().begin_fetch();
-    let (lid, phone, answered) = change(client, store, target, block).await?;
-    let count = match answered {
-        // A fetch begun meanwhile (on reconnecting, say) can reach the server
-        // before the change yet be saved after it: then the saved list lacks
-        // the change the server just confirmed, and is fetched again.
-        Some(list) => match save(client, store, fetch, list).await? {
-            count if store.blocklist().has(&lid)? == block => count,
-            _ => refresh(client, store).await?,
-        },
-        None => refresh(client, store).await?,
+    let (lid, phone) = resolve(client, store, target).await?;
+    let exchange = store.blocklist().exchange().await;
+    let count = match send(client, &lid, phone.as_deref(), block).await? {
+        Some(list) => save(client, &exchange, list).await?,
+        None => {
+            drop(exchange);
+            refresh(client, store).await?
+        }
     };
     info!(block, count, "blocklist updated");
     Ok(BlockOutcome { phone_shown: phone.as_deref().map(crate::numbers::shown), phone, lid, blocked: block, count })
 }
 
-/// Blocks or unblocks; returns the LID, the number, and the blocklist the
-/// server answered with when its answer carried one (bulk actions ignore
-/// it and fetch once at the end). Both are idempotent on the server, so a
-/// retry after an unknown outcome is safe.
+/// Blocks or unblocks without saving a list (bulk actions fetch it once at
+/// the end); returns the LID and number. Both are idempotent on the server,
+/// so a retry after an unknown outcome is safe.
 pub(crate) async fn change(
     client: &Client,
     store: &Store,
     target: &Target,
     block: bool,
-) -> Result<(String, Option<String>, Option<Vec<BlocklistEntry>>), BlockError> {
+) -> Result<(String, Option<String>), BlockError> {
     let (lid, phone) = resolve(client, store, target).await?;
-    let lid_jid = Jid::lid(lid.as_str());
-    let spec = match (block, &phone) {
-        (true, Some(phone)) => UpdateBlocklistSpec::block_with_pn(&lid_jid, &Jid::pn(phone.as_str())),
+    send(client, &lid, phone.as_deref(), block).await?;
+    Ok((lid, phone))
+}
+
+/// Sends one block or unblock; returns the blocklist the server answered
+/// with, when its answer carried one.
+async fn send(
+    client: &Client,
+    lid: &str,
+    phone: Option<&str>,
+    block: bool,
+) -> Result<Option<Vec<BlocklistEntry>>, BlockError> {
+    let lid_jid = Jid::lid(lid);
+    let spec = match (block, phone) {
+        (true, Some(phone)) => UpdateBlocklistSpec::block_with_pn(&lid_jid, &Jid::pn(phone)),
         (false, _) => UpdateBlocklistSpec::unblock(&lid_jid),
         // No number to send with the block: whatsapp-rust's own path says why.
         (true, None) => {
             client.blocking().block(&lid_jid).await?;
-            return Ok((lid, phone, None));
+            return Ok(None);
         }
     };
-    let answered = client.execute(ChangeAndList(spec)).await?;
-    Ok((lid, phone, answered))
+    Ok(client.execute(ChangeAndList(spec)).await?)
 }
 
-/// Fetches the server's blocklist and stores it (unless a fetch begun later
-/// was saved first); returns the count saved.
+/// Fetches the server's blocklist and stores it; returns the count saved.
 pub(crate) async fn refresh(client: &Client, store: &Store) -> Result<usize, BlockError> {
-    let fetch = store.blocklist().begin_fetch();
+    let exchange = store.blocklist().exchange().await;
     let list = client.blocking().get_blocklist().await?;
-    save(client, store, fetch, list).await
+    save(client, &exchange, list).await
 }
 
-/// Stores a list the server sent, with each LID's number where the client knows it.
-async fn save(
-    client: &Client,
-    store: &Store,
-    fetch: crate::store::FetchTicket,
-    list: Vec<BlocklistEntry>,
-) -> Result<usize, BlockError> {
+/// Stores a list the server sent in `exchange`, with each LID's number
+/// where the client knows it.
+async fn save(client: &Client, exchange: &Exchange<'_>, list: Vec<BlocklistEntry>) -> Result<usize, BlockError> {
     let mut entries = Vec::with_capacity(list.len());
     for item in list {
         let (lid, phone) = if item.jid.is_lid() {
@@ -183,7 +185,7 @@ async fn save(
         };
         entries.push(BlockedEntry { lid, phone, blocked_at: item.timestamp });
     }
-    Ok(store.blocklist().replace(fetch, &entries)?)
+    Ok(exchange.replace(&entries)?)
 }
 
 /// A block or unblock that reads the blocklist the server answers with

@@ -1,15 +1,17 @@
 //! The server's blocklist as last fetched (`blocked`), by LID with the
 //! number when known: usable offline, replaced whole at every fetch.
 //!
-//! Invariant: the saved list is the one from the newest fetch *begun*.
-//! Fetches overlap (the one on connect, the one after a block); a fetch
-//! that began earlier but answered later would put back a list the server
-//! no longer has, so its answer is not saved.
+//! Invariant: the saved list is the one the server sent last. A list is
+//! saved only through an [`Exchange`], which is held from sending the
+//! request until its answer is saved, one at a time per store; so lists
+//! are saved in the order the server answered them, and a fetch begun
+//! before a block (the one on reconnecting, say) can never be saved over
+//! the block's answer.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 
 use rusqlite::params;
+use tokio::sync::MutexGuard;
 
 use super::directory::phone_of_lid;
 use super::{Store, StoreError};
@@ -18,28 +20,31 @@ use crate::snapshot::BlockedEntry;
 /// `store.blocklist()`.
 pub struct Blocklist<'a>(pub(super) &'a Store);
 
-/// Taken just before asking the server for its blocklist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FetchTicket(u64);
+/// The right to ask the server for its blocklist (or to change it and read
+/// the list it answers with) and to save the answer.
+pub struct Exchange<'a> {
+    store: &'a Store,
+    _turn: MutexGuard<'a, ()>,
+}
 
-impl Blocklist<'_> {
-    /// Call before asking the server for its list; hand the ticket to
-    /// [`replace`](Self::replace) with the answer.
-    pub fn begin_fetch(&self) -> FetchTicket {
-        FetchTicket(self.0.blocklist_fetches.fetch_add(1, Ordering::SeqCst) + 1)
+impl<'a> Blocklist<'a> {
+    /// Waits for the exchange in progress, if any, to be saved. Hold the
+    /// result from sending the request until its answer is saved.
+    pub async fn exchange(&self) -> Exchange<'a> {
+        Exchange { store: self.0, _turn: self.0.blocklist_exchange.lock().await }
     }
 
-    /// Replaces the stored blocklist with the server's answer to `fetch`, in
-    /// one transaction, unless a fetch begun later has already been saved.
-    /// Returns the number of blocked people saved afterwards.
-    pub fn replace(&self, fetch: FetchTicket, entries: &[BlockedEntry]) -> Result<usize, StoreError> {
-        let mut conn = self.0.conn();
-        let mut saved = self.0.blocklist_saved.lock().unwrap_or_else(|p| p.into_inner());
-        if fetch.0 < *saved {
-            drop(saved);
-            drop(conn);
-            return self.count();
-        }
+    /// [`exchange`](Self::exchange) for code outside an async runtime.
+    pub fn exchange_blocking(&self) -> Exchange<'a> {
+        Exchange { store: self.0, _turn: self.0.blocklist_exchange.blocking_lock() }
+    }
+}
+
+impl Exchange<'_> {
+    /// Replaces the stored blocklist with the server's answer, in one
+    /// transaction. Returns the number of blocked people saved.
+    pub fn replace(&self, entries: &[BlockedEntry]) -> Result<usize, StoreError> {
+        let mut conn = self.store.conn();
         let tx = conn.transaction()?;
         // The rows whose LID or number changes: only their list entries move.
         let old: HashMap<String, Option<String>> = {
@@ -61,11 +66,12 @@ impl Blocklist<'_> {
         let changed =
             old.iter().filter(|(lid, phone)| new.get(lid.as_str()) != Some(*phone)).map(|(lid, _)| lid.as_str());
         let added = new.iter().filter(|(lid, _)| !old.contains_key(**lid)).map(|(lid, _)| *lid);
-        self.0.search().refresh(&conn, [], changed.chain(added));
-        *saved = fetch.0;
+        self.store.search().refresh(&conn, [], changed.chain(added));
         Ok(entries.len())
     }
+}
 
+impl Blocklist<'_> {
     /// Whether the saved list has this LID.
     pub fn has(&self, lid: &str) -> Result<bool, StoreError> {
         let conn = self.0.conn();
@@ -98,16 +104,13 @@ mod tests {
     #[test]
     fn blocklist_round_trip_and_identity_fill_in() {
         let (dir, store) = super::super::temp_store("store");
-        let fetch = store.blocklist().begin_fetch();
         store
             .blocklist()
-            .replace(
-                fetch,
-                &[
-                    BlockedEntry { lid: "111".into(), phone: None, blocked_at: Some(5) },
-                    BlockedEntry { lid: "222".into(), phone: Some("15550002222".into()), blocked_at: Some(9) },
-                ],
-            )
+            .exchange_blocking()
+            .replace(&[
+                BlockedEntry { lid: "111".into(), phone: None, blocked_at: Some(5) },
+                BlockedEntry { lid: "222".into(), phone: Some("15550002222".into()), blocked_at: Some(9) },
+            ])
             .unwrap();
         assert_eq!(store.blocklist().count().unwrap(), 2);
         store.directory().remember_identity("15550001111", "111").unwrap();
@@ -122,21 +125,28 @@ mod tests {
     }
 
     #[test]
-    fn an_older_fetch_answering_late_is_not_saved() {
-        let (dir, store) = super::super::temp_store("late-fetch");
-        let blocked = |lids: &[&str]| -> Vec<BlockedEntry> {
-            lids.iter().map(|l| BlockedEntry { lid: (*l).into(), phone: None, blocked_at: None }).collect()
-        };
-        let on_connect = store.blocklist().begin_fetch();
-        let after_unblock = store.blocklist().begin_fetch();
-        assert_eq!(store.blocklist().replace(after_unblock, &blocked(&["1"])).unwrap(), 1);
-        // The fetch begun first answers last, with the list before the unblock.
-        assert_eq!(store.blocklist().replace(on_connect, &blocked(&["1", "2"])).unwrap(), 1, "the newer list stays");
+    fn a_second_exchange_waits_for_the_first_to_be_saved() {
+        let (dir, store) = super::super::temp_store("exchange-order");
+        let store = std::sync::Arc::new(store);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let first = store.blocklist().exchange().await;
+            let waiting = {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let second = store.blocklist().exchange().await;
+                    second.replace(&[BlockedEntry { lid: "2".into(), phone: None, blocked_at: None }]).unwrap()
+                })
+            };
+            tokio::task::yield_now().await;
+            assert!(!waiting.is_finished(), "the second exchange waits for the first");
+            first.replace(&[BlockedEntry { lid: "1".into(), phone: None, blocked_at: None }]).unwrap();
+            drop(first);
+            assert_eq!(waiting.await.unwrap(), 1);
+        });
         let saved: Vec<String> = store.blocklist().entries().unwrap().into_iter().map(|e| e.lid).collect();
-        assert_eq!(saved, ["1"]);
-        // A fetch begun later is saved.
-        let next = store.blocklist().begin_fetch();
-        assert_eq!(store.blocklist().replace(next, &blocked(&["1", "3"])).unwrap(), 2);
+        assert_eq!(saved, ["2"], "the later exchange's list is the one kept");
+        drop(store);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -314,16 +314,13 @@ mod tests {
         assert_eq!(names("work"), ["Bruno C. (work)"]);
         assert!(names("costa").is_empty());
         // The blocked filter includes blocked users outside the address book.
-        let fetch = store.blocklist().begin_fetch();
         store
             .blocklist()
-            .replace(
-                fetch,
-                &[
-                    BlockedEntry { lid: "200000000000001".into(), phone: None, blocked_at: Some(1) },
-                    BlockedEntry { lid: "999".into(), phone: Some("4915112345678".into()), blocked_at: Some(2) },
-                ],
-            )
+            .exchange_blocking()
+            .replace(&[
+                BlockedEntry { lid: "200000000000001".into(), phone: None, blocked_at: Some(1) },
+                BlockedEntry { lid: "999".into(), phone: Some("4915112345678".into()), blocked_at: Some(2) },
+            ])
             .unwrap();
         // Blocked people known only by their LID are found as the list shows them.
         let lids = |q: &str| -> Vec<Option<String>> {

@@ -23,14 +23,13 @@ mod search_index;
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 
 pub use account::OwnAccount;
 pub use audit::AuditLog;
-pub use blocklist::{Blocklist, FetchTicket};
+pub use blocklist::{Blocklist, Exchange};
 pub(crate) use bulk::BulkActions;
 pub use chats::{Chat, Chats};
 pub(crate) use checks::{Answer, CheckJobs, Pending};
@@ -47,10 +46,9 @@ pub enum StoreError {
 
 pub struct Store {
     conn: Mutex<Connection>,
-    /// Blocklist fetches begun, and the newest one whose list was saved
-    /// (see [`Blocklist::replace`]).
-    blocklist_fetches: AtomicU64,
-    blocklist_saved: Mutex<u64>,
+    /// Held through each blocklist request and the saving of its answer
+    /// (see [`Exchange`]).
+    blocklist_exchange: tokio::sync::Mutex<()>,
     /// The list's search index; locked after `conn`, never before.
     search: Mutex<search_index::SearchIndex>,
 }
@@ -72,8 +70,7 @@ impl Store {
         let search = search_index::SearchIndex::build(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
-            blocklist_fetches: AtomicU64::new(0),
-            blocklist_saved: Mutex::new(0),
+            blocklist_exchange: tokio::sync::Mutex::new(()),
             search: Mutex::new(search),
         })
     }

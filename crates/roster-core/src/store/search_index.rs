@@ -438,11 +438,9 @@ mod tests {
                 })
                 .collect()
         };
-        let fetch = store.blocklist().begin_fetch();
-        store.blocklist().replace(fetch, &blocked(&["20002", "20005", "999", "998"])).unwrap();
+        store.blocklist().exchange_blocking().replace(&blocked(&["20002", "20005", "999", "998"])).unwrap();
         same("blocklist");
-        let fetch = store.blocklist().begin_fetch();
-        store.blocklist().replace(fetch, &blocked(&["20005", "999", "20007", "20007"])).unwrap();
+        store.blocklist().exchange_blocking().replace(&blocked(&["20005", "999", "20007", "20007"])).unwrap();
         same("blocklist changed");
         store.directory().remember_identity("15559999999", "999").unwrap();
         same("a blocked LID gets its number");
