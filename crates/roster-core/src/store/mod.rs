@@ -1,7 +1,12 @@
 //! Roster's own SQLite database (`roster.db` in the data directory): the
-//! home of every SQL statement the core runs. WAL mode, `synchronous=FULL`:
-//! a write has reached the disk when its call returns, so nothing is shown
-//! as done before it is durable. [`schema`] holds every table's shape.
+//! home of every SQL statement the core runs. WAL mode with
+//! `synchronous=NORMAL`: a write is in the database file's log when its call
+//! returns, so nothing is shown as done before it would survive Roster
+//! being killed or crashing. (An operating-system crash or power cut can
+//! undo the last moments' transactions, each whole; the disk is flushed at
+//! every checkpoint rather than every commit, which makes a commit cost
+//! microseconds instead of a disk round trip.) [`schema`] holds every
+//! table's shape.
 //!
 //! [`Store`] owns the connection; each table group is reached through a
 //! named handle (`store.directory()`, `store.checks()`, …) defined in the
@@ -58,7 +63,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
