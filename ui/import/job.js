@@ -54,7 +54,7 @@ export class Job {
     if (progress.known) parts.push(`${progress.known} already known`);
     if (progress.failed) parts.push(`${progress.failed} failed`);
     parts.push(`${progress.invalid} invalid, ${progress.duplicates} duplicates skipped`);
-    parts.push(`${progress.rate_per_min} a minute`);
+    parts.push(progress.rate_per_min === 0 ? 'no pace limit' : `${progress.rate_per_min} a minute`);
     if (progress.eta_secs) parts.push(`about ${duration(progress.eta_secs)} left`);
     el.jobText.textContent = parts.join(' · ');
     el.jobText.dataset.checked = String(progress.checked);
@@ -84,7 +84,7 @@ export class Job {
     try {
       const rate = Number(this.el.jobRate.value);
       await invoke('set_check_rate', { job: this.progress.job, rate });
-      say(this.el.message, `Pace set to ${rate} a minute.`, 'ok');
+      say(this.el.message, rate === 0 ? 'Pace limit lifted.' : `Pace set to ${rate} a minute.`, 'ok');
     } catch (error) {
       say(this.el.message, String(error), 'error');
     }

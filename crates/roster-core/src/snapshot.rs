@@ -310,6 +310,7 @@ pub struct CheckProgress {
     pub group: Option<String>,
     pub invalid: usize,
     pub duplicates: usize,
+    /// The pace; `checks::NO_LIMIT` (0) holds nothing back.
     pub rate_per_min: u32,
     /// Unix time until which the server asked us to wait.
     pub backoff_until: Option<u64>,

@@ -143,8 +143,8 @@ async fn a_pasted_list_is_answered_as_the_world_says_and_junk_never_reaches_the_
 
     // Bad input is refused with its reason.
     assert!(matches!(session.checks().start("\n\n", None, 120, None), Err(CheckError::Import(_))));
-    let err = session.checks().start(&text, None, 0, None).unwrap_err();
-    assert!(err.to_string().contains("between 1 and"), "{err}");
+    let err = session.checks().start(&text, None, 60_001, None).unwrap_err();
+    assert!(err.to_string().contains("between 1 and 60000 numbers a minute, or 0 for no limit"), "{err}");
 
     session.shutdown().await;
     sim.shutdown().await;
@@ -201,6 +201,47 @@ async fn the_servers_rate_limit_is_honoured_and_the_pace_never_exceeded() {
     assert_eq!((answered.len(), unique.len()), (300, 300), "each number answered once");
     let rows = session.checks().rows(job, 0, 1_000).unwrap();
     for row in rows {
+        let phone = row.value.unwrap();
+        assert_eq!(row.on_whatsapp, Some(people.contains_key(&phone)), "{phone}");
+    }
+    session.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// With the pace limit lifted (pace 0), batches are as large as Roster
+/// sends and follow each other as the answers come; the server's 429 still
+/// makes the job wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_pace_limit_large_batches_go_back_to_back_and_a_429_still_waits() {
+    let limit = UsyncLimit { max_users: 1_000, window: Duration::from_secs(2), backoff_secs: 1 };
+    let sim =
+        Simulator::start(SimConfig { seed: 43, contacts: 1_000, usync_limit: Some(limit), ..SimConfig::default() })
+            .await
+            .unwrap();
+    let session = pair(&temp_dir("checks-no-limit"), &sim).await;
+    let people = registered(&sim);
+    let mut numbers: Vec<String> = sim.world().unregistered;
+    numbers.extend(people.iter().filter(|(_, (_, known))| !known).map(|(p, _)| p.clone()).take(300));
+    let lines = numbers.iter().map(|n| format!("+{n}")).collect::<Vec<_>>().join("\n");
+    let job = session.checks().start(&lines, None, roster_core::checks::NO_LIMIT, None).unwrap().job;
+    let progress = finished(&session, job).await;
+    assert_eq!((progress.checked, progress.failed), (numbers.len(), 0));
+    assert_eq!(progress.eta_secs, None, "no pace, no estimate from it");
+
+    let log = sim.check_log();
+    assert_eq!(log[0].users.len(), 500, "the first batch is a full one: {:?}", log[0].users.len());
+    assert!(log.iter().all(|c| c.users.len() <= 500));
+    assert!(log.iter().any(|c| c.refused), "the server's limit was reached");
+    for pair in log.windows(2) {
+        if pair[0].refused {
+            let gap = pair[1].at_ms - pair[0].at_ms;
+            assert!(gap + 25 >= 1_000, "only {gap} ms after a 429 asking for 1 s");
+        }
+    }
+    let answered = asked(&sim);
+    let unique: BTreeSet<&String> = answered.iter().collect();
+    assert_eq!((answered.len(), unique.len()), (numbers.len(), numbers.len()), "each number answered once");
+    for row in session.checks().rows(job, 0, 2_000).unwrap() {
         let phone = row.value.unwrap();
         assert_eq!(row.on_whatsapp, Some(people.contains_key(&phone)), "{phone}");
     }

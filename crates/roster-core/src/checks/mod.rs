@@ -35,8 +35,15 @@ pub const RECENT: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const DEFAULT_RATE: u32 = 120;
 /// The fastest pace the operator may choose (numbers per minute).
 pub const MAX_RATE: u32 = 60_000;
-/// The most numbers in one query.
+/// The pace that holds nothing back: each batch goes as soon as the one
+/// before is answered (a `429` from the server still pauses the job).
+pub const NO_LIMIT: u32 = 0;
+/// The most numbers in one query at a chosen pace.
 pub(crate) const MAX_BATCH: usize = 50;
+/// The numbers in one query with [`NO_LIMIT`]. whatsmeow and Baileys send
+/// whatever list they are handed as one usync query; 500 keeps a query and
+/// its answer to tens of kilobytes, and one lost answer costs little.
+pub(crate) const UNPACED_BATCH: usize = 500;
 /// How often an error other than rate-limiting is retried before the batch
 /// is marked failed.
 pub(crate) const RETRIES: u32 = 3;
@@ -49,7 +56,7 @@ pub(crate) const DEFAULT_BACKOFF: Duration = Duration::from_secs(60);
 pub enum CheckError {
     #[error(transparent)]
     Import(#[from] ImportError),
-    #[error("the rate must be between 1 and {MAX_RATE} numbers a minute, not {0}")]
+    #[error("the pace must be between 1 and {MAX_RATE} numbers a minute, or 0 for no limit, not {0}")]
     Rate(u32),
     #[error("there is no check job {0}")]
     NoJob(i64),
@@ -196,7 +203,7 @@ pub fn to_csv(rows: &[CheckRow]) -> String {
 
 /// Checks a rate the operator chose.
 pub fn checked_rate(rate: u32) -> Result<u32, CheckError> {
-    if (1..=MAX_RATE).contains(&rate) { Ok(rate) } else { Err(CheckError::Rate(rate)) }
+    if rate == NO_LIMIT || (1..=MAX_RATE).contains(&rate) { Ok(rate) } else { Err(CheckError::Rate(rate)) }
 }
 
 /// Applies an operator intent to a job in the store; the runner follows.

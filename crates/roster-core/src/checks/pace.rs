@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{DEFAULT_BACKOFF, MAX_BATCH, RETRIES};
+use super::{DEFAULT_BACKOFF, MAX_BATCH, NO_LIMIT, RETRIES, UNPACED_BATCH};
 
 /// Numbers per query at `rate` a minute: about one query a second, at most
-/// [`MAX_BATCH`].
+/// [`MAX_BATCH`]; [`UNPACED_BATCH`] with no limit.
 pub(super) fn batch_size(rate: u32) -> usize {
-    (rate as usize / 60).clamp(1, MAX_BATCH)
+    if rate == NO_LIMIT { UNPACED_BATCH } else { (rate as usize / 60).clamp(1, MAX_BATCH) }
 }
 
 /// Spaces batches so that no window of time sees more numbers than the rate
@@ -24,6 +24,9 @@ pub(super) struct Pace {
 impl Pace {
     /// When the next batch may be sent at `rate` a minute (`None`: now).
     pub(super) fn next_at(&self, rate: u32) -> Option<Instant> {
+        if rate == NO_LIMIT {
+            return None;
+        }
         let (at, n) = self.last?;
         Some(at + Duration::from_secs_f64(n as f64 * 60.0 / f64::from(rate.max(1))))
     }
@@ -74,6 +77,7 @@ mod tests {
         assert_eq!(batch_size(120), 2);
         assert_eq!(batch_size(600), 10);
         assert_eq!(batch_size(60_000), MAX_BATCH);
+        assert_eq!(batch_size(NO_LIMIT), UNPACED_BATCH);
     }
 
     /// Sends as the runner does, on a simulated clock (each batch goes as
@@ -110,6 +114,7 @@ mod tests {
         pace.sent(now, 10);
         assert_eq!(pace.next_at(60), Some(now + Duration::from_secs(10)));
         assert_eq!(pace.next_at(600), Some(now + Duration::from_secs(1)));
+        assert_eq!(pace.next_at(NO_LIMIT), None, "no limit holds nothing back");
     }
 
     #[test]

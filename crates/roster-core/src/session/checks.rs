@@ -26,7 +26,8 @@ impl Checks<'_> {
 
     /// Starts checking a list: saved as a job at once (with what is already
     /// known answered), then worked through in the background at `rate`
-    /// numbers a minute, also across restarts.
+    /// numbers a minute (`checks::NO_LIMIT`: as fast as answered), also
+    /// across restarts.
     ///
     /// With `group` (a JID from [`groups`](Self::groups)), only that group's
     /// participants are resolved, from its member list; other lines are skipped.
@@ -50,7 +51,10 @@ impl Checks<'_> {
             &self.0.store,
             "check numbers",
             Some(&target),
-            |job| format!("job #{job} at {rate} a minute"),
+            |job| match rate {
+                checks::NO_LIMIT => format!("job #{job} with no pace limit"),
+                rate => format!("job #{job} at {rate} a minute"),
+            },
             || self.0.store.checks().create_job(&preview, rate, group),
         )?;
         info!(
@@ -143,7 +147,7 @@ impl Checks<'_> {
         self.progress(job)
     }
 
-    /// Changes a job's pace (numbers a minute).
+    /// Changes a job's pace (numbers a minute; `checks::NO_LIMIT` lifts it).
     pub fn set_rate(&self, job: i64, rate: u32) -> Result<CheckProgress, CheckError> {
         checks::set_rate(&self.0.store, job, rate)?;
         self.0.check_wake.notify_one();

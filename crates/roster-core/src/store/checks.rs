@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use whatsapp_rust::prelude::Jid;
 
 use super::{Store, StoreError};
-use crate::checks::{CheckError, CheckFilter, CheckOrder, CheckSort, RECENT};
+use crate::checks::{CheckError, CheckFilter, CheckOrder, CheckSort, NO_LIMIT, RECENT};
 use crate::import::{Parsed, Preview};
 use crate::numbers;
 use crate::snapshot::{AnswerSource, CheckPage, CheckProgress, CheckRow, JobState, LineKind, LineState};
@@ -268,8 +268,8 @@ impl CheckJobs<'_> {
                 duplicates: n(r.get(8)?),
                 rate_per_min: rate,
                 backoff_until,
-                eta_secs: (state == JobState::Running && pending > 0)
-                    .then(|| (pending as u64 * 60).div_ceil(u64::from(rate.max(1)))),
+                eta_secs: (state == JobState::Running && pending > 0 && rate != NO_LIMIT)
+                    .then(|| (pending as u64 * 60).div_ceil(u64::from(rate))),
                 server_ms: 0,
                 paced_ms: 0,
             })
