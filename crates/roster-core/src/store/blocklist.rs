@@ -72,12 +72,6 @@ impl Exchange<'_> {
 }
 
 impl Blocklist<'_> {
-    /// Whether the saved list has this LID.
-    pub fn has(&self, lid: &str) -> Result<bool, StoreError> {
-        let conn = self.0.conn();
-        Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM blocked WHERE lid = ?1)", [lid], |r| r.get(0))?)
-    }
-
     /// Newest first.
     pub fn entries(&self) -> Result<Vec<BlockedEntry>, StoreError> {
         let conn = self.0.conn();
