@@ -102,15 +102,7 @@ fn pictures_in_view(session: &support::webdriver::Session, what: &str) {
 fn main() {
     let started = Instant::now();
     let linked = support::start_linked("scroll-bench", 77, CONTACTS, &[]);
-    let saved = linked.sim.world().people.iter().filter(|p| p.saved_name.is_some()).count();
-    let count = wait_until(Duration::from_secs(600), "the whole address book in the list", || {
-        let text = linked.session.text("#list-count").map_err(|e| e.to_string())?.unwrap_or_default();
-        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        match digits.parse::<usize>() {
-            Ok(n) if n >= saved => Ok(Some(n)),
-            _ => Err(text),
-        }
-    });
+    let count = support::whole_address_book_listed(&linked.session, &linked.sim);
     println!(
         "{count} contacts listed, {:.1} s after start (linking and the first sync included)",
         started.elapsed().as_secs_f64()

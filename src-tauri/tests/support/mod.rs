@@ -139,6 +139,20 @@ impl Linked {
     }
 }
 
+/// Waits (up to 10 minutes) until the list's count shows at least the
+/// simulator's whole address book; returns the count shown.
+pub fn whole_address_book_listed(session: &webdriver::Session, sim: &roster_sim::SimHandle) -> usize {
+    let saved = sim.world().people.iter().filter(|p| p.saved_name.is_some()).count();
+    wait_until(Duration::from_secs(600), "the whole address book in the list", || {
+        let text = session.text("#list-count").map_err(|e| e.to_string())?.unwrap_or_default();
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        match digits.parse::<usize>() {
+            Ok(n) if n >= saved => Ok(Some(n)),
+            _ => Err(text),
+        }
+    })
+}
+
 /// The LIDs the simulator's blocklist holds, as `GET /admin/world` shows them.
 pub fn blocked_lids(sim: &roster_sim::SimHandle) -> BTreeSet<String> {
     sim.world().blocklist.into_iter().map(|b| b.lid).collect()

@@ -28,7 +28,7 @@ impl Pace {
             return None;
         }
         let (at, n) = self.last?;
-        Some(at + Duration::from_secs_f64(n as f64 * 60.0 / f64::from(rate.max(1))))
+        Some(at + Duration::from_secs_f64(n as f64 * 60.0 / f64::from(rate)))
     }
 
     pub(super) fn sent(&mut self, at: Instant, n: usize) {
