@@ -84,10 +84,7 @@ fn two_accounts_switch_with_the_header_and_ctrl_digits_and_one_is_removed() {
         tempfile::Builder::new().prefix("gui-accounts-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let shots = Shots::new("accounts");
     let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver.log"));
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &app_args(&sim.ws_url(), data_dir.path()))
-        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
+    let session = driver.launch(Path::new(APP), &app_args(&sim.ws_url(), data_dir.path()), "start the app");
 
     // The first account, linked by phone 1.
     link_with_phone(&session, &sim, 1);

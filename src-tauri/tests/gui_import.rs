@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use support::webdriver::Session;
 use support::{blocked_lids, wait_until};
 
-const APP: &str = env!("CARGO_BIN_EXE_roster");
 const STEP: Duration = Duration::from_secs(60);
 
 const READ: &str = "
@@ -203,21 +202,12 @@ fn a_check_killed_mid_job_resumes_after_restart() {
     until(session, "a third of the list checked", |s| s["job"]["checked"].as_u64().is_some_and(|c| c >= 20));
 
     // Kill the app outright: no chance to finish the batch in flight.
-    let pids = linked.driver.app_pids();
-    assert_eq!(pids.len(), 1, "one app process");
-    // SAFETY: plain kill(2) on the app process this test started.
-    unsafe { libc::kill(pids[0], libc::SIGKILL) };
-    linked.driver.wait_for_app_exit(Duration::from_secs(20));
+    linked.driver.kill_app(Duration::from_secs(60));
     let asked_before_kill = sim.check_log().iter().filter(|c| !c.refused).map(|c| c.users.len()).sum::<usize>();
     assert!(asked_before_kill < 60, "killed mid-job ({asked_before_kill} asked)");
 
     // Restart: the job is shown, resumes by itself and completes.
-    let _ = linked.session.close(); // the app is gone; the driver may say so
-    linked.session = linked
-        .driver
-        .client
-        .new_tauri_session(Path::new(APP), &linked.args)
-        .unwrap_or_else(|e| panic!("restart the app: {e}; see {}", linked.driver.log.display()));
+    linked.restart_after_kill("import-kill");
     let (sim, session, shots) = (&linked.sim, &linked.session, &linked.shots);
     until(session, "the restarted app to connect", |s| s["state"] == "connected");
     session.click("#tab-import").unwrap();

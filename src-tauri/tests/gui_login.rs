@@ -79,10 +79,7 @@ fn qr_login_then_restart_without_qr() {
     let args = app_args(&ws_url, data_dir.path());
 
     // 1. First start: no device stored, so the window shows a QR code.
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &args)
-        .unwrap_or_else(|e| panic!("start the app under tauri-driver: {e}; see {}", driver.log.display()));
+    let session = driver.launch(Path::new(APP), &args, "start the app under tauri-driver");
     let qr = wait_until(STEP, "a QR code in #qr[data-qr]", || {
         match session.attribute("#qr", "data-qr").map_err(|e| e.to_string())? {
             Some(qr) if !qr.is_empty() => Ok(Some(qr)),
@@ -205,10 +202,7 @@ fn qr_login_then_restart_without_qr() {
 
     // 5. Start again on the same data directory: it logs in with the stored
     //    device, and never shows a QR code.
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &args)
-        .unwrap_or_else(|e| panic!("restart the app: {e}; see {}", driver.log.display()));
+    let session = driver.launch(Path::new(APP), &args, "restart the app");
     let mut first = true;
     wait_until(STEP, "the restarted app to connect without a QR", || {
         let s = seen(&session)?;
@@ -294,10 +288,8 @@ fn offline_start_says_why_and_reconnects_on_request() {
         tempfile::Builder::new().prefix("gui-offline-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp data dir");
     let shots = Shots::new("offline-start");
     let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver.log"));
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &app_args(&ws_url, data_dir.path()))
-        .unwrap_or_else(|e| panic!("start the app under tauri-driver: {e}; see {}", driver.log.display()));
+    let session =
+        driver.launch(Path::new(APP), &app_args(&ws_url, data_dir.path()), "start the app under tauri-driver");
     const READ: &str = "return {
         note: document.getElementById('login-note').textContent,
         button: !document.getElementById('reconnect-now').hidden,
@@ -356,10 +348,8 @@ fn linking_with_a_code_typed_on_the_phone() {
         .expect("temp data dir");
     let shots = Shots::new("link-code");
     let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver.log"));
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(APP), &app_args(&sim.ws_url(), data_dir.path()))
-        .unwrap_or_else(|e| panic!("start the app under tauri-driver: {e}; see {}", driver.log.display()));
+    let session =
+        driver.launch(Path::new(APP), &app_args(&sim.ws_url(), data_dir.path()), "start the app under tauri-driver");
     wait_until(STEP, "a QR code", || {
         let s = seen(&session)?;
         if s.state == "waiting_for_scan" && s.qr.is_some() { Ok(Some(())) } else { Err(format!("{s:?}")) }

@@ -81,10 +81,7 @@ fn the_deb_installs_runs_the_sandbox_and_uninstalls() {
     let driver =
         TauriDriver::start(Path::new(INSTALLED_SANDBOX), data_dir.path(), shots.dir.join("tauri-driver-installed.log"));
     let args = vec!["--sandbox".to_owned(), "--data-dir".to_owned(), data_dir.path().display().to_string()];
-    let session = driver
-        .client
-        .new_tauri_session(Path::new(INSTALLED), &args)
-        .unwrap_or_else(|e| panic!("start the installed app: {e}; see {}", driver.log.display()));
+    let session = driver.launch(Path::new(INSTALLED), &args, "start the installed app");
     let read = || {
         session
             .execute(

@@ -108,10 +108,7 @@ pub fn start_linked_with_env(
         TauriDriver::start_with_env(app, data_dir.path(), shots.dir.join(format!("tauri-driver-{test}.log")), env);
     let mut args = app_args(&sim.ws_url(), data_dir.path());
     args.extend_from_slice(extra);
-    let session = driver
-        .client
-        .new_tauri_session(app, &args)
-        .unwrap_or_else(|e| panic!("start the app: {e}; see {}", driver.log.display()));
+    let session = driver.launch(app, &args, "start the app");
     let qr = wait_until(Duration::from_secs(60), "a QR code", || match session.attribute("#qr", "data-qr") {
         Ok(Some(qr)) if !qr.is_empty() => Ok(Some(qr)),
         other => Err(format!("{other:?}")),
@@ -128,6 +125,19 @@ pub fn start_linked_with_env(
 }
 
 impl Linked {
+    /// Starts the app again on the same data directory after it died (the
+    /// test killed it), under a new `tauri-driver`: the old WebKitWebDriver
+    /// saw its browser vanish mid-session and is not trusted with another.
+    pub fn restart_after_kill(&mut self, test: &str) {
+        let _ = self.session.close(); // the app is gone; the driver may say so
+        let app = Path::new(env!("CARGO_BIN_EXE_roster"));
+        let log = self.shots.dir.join(format!("tauri-driver-{test}-restart.log"));
+        // Assigning drops the old driver (and its WebKitWebDriver) before
+        // the app is launched again.
+        self.driver = TauriDriver::start(app, self.data_dir.path(), log);
+        self.session = self.driver.launch(app, &self.args, "restart the app");
+    }
+
     /// Quits the app cleanly and stops the simulator.
     pub fn finish(self) {
         let Linked { runtime, sim, data_dir, driver, session, .. } = self;
@@ -276,6 +286,22 @@ impl TauriDriver {
         driver
     }
 
+    /// Starts a session on `app` (which launches it); panics saying `what`
+    /// failed, with the end of the driver's log (the app writes there too),
+    /// so that CI's output shows why without the file.
+    pub fn launch(&self, app: &Path, args: &[String], what: &str) -> webdriver::Session {
+        self.client
+            .new_tauri_session(app, args)
+            .unwrap_or_else(|e| panic!("{what}: {e}; the end of {}:\n{}", self.log.display(), self.log_tail(40)))
+    }
+
+    /// The last `lines` lines of the driver's log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     /// Pids of the app under test running on this test's data directory.
     pub fn app_pids(&self) -> Vec<i32> {
         app_pids(&self.app, &self.data_dir)
@@ -290,6 +316,23 @@ impl TauriDriver {
         }
         self.wait_for_app_exit(deadline);
         pids.len()
+    }
+
+    /// Kills the app outright (SIGKILL: no chance to finish anything) and
+    /// waits until it and the webview processes it started are gone, so that
+    /// a restart finds nothing of the old one still holding the directory.
+    pub fn kill_app(&self, deadline: Duration) {
+        let pids = self.app_pids();
+        assert_eq!(pids.len(), 1, "one app process");
+        let helpers = children_of(pids[0]);
+        eprintln!("killing app process {}; its child processes: {helpers:?}", pids[0]);
+        // SAFETY: plain kill(2) on the app process this test started.
+        unsafe { libc::kill(pids[0], libc::SIGKILL) };
+        self.wait_for_app_exit(deadline);
+        wait_until(deadline, "the killed app's webview processes to exit", || {
+            let left: Vec<i32> = helpers.iter().copied().filter(|pid| alive(*pid)).collect();
+            if left.is_empty() { Ok(Some(())) } else { Err(format!("still running: {left:?}")) }
+        });
     }
 
     /// Waits until no app process is left on the data directory.
@@ -328,6 +371,30 @@ impl Drop for TauriDriver {
             // SAFETY: plain kill(2) on a pid we just saw running our binary.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
+    }
+}
+
+/// The processes whose parent is `parent` (WebKit's web and network
+/// processes, for the app).
+fn children_of(parent: i32) -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter(|pid| {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+            let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+            let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            after_comm.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok()) == Some(parent)
+        })
+        .collect()
+}
+
+/// True while `pid` runs (a zombie, already exited, counts as gone).
+fn alive(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()) != Some("Z"),
+        Err(_) => false,
     }
 }
 
