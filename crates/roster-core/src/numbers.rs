@@ -2,7 +2,9 @@
 //! format, a PN JID or a LID JID. Groups, newsletters and junk are refused
 //! with a specific reason.
 
+use std::collections::HashMap;
 use std::ops::Deref;
+use std::sync::{LazyLock, Mutex};
 
 use thiserror::Error;
 
@@ -244,15 +246,32 @@ fn read_phone(
 /// `+55 11 95908-9198`, `+44 7786 668991`. The one formatter of numbers
 /// for the window and the files it writes beside E.164. A number whose
 /// country libphonenumber does not know is `+` and its digits.
+///
+/// Formatting costs a parse (tens of microseconds) and the list shows the
+/// same numbers page after page, so the latest [`SHOWN_MEMO`] are kept.
 pub fn shown(digits: &str) -> String {
     if digits.is_empty() {
         return String::new();
     }
-    match phonenumber::parse(None, format!("+{digits}")) {
+    let memo = || SHOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(known) = memo().get(digits) {
+        return known.to_string();
+    }
+    let formatted = match phonenumber::parse(None, format!("+{digits}")) {
         Ok(number) => shown_as(&number, digits),
         Err(_) => format!("+{digits}"),
+    };
+    let mut memo = memo();
+    if memo.len() >= SHOWN_MEMO {
+        memo.clear();
     }
+    memo.insert(digits.into(), formatted.as_str().into());
+    formatted
 }
+
+/// How many formatted numbers [`shown`] keeps (about 5 MB at most).
+const SHOWN_MEMO: usize = 50_000;
+static SHOWN: LazyLock<Mutex<HashMap<Box<str>, Box<str>>>> = LazyLock::new(Default::default);
 
 /// [`shown`] for digits libphonenumber has already read as `number`.
 fn shown_as(number: &phonenumber::PhoneNumber, digits: &str) -> String {

@@ -12,10 +12,8 @@ pub struct AuditLog<'a>(pub(super) &'a Store);
 impl AuditLog<'_> {
     pub fn begin(&self, action: &str, target: Option<&str>) -> Result<i64, StoreError> {
         let conn = self.0.conn();
-        conn.execute(
-            "INSERT INTO audit (at, action, target, outcome) VALUES (unixepoch(), ?1, ?2, ?3)",
-            params![action, target, AuditOutcome::Started],
-        )?;
+        conn.prepare_cached("INSERT INTO audit (at, action, target, outcome) VALUES (unixepoch(), ?1, ?2, ?3)")?
+            .execute(params![action, target, AuditOutcome::Started])?;
         Ok(conn.last_insert_rowid())
     }
 
@@ -23,7 +21,8 @@ impl AuditLog<'_> {
         let outcome = if done { AuditOutcome::Done } else { AuditOutcome::Failed };
         self.0
             .conn()
-            .execute("UPDATE audit SET outcome = ?2, detail = ?3 WHERE id = ?1", params![id, outcome, detail])?;
+            .prepare_cached("UPDATE audit SET outcome = ?2, detail = ?3 WHERE id = ?1")?
+            .execute(params![id, outcome, detail])?;
         Ok(())
     }
 

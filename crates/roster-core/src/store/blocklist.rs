@@ -87,7 +87,9 @@ impl Blocklist<'_> {
     }
 
     pub fn count(&self) -> Result<usize, StoreError> {
-        Ok(self.0.conn().query_row("SELECT count(*) FROM blocked", [], |r| r.get::<_, i64>(0))? as usize)
+        let conn = self.0.conn();
+        let count = conn.prepare_cached("SELECT count(*) FROM blocked")?.query_row([], |r| r.get::<_, i64>(0))?;
+        Ok(count as usize)
     }
 }
 

@@ -65,6 +65,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Room for every statement the store prepares with `prepare_cached`.
+        conn.set_prepared_statement_cache_capacity(64);
         let version = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
             let tx = conn.unchecked_transaction()?;
@@ -132,7 +134,9 @@ impl Store {
 
     /// A stored setting, if the operator ever set it.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.conn().query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        let conn = self.conn();
+        let mut read = conn.prepare_cached("SELECT value FROM setting WHERE key = ?1")?;
+        Ok(read.query_row([key], |r| r.get(0)).optional()?)
     }
 
     /// Stores a setting (`None` removes it), durably before returning.

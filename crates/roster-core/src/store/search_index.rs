@@ -5,9 +5,11 @@
 //!
 //! Built from `roster.db` when the store opens; every write to `contact` or
 //! `blocked` refreshes the entries it touched, under the connection's lock,
-//! so a page never sees the index and the tables disagree.
+//! so a page never sees the index and the tables disagree. A refresh of a
+//! few rows (a block, a rename) edits the entries and the buffer in place,
+//! found by binary search; a larger one merges, a bulk one rebuilds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use memchr::memmem;
 use rusqlite::{Connection, OptionalExtension};
@@ -100,6 +102,10 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Entry>> {
     Ok(Some(Entry { sort, key, lid: lid.map(Into::into), listed, blocked, text }))
 }
 
+/// Up to this many rows, a refresh edits the index in place (each edit
+/// moves the tail of the buffer once); beyond, it merges in one pass.
+const IN_PLACE: usize = 64;
+
 /// The index. `stale` after a failed refresh: the next page rebuilds it.
 #[derive(Debug, Default)]
 pub(super) struct SearchIndex {
@@ -108,9 +114,41 @@ pub(super) struct SearchIndex {
     buffer: Vec<u8>,
     /// Where each entry's text starts in `buffer`, and the buffer's end.
     starts: Vec<usize>,
+    tally: Tally,
+    stale: bool,
+}
+
+/// What the index knows of its entries besides their order: how many each
+/// filter lists, each entry's sort text by key and the key of each LID
+/// (what finds an entry's place without a scan).
+#[derive(Debug, Default, PartialEq)]
+struct Tally {
     listed: usize,
     blocked: usize,
-    stale: bool,
+    sorts: HashMap<Key, Box<str>>,
+    keys_of_lids: HashMap<Box<str>, Key>,
+}
+
+impl Tally {
+    fn note(&mut self, e: &Entry) {
+        self.listed += usize::from(e.listed);
+        self.blocked += usize::from(e.blocked);
+        self.sorts.insert(e.key.clone(), e.sort.clone());
+        if let Some(lid) = &e.lid {
+            self.keys_of_lids.insert(lid.clone(), e.key.clone());
+        }
+    }
+
+    fn forget(&mut self, e: &Entry) {
+        self.listed -= usize::from(e.listed);
+        self.blocked -= usize::from(e.blocked);
+        self.sorts.remove(&e.key);
+        if let Some(lid) = &e.lid
+            && self.keys_of_lids.get(lid) == Some(&e.key)
+        {
+            self.keys_of_lids.remove(lid);
+        }
+    }
 }
 
 impl SearchIndex {
@@ -169,26 +207,62 @@ impl SearchIndex {
         }
         let _span =
             tracing::debug_span!("store.search_index.refresh", phones = phones.len(), lids = lids.len()).entered();
-        // Out go the entries of these numbers and LIDs (a contact whose LID
+        // The entries of these numbers and LIDs go (a contact whose LID
         // moved elsewhere is read again by its number).
-        let mut kept = Vec::with_capacity(self.entries.len());
-        for e in std::mem::take(&mut self.entries) {
-            let hit =
-                e.phone().is_some_and(|p| phones.contains(p)) || e.lid.as_deref().is_some_and(|l| lids.contains(l));
-            if hit {
-                if let Key::Contact(p) = e.key {
-                    phones.insert(p);
-                }
-            } else {
-                kept.push(e);
+        let in_place = phones.len() + lids.len() <= IN_PLACE;
+        let old: Vec<usize> = if in_place {
+            let keys: HashSet<&Key> = lids.iter().filter_map(|l| self.tally.keys_of_lids.get(*l)).collect();
+            let by_phone: Vec<Key> = phones.iter().map(|p| Key::Contact(p.clone())).collect();
+            let mut old: Vec<usize> = keys.into_iter().chain(&by_phone).filter_map(|k| self.position(k)).collect();
+            old.sort_unstable();
+            old.dedup();
+            old
+        } else {
+            let hit = |e: &Entry| {
+                e.phone().is_some_and(|p| phones.contains(p)) || e.lid.as_deref().is_some_and(|l| lids.contains(l))
+            };
+            (0..self.entries.len()).filter(|&i| hit(&self.entries[i])).collect()
+        };
+        for &at in &old {
+            if let Key::Contact(p) = &self.entries[at].key {
+                phones.insert(p.clone());
             }
         }
-        // In come their rows as the tables now have them.
+        let fresh = self.read(conn, &phones, &lids)?;
+        if in_place {
+            let mut old = old;
+            let mut moved = Vec::with_capacity(fresh.len());
+            for e in fresh {
+                // Same place, same text (a block, say): only the flags change.
+                match self.position(&e.key).filter(|&at| self.entries[at].order() == e.order()) {
+                    Some(at) if self.entries[at].text == e.text && old.contains(&at) => {
+                        old.retain(|&o| o != at);
+                        let was = std::mem::replace(&mut self.entries[at], e);
+                        self.tally.forget(&was);
+                        self.tally.note(&self.entries[at]);
+                    }
+                    _ => moved.push(e),
+                }
+            }
+            for &at in old.iter().rev() {
+                self.remove(at);
+            }
+            for e in moved {
+                self.insert(e);
+            }
+        } else {
+            self.merge(fresh, &old);
+        }
+        Ok(())
+    }
+
+    /// The rows of these numbers and LIDs as the tables have them.
+    fn read(&self, conn: &Connection, phones: &HashSet<String>, lids: &HashSet<&str>) -> rusqlite::Result<Vec<Entry>> {
         let mut fresh = Vec::new();
         let mut by_phone = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE c.phone = ?1"
         ))?;
-        for p in &phones {
+        for p in phones {
             if let Some(e) = by_phone.query_row([p], entry).optional()?.flatten() {
                 fresh.push(e);
             }
@@ -199,7 +273,7 @@ impl SearchIndex {
         let mut blocked_only = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM blocked b LEFT JOIN contact c ON c.lid = b.lid WHERE b.lid = ?1 AND c.phone IS NULL"
         ))?;
-        for l in &lids {
+        for l in lids {
             if let Some(e) = by_lid.query_row([l], entry).optional()?.flatten()
                 && !e.phone().is_some_and(|p| phones.contains(p))
             {
@@ -209,6 +283,19 @@ impl SearchIndex {
                 fresh.push(e);
             }
         }
+        Ok(fresh)
+    }
+
+    /// Replaces the entries at `old` (in order) by `fresh`, in one pass
+    /// over the whole index.
+    fn merge(&mut self, mut fresh: Vec<Entry>, old: &[usize]) {
+        let mut old = old.iter().peekable();
+        let kept: Vec<Entry> = std::mem::take(&mut self.entries)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| old.next_if_eq(&i).is_none())
+            .map(|(_, e)| e)
+            .collect();
         fresh.sort_unstable_by(|a, b| a.order().cmp(&b.order()));
         // Merge the two sorted runs.
         let mut merged = Vec::with_capacity(kept.len() + fresh.len());
@@ -224,7 +311,36 @@ impl SearchIndex {
         }
         self.entries = merged;
         self.rebuild_buffer();
-        Ok(())
+    }
+
+    /// Where the entry of `key` is, if the index holds one.
+    fn position(&self, key: &Key) -> Option<usize> {
+        let sort = self.tally.sorts.get(key)?;
+        self.entries.binary_search_by(|e| e.order().cmp(&(sort.as_bytes(), key))).ok()
+    }
+
+    fn remove(&mut self, at: usize) {
+        let (from, to) = (self.starts[at], self.starts[at + 1]);
+        self.buffer.drain(from..to);
+        self.starts.remove(at);
+        for start in &mut self.starts[at..] {
+            *start -= to - from;
+        }
+        let e = self.entries.remove(at);
+        self.tally.forget(&e);
+    }
+
+    fn insert(&mut self, e: Entry) {
+        let at = self.entries.binary_search_by(|x| x.order().cmp(&e.order())).unwrap_or_else(|at| at);
+        let from = self.starts[at];
+        let len = e.text.len() + 1;
+        self.buffer.splice(from..from, e.text.bytes().chain([SEP]));
+        self.starts.insert(at, from);
+        for start in &mut self.starts[at + 1..] {
+            *start += len;
+        }
+        self.tally.note(&e);
+        self.entries.insert(at, e);
     }
 
     fn rebuild_buffer(&mut self) {
@@ -237,8 +353,14 @@ impl SearchIndex {
             self.buffer.push(SEP);
         }
         self.starts.push(self.buffer.len());
-        self.listed = self.entries.iter().filter(|e| e.listed).count();
-        self.blocked = self.entries.iter().filter(|e| e.blocked).count();
+        self.tally = Tally {
+            sorts: HashMap::with_capacity(self.entries.len()),
+            keys_of_lids: HashMap::with_capacity(self.entries.len()),
+            ..Tally::default()
+        };
+        for e in &self.entries {
+            self.tally.note(e);
+        }
     }
 
     /// Rebuilds the index if a refresh failed.
@@ -273,8 +395,8 @@ impl SearchIndex {
                 if end == 0 || offset >= self.entries.len() {
                     // Only the count is asked.
                     total = match filter {
-                        ListFilter::All => self.listed,
-                        ListFilter::Blocked => self.blocked,
+                        ListFilter::All => self.tally.listed,
+                        ListFilter::Blocked => self.tally.blocked,
                     };
                     return (total, keys);
                 }
@@ -396,6 +518,9 @@ mod tests {
             let conn = store.conn();
             let fresh = SearchIndex::build(&conn).unwrap();
             let index = store.search();
+            assert!(!index.stale, "{step}: the refresh failed");
+            assert_eq!((&index.buffer, &index.starts), (&fresh.buffer, &fresh.starts), "{step}: the buffer");
+            assert_eq!(index.tally, fresh.tally, "{step}: the counts and look-ups");
             for filter in [ListFilter::All, ListFilter::Blocked] {
                 for needle in [None, Some("a"), Some("ana"), Some("555"), Some("20000"), Some("renamed")] {
                     let ours = index.page(needle, filter, 0, usize::MAX);
@@ -446,6 +571,10 @@ mod tests {
         same("a blocked LID gets its number");
         store.directory().save_address_book(&book(0, 5_000, "Bulk ")).unwrap();
         same("a bulk write (rebuilt whole)");
+        store.directory().save_address_book(&book(4_700, 5_000, "Merged ")).unwrap();
+        same("a larger write (merged)");
+        store.blocklist().exchange_blocking().replace(&blocked(&["20005", "999", "20007", "4242"])).unwrap();
+        same("one more blocked (in place)");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
