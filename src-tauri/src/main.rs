@@ -293,12 +293,13 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
     let private_dir = plan.data_dir.path().to_path_buf();
     let webview_dir = plan.data_dir.path().join("webview");
     let data_path = plan.data_dir.path().to_path_buf();
-    let backend = runtime.block_on(Backend::start(plan))?;
-    let accounts = backend.accounts.clone();
+    // The sessions open (stores, the sandbox's simulator) on the runtime
+    // while GTK and the webview start here; both are joined before the
+    // window's page runs, so every command finds them ready.
+    let starting = runtime.spawn(Backend::start(plan));
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(AppState { accounts: accounts.clone(), exports, private_dir, exported: Default::default() })
         .invoke_handler(tauri::generate_handler![
             commands::session_snapshot,
             commands::logout,
@@ -362,13 +363,17 @@ fn run(plan: Plan) -> anyhow::Result<i32> {
             if let Err(e) = instance::serve(&data_path, front) {
                 warn!("later starts on this data directory cannot reach this one: {e}");
             }
-            tauri::async_runtime::spawn(forward_snapshots(app.handle().clone(), accounts.snapshots()));
-            tauri::async_runtime::spawn(forward_accounts(app.handle().clone(), accounts.list()));
             tauri::async_runtime::spawn(quit_on_signal(app.handle().clone()));
             Ok(())
         })
         .build(tauri::generate_context!())
         .context("cannot open the window")?;
+
+    let backend = runtime.block_on(starting).context("the start of the sessions panicked")??;
+    let accounts = backend.accounts.clone();
+    app.manage(AppState { accounts: accounts.clone(), exports, private_dir, exported: Default::default() });
+    tauri::async_runtime::spawn(forward_snapshots(app.handle().clone(), accounts.snapshots()));
+    tauri::async_runtime::spawn(forward_accounts(app.handle().clone(), accounts.list()));
 
     let code = app.run_return(|_, _| {});
     info!(code, "quitting; stopping the session");
