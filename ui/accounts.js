@@ -20,6 +20,7 @@ const STATES = {
   qr_expired: 'not linked yet',
   logged_out: 'logged out',
   replaced: 'taken over',
+  stopped: 'not running',
 };
 
 export class AccountSwitcher {

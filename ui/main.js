@@ -32,6 +32,7 @@ const BADGES = {
   qr_expired: { text: 'QR expired', tone: 'warn' },
   logged_out: { text: 'Logged out', tone: 'error' },
   replaced: { text: 'Taken over by another session', tone: 'warn' },
+  stopped: { text: 'Not running', tone: 'error' },
 };
 
 const ui = {
@@ -110,7 +111,7 @@ function render(snapshot) {
 
   // Which panel: the account once we know it (also while (re)connecting a
   // stored device), the login panel while pairing, a notice when unlinked.
-  const trying = kind === 'reconnecting' || kind === 'unreachable';
+  const trying = kind === 'reconnecting' || kind === 'unreachable' || kind === 'stopped';
   const showAccount = kind === 'connected' || (account && (kind === 'connecting' || trying));
   const showLoggedOut = kind === 'logged_out';
   const showReplaced = kind === 'replaced';
@@ -139,6 +140,7 @@ function statusText(state, text) {
   if (state.kind === 'logged_out') return `Logged out: ${state.reason}`;
   if (state.kind === 'reconnecting' && state.attempt > 0) return `Reconnecting… (attempt ${state.attempt})`;
   if (state.kind === 'unreachable') return `Cannot connect (attempt ${state.attempt + 1})`;
+  if (state.kind === 'stopped') return `Could not start: ${state.reason}`;
   return text;
 }
 
@@ -151,6 +153,9 @@ function offlineText(state) {
       `Cannot connect since ${at}: ${state.reason}. Trying again with growing pauses ` +
       `(${plural(state.attempt + 1, 'attempt')} so far; "Reconnect now" tries at once). ${waiting}`
     );
+  }
+  if (state.kind === 'stopped') {
+    return `WhatsApp could not be started: ${state.reason}. "Reconnect now" tries again. ${waiting}`;
   }
   if (state.kind !== 'reconnecting') {
     return 'Not connected: showing the saved list; blocking and sync wait for the connection.';
@@ -192,6 +197,9 @@ function renderLoginNote(kind) {
     note = 'Your phone scanned the code. Finishing the link…';
   } else if (kind === 'reconnecting') {
     waiting = 'Reconnecting…';
+  } else if (kind === 'stopped') {
+    waiting = 'WhatsApp could not be started.';
+    note = `${capitalize(lastSnapshot.state.reason)}. "Reconnect now" tries again.`;
   } else if (kind === 'unreachable') {
     waiting = 'Cannot connect to WhatsApp.';
     note = `${capitalize(lastSnapshot.state.reason)} Trying again by itself; "Reconnect now" tries at once.`;

@@ -98,6 +98,11 @@ pub enum ConnectionState {
     /// Another WhatsApp Web session of this device took over; the window
     /// does not reconnect until the operator asks (the device stays linked).
     Replaced,
+    /// The client could not be started (its store could not be opened,
+    /// say); "Reconnect now" tries again. Roster's own saved data stays usable.
+    Stopped {
+        reason: String,
+    },
 }
 
 /// A code for linking by phone number, while one is shown.
@@ -121,7 +126,7 @@ pub struct Qr {
     pub svg: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Account {
     /// E.164 with a leading `+`.
     pub phone: String,

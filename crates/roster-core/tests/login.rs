@@ -36,6 +36,10 @@ async fn pairs_reconnects_from_store_logs_out_and_is_refused_after() {
     // Restart: a new session on the same data dir logs in from the SQLite store, with no QR.
     session.shutdown().await;
     let session = start_session(&dir, &sim).await;
+    // The window shows the account at once, from Roster's saved data, while
+    // the client is still being built.
+    let first = session.snapshot();
+    assert_eq!(first.account.as_ref().map(|a| a.phone.as_str()), Some(account.phone.as_str()), "{first:?}");
     // Both databases (device keys; contacts and checks) are the owner's alone.
     #[cfg(unix)]
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -178,4 +182,32 @@ async fn the_sandbox_remembers_linked_devices_across_simulator_restarts() {
     let other = Simulator::start(SimConfig { seed: 6, state_path: Some(state), ..SimConfig::default() }).await;
     let err = other.err().expect("state of another seed is refused").to_string();
     assert!(err.contains("another seed"), "{err}");
+}
+
+/// A session store whatsapp-rust cannot use (a SQLite file with a table of
+/// the same name but another shape, as another program could leave): the
+/// session still opens on Roster's saved data, says the client could not
+/// start and why, and "Reconnect now" tries again and says so again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_cannot_start_is_reported_and_the_saved_data_stays() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let dir = temp_dir("unusable-store");
+    std::fs::create_dir_all(&dir).unwrap();
+    rusqlite_open(&dir.join("session.db")).execute_batch("CREATE TABLE identities (something_else TEXT);").unwrap();
+
+    let session = start_session(&dir, &sim).await;
+    let stopped = wait(&session, "the client to be reported as not started", |s| {
+        matches!(s.state, ConnectionState::Stopped { .. })
+    })
+    .await;
+    let ConnectionState::Stopped { reason } = &stopped.state else { unreachable!() };
+    assert!(reason.contains("session.db"), "the reason names the store: {reason}");
+    assert_eq!(sim.logins(), 0, "nothing reached the server");
+    assert!(session.blocklist().entries().unwrap().is_empty(), "the saved data is still readable");
+
+    let error = session.retry_now().await.expect_err("the store is still unusable");
+    assert!(error.to_string().contains("session.db"), "{error}");
+    assert!(matches!(session.snapshot().state, ConnectionState::Stopped { .. }), "{:?}", session.snapshot());
+    session.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -80,6 +80,8 @@ const RUNNER_GRACE: Duration = Duration::from_secs(10);
 const PICTURE_FETCHES: usize = 4;
 /// The setting key of the default country.
 const DEFAULT_COUNTRY: &str = "default_country";
+/// The account the stored device belongs to, as JSON (shown at start).
+const LINKED_ACCOUNT: &str = "linked_account";
 /// The setting key of the confirmation before a block (`on`/`off`).
 const CONFIRM_BLOCKS: &str = "confirm_blocks";
 
@@ -106,7 +108,8 @@ struct Running {
 pub struct Session {
     config: SessionConfig,
     state: watch::Sender<SessionSnapshot>,
-    running: Mutex<Option<Running>>,
+    /// The client; held by its launch until it is built.
+    running: Arc<Mutex<Option<Running>>>,
     store: Arc<Store>,
     picture_slots: tokio::sync::Semaphore,
     /// The current connection's client, for the check runner.
@@ -164,19 +167,26 @@ impl Session {
         Audit(self)
     }
 
-    /// Opens the session store and starts connecting: with a stored device
-    /// it logs in, otherwise it asks the server for pairing QR codes.
+    /// Opens Roster's store and starts connecting in the background: with a
+    /// stored device the client logs in, otherwise it asks the server for
+    /// pairing QR codes. Returns once the saved data can be shown, with the
+    /// account last linked (if its device is still stored) and before the
+    /// client is built; a client that cannot start is the `Stopped` state.
     pub async fn start(config: SessionConfig) -> Result<Arc<Session>, SessionError> {
         let store = Arc::new(Store::open(&config.data_dir.app_db())?);
         config.data_dir.restrict_databases().map_err(|e| SessionError::Store {
             path: config.data_dir.app_db().display().to_string(),
             detail: e.to_string(),
         })?;
+        let account = match config.data_dir.session_db().exists() {
+            true => store.setting(LINKED_ACCOUNT)?.and_then(|json| serde_json::from_str(&json).ok()),
+            false => None,
+        };
         let (state, _) = watch::channel(SessionSnapshot {
             state: ConnectionState::Connecting,
             qr: None,
             link_code: None,
-            account: None,
+            account,
             blocked_count: Some(store.blocklist().count()?),
             contact_count: store.directory().count()?,
             directory_version: 0,
@@ -188,7 +198,7 @@ impl Session {
         let session = Arc::new(Session {
             config,
             state,
-            running: Mutex::new(None),
+            running: Arc::new(Mutex::new(None)),
             store,
             picture_slots: tokio::sync::Semaphore::new(PICTURE_FETCHES),
             client: watch::channel(None).0,
@@ -199,9 +209,44 @@ impl Session {
         session.checks().start_runner();
         Bulk::resume_on_connect(&session);
         Groups::resume_on_connect(&session);
-        let running = session.launch().await?;
-        *session.running.lock().await = Some(running);
+        session.remember_account();
+        let mut running = session.running.clone().try_lock_owned().expect("a new session has no client yet");
+        let launching = session.clone();
+        tokio::spawn(async move {
+            if let Ok(launched) = launching.launched().await {
+                *running = Some(launched);
+            }
+        });
         Ok(session)
+    }
+
+    /// [`Session::launch`]; a client that cannot start is the `Stopped` state.
+    async fn launched(&self) -> Result<Running, SessionError> {
+        self.launch().await.inspect_err(|e| {
+            warn!("the client could not start: {e}");
+            self.publish(|s| s.state = ConnectionState::Stopped { reason: e.to_string() });
+        })
+    }
+
+    /// Saves the linked account whenever it changes, so that the next start
+    /// shows it (and the saved list) before the client is built.
+    fn remember_account(&self) {
+        let mut rx = self.subscribe();
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let mut saved = rx.borrow_and_update().account.clone();
+            while rx.changed().await.is_ok() {
+                let account = rx.borrow_and_update().account.clone();
+                if account == saved {
+                    continue;
+                }
+                let json = account.as_ref().and_then(|a| serde_json::to_string(a).ok());
+                match store.set_setting(LINKED_ACCOUNT, json.as_deref()) {
+                    Ok(()) => saved = account,
+                    Err(e) => warn!("cannot save the linked account: {e}"),
+                }
+            }
+        });
     }
 
     pub fn snapshot(&self) -> SessionSnapshot {
@@ -253,7 +298,7 @@ impl Session {
                 s.link_code = None;
                 s.account = None;
             });
-            *running = Some(self.launch().await?);
+            *running = Some(self.launched().await?);
             Ok(())
         };
         audited(&self.store, "log out", None, |()| "device unlinked; a new pairing started".into(), work)
@@ -344,7 +389,9 @@ impl Session {
             let mut running = self.running.lock().await;
             let waiting = matches!(
                 self.snapshot().state,
-                ConnectionState::Reconnecting { .. } | ConnectionState::Unreachable { .. }
+                ConnectionState::Reconnecting { .. }
+                    | ConnectionState::Unreachable { .. }
+                    | ConnectionState::Stopped { .. }
             );
             if !waiting {
                 return Ok(());
@@ -460,7 +507,7 @@ impl Session {
             current.stop().await;
         }
         self.publish(change);
-        *running = Some(self.launch().await?);
+        *running = Some(self.launched().await?);
         Ok(())
     }
 
@@ -502,6 +549,7 @@ impl Session {
                 self.publish(|s| s.account = Some(account));
             } else {
                 info!("no stored device; waiting for a QR scan");
+                self.publish(|s| s.account = None);
             }
             self.client.send_replace(Some(client.clone()));
             let raw_nodes = client.acquire_raw_node_forwarding();
