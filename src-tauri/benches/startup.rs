@@ -86,22 +86,7 @@ fn tree_resident_kb(pid: i32) -> u64 {
         })
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
-    rss + children(pid).into_iter().map(tree_resident_kb).sum::<u64>()
-}
-
-fn children(pid: i32) -> Vec<i32> {
-    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|child| {
-            // The parent is the 4th field after the command's closing parenthesis.
-            fs::read_to_string(format!("/proc/{child}/stat")).ok().is_some_and(|stat| {
-                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
-                    == Some(pid)
-            })
-        })
-        .collect()
+    rss + support::children_of(pid).into_iter().map(tree_resident_kb).sum::<u64>()
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -374,13 +374,19 @@ impl Drop for TauriDriver {
     }
 }
 
-/// The processes whose parent is `parent` (WebKit's web and network
-/// processes, for the app).
-fn children_of(parent: i32) -> Vec<i32> {
-    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
-    entries
+/// Every process's id (Linux /proc).
+fn pids() -> impl Iterator<Item = i32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+}
+
+/// The processes whose parent is `parent` (WebKit's web and network
+/// processes, for the app).
+pub fn children_of(parent: i32) -> Vec<i32> {
+    pids()
         .filter(|pid| {
             // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
             let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
@@ -407,10 +413,7 @@ fn terminate(pid: i32) {
 pub fn app_pids(app: &Path, data_dir: &Path) -> Vec<i32> {
     let app = app.as_os_str().as_encoded_bytes();
     let dir = data_dir.as_os_str().as_encoded_bytes();
-    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+    pids()
         .filter(|pid| {
             let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else { return false };
             let mut argv = cmdline.split(|b| *b == 0);
