@@ -178,9 +178,10 @@ impl Session {
             path: config.data_dir.app_db().display().to_string(),
             detail: e.to_string(),
         })?;
-        let account = match config.data_dir.session_db().exists() {
-            true => store.setting(LINKED_ACCOUNT)?.and_then(|json| serde_json::from_str(&json).ok()),
-            false => None,
+        let account = if config.data_dir.session_db().exists() {
+            store.setting(LINKED_ACCOUNT)?.and_then(|json| serde_json::from_str(&json).ok())
+        } else {
+            None
         };
         let (state, _) = watch::channel(SessionSnapshot {
             state: ConnectionState::Connecting,

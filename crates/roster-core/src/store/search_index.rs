@@ -228,7 +228,7 @@ impl SearchIndex {
                 phones.insert(p.clone());
             }
         }
-        let fresh = self.read(conn, &phones, &lids)?;
+        let fresh = Self::read(conn, &phones, &lids)?;
         if in_place {
             let mut old = old;
             let mut moved = Vec::with_capacity(fresh.len());
@@ -257,7 +257,7 @@ impl SearchIndex {
     }
 
     /// The rows of these numbers and LIDs as the tables have them.
-    fn read(&self, conn: &Connection, phones: &HashSet<String>, lids: &HashSet<&str>) -> rusqlite::Result<Vec<Entry>> {
+    fn read(conn: &Connection, phones: &HashSet<String>, lids: &HashSet<&str>) -> rusqlite::Result<Vec<Entry>> {
         let mut fresh = Vec::new();
         let mut by_phone = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM contact c LEFT JOIN blocked b ON b.lid = c.lid WHERE c.phone = ?1"
