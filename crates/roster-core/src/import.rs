@@ -7,12 +7,13 @@
 //! a number wins, later ones are "duplicate of line N".
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 use thiserror::Error;
 
 use crate::csv;
-use crate::numbers::{E164, Target, parse_target, parse_target_shown, shown};
+use crate::numbers::{E164, Target, parse_target, shown};
 
 /// The most a pasted or loaded list may weigh.
 pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
@@ -35,11 +36,11 @@ pub enum ImportError {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Parsed {
-    /// A phone number.
+    /// A phone number, sent with the way the window shows it
+    /// (`numbers::shown`): formatted only for the lines the window gets.
+    #[serde(serialize_with = "number_and_shown")]
     Number {
         e164: E164,
-        /// As the window shows it (`numbers::shown`).
-        shown: String,
     },
     /// A LID user.
     Lid {
@@ -81,6 +82,14 @@ impl Preview {
     }
 }
 
+fn number_and_shown<S: serde::Serializer>(e164: &E164, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut number = serializer.serialize_struct("Number", 2)?;
+    number.serialize_field("e164", e164)?;
+    number.serialize_field("shown", &shown(e164))?;
+    number.end()
+}
+
 /// A CSV file's shape: which column holds the numbers.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct CsvColumns {
@@ -103,7 +112,9 @@ pub fn normalise(text: &str, default_country: Option<&str>, column: Option<usize
     // Files saved by spreadsheets and Windows editors start with a BOM.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_size(text)?;
-    let lines = text.lines().count();
+    // As `str::lines` counts them: a last line needs no line break.
+    let lines =
+        memchr::memchr_iter(b'\n', text.as_bytes()).count() + usize::from(!text.is_empty() && !text.ends_with('\n'));
     if lines > MAX_LINES {
         return Err(ImportError::TooManyLines { lines });
     }
@@ -150,50 +161,117 @@ fn csv_columns(rows: &[(usize, Vec<String>)], default_country: Option<&str>, col
     CsvColumns { headers, column, has_header }
 }
 
-fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a str)>, default_country: Option<&str>) {
-    let mut first_seen: HashMap<String, usize> = HashMap::new();
-    for (line, raw) in lines {
-        let input = raw.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-        if input.is_empty() {
-            continue;
+/// Hashes a number's digits (as a `u64`) with one multiplication: the
+/// default hasher was a tenth of reading a long list. The numbers are the
+/// operator's own list, not an adversary's.
+#[derive(Default)]
+struct DigitsHasher(u64);
+
+impl Hasher for DigitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
         }
-        let parsed = if input.chars().count() > MAX_LINE_CHARS {
-            Parsed::Invalid {
-                reason: format!("too long to be a number or a JID ({} characters)", input.chars().count()),
-            }
-        } else {
-            // libphonenumber keeps its patterns behind one lock: reading the
-            // lines on several threads was slower than on one.
-            match parse_target_shown(input, default_country) {
-                Ok((target, number_shown)) => {
-                    let key = match &target {
-                        Target::Phone(d) => d.to_string(),
-                        Target::Lid(l) => format!("{l}@lid"),
-                    };
-                    match first_seen.get(&key) {
-                        Some(&of_line) => Parsed::Duplicate { of_line },
-                        None => {
-                            first_seen.insert(key, line);
-                            match target {
-                                Target::Phone(e164) => {
-                                    Parsed::Number { shown: number_shown.unwrap_or_else(|| shown(&e164)), e164 }
-                                }
-                                Target::Lid(lid) => Parsed::Lid { lid },
-                            }
-                        }
-                    }
-                }
-                Err(e) => Parsed::Invalid { reason: e.to_string() },
-            }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// A number or LID, as the first line that held it knows it.
+enum Seen {
+    /// The digits' value and how many there are (a JID's may start with
+    /// zeros): `value << 4 | count`.
+    Phone(u64),
+    Lid(String),
+}
+
+fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a str)>, default_country: Option<&str>) {
+    let lines: Vec<(usize, &str)> = lines
+        .map(|(line, raw)| (line, raw.trim().trim_matches(|c| c == '"' || c == '\'').trim()))
+        .filter(|(_, input)| !input.is_empty())
+        .collect();
+    let (mut read, seen) = read_all(&lines, default_country);
+    // The first line of each number or LID (kept small: the lookups into a
+    // table of 100,000 numbers are the cost).
+    let mut first_phone: HashMap<u64, usize, BuildHasherDefault<DigitsHasher>> =
+        HashMap::with_capacity_and_hasher(read.len(), Default::default());
+    let mut first_lid: HashMap<String, usize> = HashMap::new();
+    for (line, seen) in read.iter_mut().zip(seen) {
+        let first = match seen {
+            Some(Seen::Phone(digits)) => *first_phone.entry(digits).or_insert(line.line),
+            Some(Seen::Lid(lid)) => *first_lid.entry(lid).or_insert(line.line),
+            None => line.line,
         };
-        match &parsed {
+        if first != line.line {
+            line.parsed = Parsed::Duplicate { of_line: first };
+        }
+        match &line.parsed {
             Parsed::Number { .. } => preview.numbers += 1,
             Parsed::Lid { .. } => preview.lids += 1,
             Parsed::Duplicate { .. } => preview.duplicates += 1,
             Parsed::Invalid { .. } => preview.invalid += 1,
         }
-        preview.lines.push(Line { line, input: input.to_owned(), parsed });
     }
+    debug_assert!(preview.lines.is_empty(), "a list is read once");
+    preview.lines = read;
+}
+
+/// Each cleaned line read as a number or LID, or why not, and beside it
+/// what makes it the same as another line. A long list is read on every
+/// core.
+fn read_all(lines: &[(usize, &str)], default_country: Option<&str>) -> (Vec<Line>, Vec<Option<Seen>>) {
+    /// Below this, starting threads costs more than it saves.
+    const PER_THREAD: usize = 2_000;
+    let read = |&(line, input): &(usize, &str), into: &mut Line, seen: &mut Option<Seen>| {
+        let chars = input.chars().count();
+        let target = if chars > MAX_LINE_CHARS {
+            Err(format!("too long to be a number or a JID ({chars} characters)"))
+        } else {
+            parse_target(input, default_country).map_err(|e| e.to_string())
+        };
+        let parsed = match target {
+            Ok(Target::Phone(e164)) => {
+                let value: u64 = e164.parse().expect("E.164 has at most 15 digits");
+                *seen = Some(Seen::Phone(value << 4 | e164.len() as u64));
+                Parsed::Number { e164 }
+            }
+            Ok(Target::Lid(lid)) => {
+                *seen = Some(Seen::Lid(lid.clone()));
+                Parsed::Lid { lid }
+            }
+            Err(reason) => Parsed::Invalid { reason },
+        };
+        *into = Line { line, input: input.to_owned(), parsed };
+    };
+    let read_part = |lines: &[(usize, &str)], into: &mut [Line], seen: &mut [Option<Seen>]| {
+        for ((line, into), seen) in lines.iter().zip(into).zip(seen) {
+            read(line, into, seen);
+        }
+    };
+    // Filled in place (a placeholder allocates nothing), each core its part.
+    let mut read_lines: Vec<Line> = (0..lines.len())
+        .map(|_| Line { line: 0, input: String::new(), parsed: Parsed::Duplicate { of_line: 0 } })
+        .collect();
+    let mut seen: Vec<Option<Seen>> = (0..lines.len()).map(|_| None).collect();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores.min(lines.len() / PER_THREAD).max(1);
+    let part = lines.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let mut parts = lines.chunks(part).zip(read_lines.chunks_mut(part)).zip(seen.chunks_mut(part));
+        // This thread reads the first part: its compiled plans outlive the call.
+        let mine = parts.next();
+        for ((lines, into), seen) in parts {
+            scope.spawn(move || read_part(lines, into, seen));
+        }
+        if let Some(((lines, into), seen)) = mine {
+            read_part(lines, into, seen);
+        }
+    });
+    (read_lines, seen)
 }
 
 #[cfg(test)]
@@ -207,10 +285,7 @@ mod tests {
                     120363@g.us\nabc\n123456789012345@lid\n5511999999999@s.whatsapp.net\n12";
         let p = normalise(text, Some("BR"), None).unwrap();
         let kinds: Vec<_> = p.lines.iter().map(|l| (l.line, l.parsed.clone())).collect();
-        let number = |e164: &str| Parsed::Number {
-            e164: parse_phone(&format!("+{e164}"), None).unwrap(),
-            shown: crate::numbers::shown(e164),
-        };
+        let number = |e164: &str| Parsed::Number { e164: parse_phone(&format!("+{e164}"), None).unwrap() };
         assert_eq!(kinds[0], (1, number("5511999999999")));
         assert_eq!(kinds[1], (3, Parsed::Duplicate { of_line: 1 }), "blank line 2 skipped, numbering kept");
         assert_eq!(kinds[2], (4, number("5511988887777")), "national, read as BR");
@@ -222,6 +297,17 @@ mod tests {
         assert!(matches!(&kinds[8].1, Parsed::Invalid { reason } if reason.contains("too short")));
         assert_eq!((p.numbers, p.lids, p.duplicates, p.invalid), (3, 1, 2, 3));
         assert_eq!(p.to_check().count(), 4);
+        // The window gets each number as its country writes it.
+        let sent = serde_json::to_value(&p.lines[0].parsed).unwrap();
+        assert_eq!(sent, serde_json::json!({"kind": "number", "e164": "5511999999999", "shown": "+55 11 99999-9999"}));
+    }
+
+    /// Found by `tests/fuzz_parsers.rs`: a JID's number may start with
+    /// zeros, and is not the same number without them.
+    #[test]
+    fn leading_zeros_make_another_number() {
+        let p = normalise("61914981@s.whatsapp.net\n0061914981@s.whatsapp.net", None, None).unwrap();
+        assert_eq!((p.numbers, p.duplicates), (2, 0));
     }
 
     #[test]

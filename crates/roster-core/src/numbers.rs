@@ -8,6 +8,10 @@ use std::sync::{LazyLock, Mutex};
 
 use thiserror::Error;
 
+mod plan;
+
+use plan::Reading;
+
 /// A phone number in E.164: its 7 to 15 digits, without the `+` (written
 /// so in `roster.db`, in JIDs and in the window's JSON). Only the parsers
 /// here make one, so holding one means the number was read and checked.
@@ -100,27 +104,6 @@ pub fn parse_country(input: &str) -> Result<Country, CountryError> {
 /// Parses operator input. `default_country` (ISO code, e.g. "BR") applies
 /// to numbers typed without a country code.
 pub fn parse_target(input: &str, default_country: Option<&str>) -> Result<Target, TargetError> {
-    read_target(input, default_country).map(|(target, _)| target)
-}
-
-/// [`parse_target`], and for a typed number the way the window shows it
-/// ([`shown`]) when the one parse already tells (`None`: ask [`shown`]):
-/// a long pasted list reads each line once.
-pub fn parse_target_shown(input: &str, default_country: Option<&str>) -> Result<(Target, Option<String>), TargetError> {
-    read_target(input, default_country).map(|(target, number)| {
-        let shown = match (&target, number) {
-            (Target::Phone(e164), Some(number)) => Some(shown_as(&number, e164)),
-            _ => None,
-        };
-        (target, shown)
-    })
-}
-
-/// The target, and for a typed number the parse that read it.
-fn read_target(
-    input: &str,
-    default_country: Option<&str>,
-) -> Result<(Target, Option<phonenumber::PhoneNumber>), TargetError> {
     // Numbers copied from WhatsApp and phone apps come wrapped in invisible
     // direction marks (U+202A ... U+202C); they are not part of the number.
     let visible: String;
@@ -137,8 +120,8 @@ fn read_target(
         let server = server.to_ascii_lowercase();
         let bare = jid_user(user, server == "lid");
         return match (server.as_str(), bare) {
-            ("s.whatsapp.net" | "c.us", Some(bare)) => phone_digits(bare, input).map(|t| (t, None)),
-            ("lid", Some(bare)) => Ok((Target::Lid(bare.to_owned()), None)),
+            ("s.whatsapp.net" | "c.us", Some(bare)) => phone_digits(bare, input),
+            ("lid", Some(bare)) => Ok(Target::Lid(bare.to_owned())),
             ("s.whatsapp.net" | "c.us" | "lid", None) => Err(TargetError::NotANumber(input.to_owned())),
             ("g.us", _) => Err(TargetError::Group(input.to_owned())),
             ("newsletter", _) => Err(TargetError::Newsletter(input.to_owned())),
@@ -146,7 +129,7 @@ fn read_target(
             (other, _) => Err(TargetError::UnknownServer { input: input.to_owned(), server: other.to_owned() }),
         };
     }
-    read_phone(input, default_country).map(|(e164, number)| (Target::Phone(e164), number))
+    parse_phone(input, default_country).map(Target::Phone)
 }
 
 fn is_direction_mark(c: &char) -> bool {
@@ -177,25 +160,32 @@ fn phone_digits(digits: &str, input: &str) -> Result<Target, TargetError> {
 
 /// A typed phone number → E.164.
 pub fn parse_phone(input: &str, default_country: Option<&str>) -> Result<E164, TargetError> {
-    read_phone(input, default_country).map(|(e164, _)| e164)
+    read_phone(input, default_country, Reader::Plan)
 }
 
-/// [`parse_phone`], with libphonenumber's reading of `+` and the E.164
-/// digits when that is what it read.
-fn read_phone(
-    input: &str,
-    default_country: Option<&str>,
-) -> Result<(E164, Option<phonenumber::PhoneNumber>), TargetError> {
+/// Who reads a number's digits: the compiled numbering plans where they
+/// can, else libphonenumber; or (to compare them) libphonenumber alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Plan,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Libphonenumber,
+}
+
+fn read_phone(input: &str, default_country: Option<&str>, reader: Reader) -> Result<E164, TargetError> {
     let owned = || input.to_owned();
-    if input.chars().any(|c| !(c.is_ascii_digit() || " +-.()/\u{a0}".contains(c))) {
+    if input.chars().any(|c| !matches!(c, '0'..='9' | ' ' | '+' | '-' | '.' | '(' | ')' | '/' | '\u{a0}')) {
         return Err(TargetError::NotANumber(owned()));
     }
     // "+55…", "(+55) …" and "0055…" all carry their country code.
     let plus = input.trim_start_matches(|c: char| c == '(' || c.is_whitespace()).starts_with('+');
     let international = plus || input.trim_start().starts_with("00");
     let without_trunk = if international { without_trunk_prefix(input) } else { None };
-    let digits: String = without_trunk.as_deref().unwrap_or(input).chars().filter(char::is_ascii_digit).collect();
-    let digits = if plus { digits } else { digits.trim_start_matches("00").to_owned() };
+    let mut digits = String::with_capacity(input.len());
+    digits.extend(without_trunk.as_deref().unwrap_or(input).chars().filter(char::is_ascii_digit));
+    if !plus {
+        digits.drain(..digits.len() - digits.trim_start_matches("00").len());
+    }
     if digits.len() < 7 {
         return Err(TargetError::TooShort(owned()));
     }
@@ -203,9 +193,28 @@ fn read_phone(
         return Err(TargetError::TooLong(owned()));
     }
     // A number with its country code reads the same whatever the default country.
-    let country = default_country
-        .filter(|_| !international)
-        .and_then(|c| c.to_ascii_uppercase().parse::<phonenumber::country::Id>().ok());
+    let country =
+        default_country.filter(|_| !international).and_then(|c| match c.bytes().all(|b| b.is_ascii_uppercase()) {
+            true => c.parse::<phonenumber::country::Id>().ok(),
+            false => c.to_ascii_uppercase().parse().ok(),
+        });
+    if reader == Reader::Plan {
+        let reading = match country {
+            _ if international => plan::international(&digits),
+            // Unless a + or leading zeros need libphonenumber's reading.
+            Some(country)
+                if !input.contains('+') && digits.len() == input.bytes().filter(u8::is_ascii_digit).count() =>
+            {
+                plan::national(&digits, country.as_ref())
+            }
+            _ => None,
+        };
+        match reading {
+            Some(Reading::Valid(e164)) => return Ok(E164::from_digits(e164)),
+            Some(Reading::NotInPlan { code }) => return not_in_plan(input, international, code, digits),
+            None => {}
+        }
+    }
     let text = if international { format!("+{digits}") } else { input.to_owned() };
     match phonenumber::parse(country, &text) {
         Ok(number) if phonenumber::is_valid(&number) => {
@@ -215,30 +224,34 @@ fn read_phone(
             match e164.trim_start_matches('+') {
                 e164 if e164.len() < 7 => Err(TargetError::TooShort(owned())),
                 e164 if e164.len() > 15 => Err(TargetError::TooLong(owned())),
-                // Kept only when it read exactly what `shown` would read
-                // (a national reading can lay the same number out otherwise).
-                e164 => {
-                    Ok((E164::from_digits(e164.to_owned()), (international && text[1..] == *e164).then_some(number)))
-                }
+                e164 => Ok(E164::from_digits(e164.to_owned())),
             }
         }
-        // A known country code, but not in its numbering plan as libphonenumber
-        // knows it (new ranges, test numbers): taken as typed, since its
-        // rewriting of such numbers (trunk prefixes dropped) does not hold
-        // when the result is read again. Unless no number of that country
-        // can have its length.
-        Ok(number) if international && digits.len() >= 8 => match impossible_length(&number, &digits) {
-            Some(reason) => Err(TargetError::Invalid(owned(), reason)),
-            None => Ok((E164::from_digits(digits), None)),
-        },
-        Ok(_) => Err(TargetError::Invalid(owned(), "no such number in its country's numbering plan".into())),
+        Ok(number) => not_in_plan(input, international, number.code().value(), digits),
         // Typed without + and no default country: read it as international
         // digits, exactly as if typed with the + (so it starts with a real
         // country code, and reads the same when typed again with the +).
         Err(_) if !international && country.is_none() => {
-            read_phone(&format!("+{digits}"), None).map_err(|_| TargetError::NeedsCountry(owned()))
+            read_phone(&format!("+{digits}"), None, reader).map_err(|_| TargetError::NeedsCountry(owned()))
         }
         Err(e) => Err(TargetError::Invalid(owned(), e.to_string())),
+    }
+}
+
+/// `input`, read as `digits` of calling code `code` that are not a number
+/// in its country's plan as libphonenumber knows it. Typed with its country
+/// code, it is taken as typed (new ranges, test numbers), since
+/// libphonenumber's rewriting of such numbers (trunk prefixes dropped) does
+/// not hold when the result is read again; unless no number of that
+/// country can have its length.
+fn not_in_plan(input: &str, international: bool, code: u16, digits: String) -> Result<E164, TargetError> {
+    if international && digits.len() >= 8 {
+        match impossible_length(code, &digits) {
+            Some(reason) => Err(TargetError::Invalid(input.to_owned(), reason)),
+            None => Ok(E164::from_digits(digits)),
+        }
+    } else {
+        Err(TargetError::Invalid(input.to_owned(), "no such number in its country's numbering plan".into()))
     }
 }
 
@@ -283,8 +296,16 @@ fn shown_as(number: &phonenumber::PhoneNumber, digits: &str) -> String {
 
 /// `+44 (0)7633 912074`: a national trunk prefix in parentheses right
 /// after the country code, which is not dialled from abroad. The input
-/// without it, when that is what it holds.
+/// without it (and without any more of them), when that is what it holds.
 fn without_trunk_prefix(input: &str) -> Option<String> {
+    let mut less = one_trunk_prefix_less(input)?;
+    while let Some(fewer) = one_trunk_prefix_less(&less) {
+        less = fewer;
+    }
+    Some(less)
+}
+
+fn one_trunk_prefix_less(input: &str) -> Option<String> {
     let open = input.find('(')?;
     let close = open + input[open..].find(')')?;
     let inner = input[open + 1..close].trim();
@@ -300,36 +321,12 @@ fn without_trunk_prefix(input: &str) -> Option<String> {
         .then(|| format!("{}{}", &input[..open], &input[close + 1..]))
 }
 
-/// Why `digits` (country code first) cannot be a number of `number`'s
+/// Why `digits` (calling code `code` first) cannot be a number of that
 /// country, going by length alone: the reason for the operator, or `None`
 /// when some number there could be this long.
-fn impossible_length(number: &phonenumber::PhoneNumber, digits: &str) -> Option<String> {
-    let code = number.code().value();
-    let regions = phonenumber::metadata::DATABASE.by_code(&code)?;
+fn impossible_length(code: u16, digits: &str) -> Option<String> {
+    let lengths = plan::national_lengths(code)?;
     let national = u16::try_from(digits.len().checked_sub(code.to_string().len())?).ok()?;
-    // Every kind of number a person can have (the general description's
-    // lengths are often left empty in the metadata).
-    let lengths: Vec<u16> = regions
-        .iter()
-        .flat_map(|m| {
-            let d = m.descriptors();
-            [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ]
-        })
-        .flatten()
-        .flat_map(|d| d.possible_length().iter().copied())
-        .collect();
     let (min, max) = (*lengths.iter().min()?, *lengths.iter().max()?);
     if national < min {
         Some(format!("too short for a +{code} number ({national} digits after the country code, at least {min})"))
@@ -379,6 +376,8 @@ mod tests {
             assert_eq!(parse_target(typed, None), Ok(phone("447633912074")), "{typed}");
         }
         assert_eq!(parse_target("+49 (0)30 1234567", Some("BR")), Ok(phone("49301234567")));
+        // Found by `tests/fuzz_parsers.rs`: typed twice, dropped twice.
+        assert_eq!(parse_target("+44 (0) (0)7633 912074", None), Ok(phone("447633912074")));
         // An area code in parentheses is not a trunk prefix.
         assert_eq!(parse_target("+55 (11) 99999-9999", None), Ok(phone("5511999999999")));
     }
@@ -451,6 +450,89 @@ mod tests {
         ] {
             assert!(matches!(parse_target(junk, None), Err(TargetError::NotANumber(_))), "{junk}");
         }
+    }
+
+    /// The compiled plans read every number as libphonenumber does, or
+    /// leave it to libphonenumber: every example number of every region,
+    /// typed internationally and nationally, and random digits.
+    #[test]
+    fn the_plan_reads_as_phonenumber_does() {
+        use phonenumber::metadata::DATABASE;
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut inputs: Vec<(String, Option<String>)> = Vec::new();
+        let (mut examples, mut by_plan) = (0, 0);
+        let regions: Vec<_> =
+            (1..1000u16).filter_map(|c| DATABASE.by_code(&c)).flatten().filter(|m| m.id() != "001").collect();
+        for code in 1..1000u16 {
+            for meta in DATABASE.by_code(&code).into_iter().flatten() {
+                let d = meta.descriptors();
+                for example in [d.fixed_line(), d.mobile(), d.toll_free(), d.voip(), d.uan()].into_iter().flatten() {
+                    let Some(example) = example.example() else { continue };
+                    let digits = format!("{code}{example}");
+                    examples += 1;
+                    by_plan += usize::from(plan::international(&digits).is_some());
+                    inputs.push((format!("+{digits}"), None));
+                    // Dialled from abroad with that country's international prefix.
+                    let abroad = regions[random(regions.len())];
+                    let idd =
+                        abroad.preferred_international_prefix().or(abroad.international_prefix().map(|r| r.as_str()));
+                    if let Some(idd) = idd.filter(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+                        inputs.push((format!("{idd}{digits}"), Some(abroad.id().to_owned())));
+                    }
+                    inputs.push((
+                        format!("+{code} ({}) {}", &example[..2.min(example.len())], &example[2.min(example.len())..]),
+                        None,
+                    ));
+                    if meta.id() != "001" {
+                        let id = Some(meta.id().to_owned());
+                        let other = Some(regions[random(regions.len())].id().to_owned());
+                        inputs.push((example.to_owned(), id.clone()));
+                        inputs.push((format!("{}{example}", meta.national_prefix().unwrap_or("")), id.clone()));
+                        inputs.push((format!("{code}{example}"), id));
+                        inputs.push((example.to_owned(), other.clone()));
+                        inputs.push((format!("{code}{example}"), other));
+                    }
+                }
+            }
+        }
+        for _ in 0..30_000 {
+            let region = regions[random(regions.len())];
+            let mut typed = String::new();
+            match random(3) {
+                0 => typed.push('+'),
+                // A national number that starts with the country's code, or
+                // the country's code before a national number.
+                1 => typed.push_str(&region.country_code().to_string()),
+                _ => {}
+            }
+            for _ in 0..7 + random(10) {
+                typed.push(char::from(b'0' + random(10) as u8));
+                if random(6) == 0 {
+                    typed.push([' ', '-', '.', '(', ')', '/'][random(6)]);
+                }
+            }
+            let country = (random(4) != 0).then(|| region.id().to_owned());
+            inputs.push((typed, country));
+        }
+        // National numbers that start with their country's code.
+        for typed in ["4921 123456", "49211 1234567", "4930 1234567"] {
+            inputs.push((typed.to_owned(), Some("DE".to_owned())));
+        }
+        for (typed, country) in &inputs {
+            let country = country.as_deref();
+            let plan = read_phone(typed, country, Reader::Plan);
+
+            let libphonenumber = read_phone(typed, country, Reader::Libphonenumber);
+            assert_eq!(plan, libphonenumber, "{typed:?} with default country {country:?}");
+        }
+        // Most valid numbers are read without libphonenumber.
+        assert!(by_plan * 10 >= examples * 8, "{by_plan} of {examples} example numbers read by the plan");
     }
 
     /// Found by `tests/fuzz_parsers.rs`: a number is normalised once, and
