@@ -9,9 +9,10 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tracing::{Instrument, debug, info, info_span, warn};
-use whatsapp_rust::prelude::*;
+use wacore::iq::usync::{IsOnWhatsAppQueryType, IsOnWhatsAppSpec, IsOnWhatsAppUser};
+use whatsapp_rust::Client;
+use whatsapp_rust::lid_pn_cache::LearningSource;
 use whatsapp_rust::request::IqError;
-use whatsapp_rust::{Client, ContactError};
 
 use super::pace::{self, Pace, Retries, batch_size};
 use super::{PROGRESS_EVERY, RETRIES};
@@ -256,17 +257,52 @@ enum CheckFailure {
 }
 
 /// Asks the server about one batch; answers keyed by E.164 digits or `LID@lid`.
+///
+/// The same two usync queries as whatsapp-rust's `is_on_whatsapp` (numbers
+/// and LIDs, side by side), but the LID↔PN pairs they teach are stored in
+/// one write: `is_on_whatsapp` stores each in a write of its own, about a
+/// millisecond apiece, which made a batch of registered numbers take
+/// hundreds of milliseconds.
 async fn check(client: &Client, batch: &[Pending]) -> Result<HashMap<String, Answer>, CheckFailure> {
-    let jids: Vec<Jid> = batch.iter().map(Pending::jid).collect();
-    let results = client.contacts().is_on_whatsapp(&jids).await.map_err(|e| match e {
-        ContactError::Iq(IqError::ServerError { code: 429, backoff, .. }) => {
+    let (mut numbers, mut lids) = (Vec::new(), Vec::new());
+    for item in batch {
+        let jid = item.jid();
+        let list = if jid.is_lid() { &mut lids } else { &mut numbers };
+        // Numbers whose LID the client knows were answered from its map.
+        list.push(IsOnWhatsAppUser { jid, known_lid: None });
+    }
+    let ask = |users: Vec<IsOnWhatsAppUser>, kind: IsOnWhatsAppQueryType| async move {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        client.execute(IsOnWhatsAppSpec::new(users, client.generate_message_id(), kind)).await
+    };
+    let (mut results, by_lid) = tokio::try_join!(
+        ask(numbers, IsOnWhatsAppQueryType::Pn),
+        ask(lids, IsOnWhatsAppQueryType::Lid)
+    )
+    .map_err(|e| match e {
+        IqError::ServerError { code: 429, backoff, .. } => {
             CheckFailure::RateLimited(backoff.map(|s| Duration::from_secs(u64::from(s))))
         }
-        ContactError::Iq(IqError::NotConnected | IqError::Disconnected(_) | IqError::InternalChannelClosed) => {
-            CheckFailure::Disconnected
-        }
+        IqError::NotConnected | IqError::Disconnected(_) | IqError::InternalChannelClosed => CheckFailure::Disconnected,
         other => CheckFailure::Other(other.to_string()),
     })?;
+    results.extend(by_lid);
+    let pairs: Vec<(String, String)> = results
+        .iter()
+        .filter_map(|r| {
+            let (pn, lid) = if r.jid.is_lid() { (r.pn_jid.as_ref()?, &r.jid) } else { (&r.jid, r.lid.as_ref()?) };
+            (pn.is_pn() && lid.is_lid()).then(|| (lid.user.to_string(), pn.user.to_string()))
+        })
+        .collect();
+    if !pairs.is_empty()
+        && let Err(e) = client.add_lid_pn_mappings(pairs, LearningSource::Usync).await
+    {
+        // As `is_on_whatsapp` does: the answers stand; the client learns
+        // the pairs again from the next check or message.
+        warn!("cannot store the LID pairs the check learned: {e}");
+    }
     let mut answers = HashMap::new();
     for r in results {
         let (key, phone, lid) = if r.jid.is_lid() {
