@@ -181,30 +181,26 @@ impl Hasher for DigitsHasher {
     }
 }
 
-/// A number or LID, as the first line that held it knows it.
-enum Seen {
-    /// The digits' value and how many there are (a JID's may start with
-    /// zeros): `value << 4 | count`.
-    Phone(u64),
-    Lid(String),
-}
-
 fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a str)>, default_country: Option<&str>) {
     let lines: Vec<(usize, &str)> = lines
         .map(|(line, raw)| (line, raw.trim().trim_matches(|c| c == '"' || c == '\'').trim()))
         .filter(|(_, input)| !input.is_empty())
         .collect();
-    let (mut read, seen) = read_all(&lines, default_country);
+    let mut read = read_all(&lines, default_country);
     // The first line of each number or LID (kept small: the lookups into a
-    // table of 100,000 numbers are the cost).
+    // table of 100,000 numbers are the cost). A number is keyed by its
+    // digits' value and how many there are (a JID's may start with zeros).
     let mut first_phone: HashMap<u64, usize, BuildHasherDefault<DigitsHasher>> =
         HashMap::with_capacity_and_hasher(read.len(), Default::default());
     let mut first_lid: HashMap<String, usize> = HashMap::new();
-    for (line, seen) in read.iter_mut().zip(seen) {
-        let first = match seen {
-            Some(Seen::Phone(digits)) => *first_phone.entry(digits).or_insert(line.line),
-            Some(Seen::Lid(lid)) => *first_lid.entry(lid).or_insert(line.line),
-            None => line.line,
+    for line in &mut read {
+        let first = match &line.parsed {
+            Parsed::Number { e164 } => {
+                let value: u64 = e164.parse().expect("E.164 has at most 15 digits");
+                *first_phone.entry(value << 4 | e164.len() as u64).or_insert(line.line)
+            }
+            Parsed::Lid { lid } => *first_lid.entry(lid.clone()).or_insert(line.line),
+            Parsed::Duplicate { .. } | Parsed::Invalid { .. } => line.line,
         };
         if first != line.line {
             line.parsed = Parsed::Duplicate { of_line: first };
@@ -220,13 +216,12 @@ fn add_lines<'a>(preview: &mut Preview, lines: impl Iterator<Item = (usize, &'a 
     preview.lines = read;
 }
 
-/// Each cleaned line read as a number or LID, or why not, and beside it
-/// what makes it the same as another line. A long list is read on every
-/// core.
-fn read_all(lines: &[(usize, &str)], default_country: Option<&str>) -> (Vec<Line>, Vec<Option<Seen>>) {
+/// Each cleaned line read as a number or LID, or why not. A long list is
+/// read on every core.
+fn read_all(lines: &[(usize, &str)], default_country: Option<&str>) -> Vec<Line> {
     /// Below this, starting threads costs more than it saves.
     const PER_THREAD: usize = 2_000;
-    let read = |&(line, input): &(usize, &str), into: &mut Line, seen: &mut Option<Seen>| {
+    let read = |&(line, input): &(usize, &str)| {
         let chars = input.chars().count();
         let target = if chars > MAX_LINE_CHARS {
             Err(format!("too long to be a number or a JID ({chars} characters)"))
@@ -234,44 +229,36 @@ fn read_all(lines: &[(usize, &str)], default_country: Option<&str>) -> (Vec<Line
             parse_target(input, default_country).map_err(|e| e.to_string())
         };
         let parsed = match target {
-            Ok(Target::Phone(e164)) => {
-                let value: u64 = e164.parse().expect("E.164 has at most 15 digits");
-                *seen = Some(Seen::Phone(value << 4 | e164.len() as u64));
-                Parsed::Number { e164 }
-            }
-            Ok(Target::Lid(lid)) => {
-                *seen = Some(Seen::Lid(lid.clone()));
-                Parsed::Lid { lid }
-            }
+            Ok(Target::Phone(e164)) => Parsed::Number { e164 },
+            Ok(Target::Lid(lid)) => Parsed::Lid { lid },
             Err(reason) => Parsed::Invalid { reason },
         };
-        *into = Line { line, input: input.to_owned(), parsed };
-    };
-    let read_part = |lines: &[(usize, &str)], into: &mut [Line], seen: &mut [Option<Seen>]| {
-        for ((line, into), seen) in lines.iter().zip(into).zip(seen) {
-            read(line, into, seen);
-        }
+        Line { line, input: input.to_owned(), parsed }
     };
     // Filled in place (a placeholder allocates nothing), each core its part.
     let mut read_lines: Vec<Line> = (0..lines.len())
         .map(|_| Line { line: 0, input: String::new(), parsed: Parsed::Duplicate { of_line: 0 } })
         .collect();
-    let mut seen: Vec<Option<Seen>> = (0..lines.len()).map(|_| None).collect();
+    let read_part = |lines: &[(usize, &str)], into: &mut [Line]| {
+        for (line, into) in lines.iter().zip(into) {
+            *into = read(line);
+        }
+    };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let threads = cores.min(lines.len() / PER_THREAD).max(1);
     let part = lines.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
-        let mut parts = lines.chunks(part).zip(read_lines.chunks_mut(part)).zip(seen.chunks_mut(part));
+        let mut parts = lines.chunks(part).zip(read_lines.chunks_mut(part));
         // This thread reads the first part: its compiled plans outlive the call.
         let mine = parts.next();
-        for ((lines, into), seen) in parts {
-            scope.spawn(move || read_part(lines, into, seen));
+        for (lines, into) in parts {
+            scope.spawn(move || read_part(lines, into));
         }
-        if let Some(((lines, into), seen)) = mine {
-            read_part(lines, into, seen);
+        if let Some((lines, into)) = mine {
+            read_part(lines, into);
         }
     });
-    (read_lines, seen)
+    read_lines
 }
 
 #[cfg(test)]

@@ -40,10 +40,11 @@ pub(super) fn international(digits: &str) -> Option<Reading> {
         return None;
     }
     // The shortest calling code the digits start with, as `phonenumber` finds it.
-    let len = (1..=3).find(|&len| {
-        digits[..len].parse().is_ok_and(|c: u16| CODES.get(usize::from(c)).is_some_and(Option::is_some))
+    let (len, code) = (1..=3).find_map(|len| {
+        let code: u16 = digits[..len].parse().ok()?;
+        CODES.get(usize::from(code))?.as_ref().map(|_| (len, code))
     })?;
-    let (code, national) = (calling_code(digits[..len].parse().ok()?)?, &digits[len..]);
+    let (code, national) = (calling_code(code)?, &digits[len..]);
     // The region whose national prefix `phonenumber` would strip: found
     // without the national number's leading zeros.
     let unpadded = national.trim_start_matches('0');
