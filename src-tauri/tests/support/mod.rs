@@ -10,6 +10,7 @@ use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use webdriver::Client;
@@ -201,9 +202,24 @@ pub fn wait_until<T>(deadline: Duration, what: &str, mut probe: impl FnMut() -> 
     }
 }
 
-/// A free TCP port on loopback (bound, then released).
+/// A free TCP port on loopback, never the same twice in one test binary.
+/// It is taken below Linux's ephemeral range (32768–60999): between this
+/// check and the program that binds it, an outgoing connection can take an
+/// ephemeral port as its source port, but not this one.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind an ephemeral port").port()
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Each test binary starts at its own place, so that two running at once
+    // rarely try the same ports.
+    let start = (std::process::id() % u32::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        let port = FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {FIRST}..{}", FIRST + SPAN);
 }
 
 fn find_program(env_var: &str, name: &str, fallbacks: &[PathBuf]) -> Option<PathBuf> {
@@ -246,44 +262,48 @@ impl TauriDriver {
         let native = find_program("WEBKIT_WEBDRIVER", "WebKitWebDriver", &[PathBuf::from("/usr/bin/WebKitWebDriver")])
             .expect("WebKitWebDriver not found (apt-get install webkit2gtk-driver, or run scripts/setup.sh)");
 
-        let port = free_port();
-        let native_port = loop {
-            let p = free_port();
-            if p != port {
-                break p;
+        // A native driver that cannot bind its port leaves tauri-driver
+        // running but never ready; a fresh pair of ports is tried then.
+        const ATTEMPTS: usize = 3;
+        for attempt in 1..=ATTEMPTS {
+            let (port, native_port) = (free_port(), free_port());
+            let log_file = fs::File::create(&log).expect("create the tauri-driver log");
+            let child = Command::new(&driver)
+                .arg("--port")
+                .arg(port.to_string())
+                .arg("--native-port")
+                .arg(native_port.to_string())
+                .arg("--native-driver")
+                .arg(&native)
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone().expect("clone log handle"))
+                .stderr(log_file)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
+            let mut started = TauriDriver {
+                child,
+                client: Client::new(format!("http://127.0.0.1:{port}")),
+                log: log.clone(),
+                app: app.to_path_buf(),
+                data_dir: data_dir.to_path_buf(),
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(status)) = started.child.try_wait() {
+                    panic!("tauri-driver exited ({status}); the end of {}:\n{}", log.display(), started.log_tail(40));
+                }
+                if started.client.ready() {
+                    return started;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-        };
-        let log_file = fs::File::create(&log).expect("create the tauri-driver log");
-        let child = Command::new(&driver)
-            .arg("--port")
-            .arg(port.to_string())
-            .arg("--native-port")
-            .arg(native_port.to_string())
-            .arg("--native-driver")
-            .arg(&native)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("clone log handle"))
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
-        let mut driver = TauriDriver {
-            child,
-            client: Client::new(format!("http://127.0.0.1:{port}")),
-            log,
-            app: app.to_path_buf(),
-            data_dir: data_dir.to_path_buf(),
-        };
-        let client = driver.client.clone();
-        let log = driver.log.clone();
-        let child = &mut driver.child;
-        wait_until(Duration::from_secs(30), "tauri-driver to accept sessions", || {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("tauri-driver exited ({status}); see {}", log.display());
-            }
-            Ok(client.ready().then_some(()))
-        });
-        driver
+            eprintln!(
+                "tauri-driver on ports {port}/{native_port} not ready after 30 s (attempt {attempt} of {ATTEMPTS}); the end of its log:\n{}",
+                started.log_tail(20)
+            );
+        }
+        panic!("tauri-driver never accepted sessions in {ATTEMPTS} attempts; see {}", log.display());
     }
 
     /// Starts a session on `app` (which launches it); panics saying `what`
