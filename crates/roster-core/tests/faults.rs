@@ -277,6 +277,39 @@ async fn a_silent_server_is_detected_and_the_block_in_flight_happens_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_the_server_never_answers_is_sent_again_on_a_new_connection() {
+    let (sim, session) = start(68, "faults-unanswered").await;
+    let mut people = unblocked(&sim);
+    let (phone, lid) = people.remove(0);
+    let (busy, _) = people.remove(0);
+    let opened = sim.connections_opened();
+    sim.arm_fault(Armed::next("blocklist", IqAction::Unanswered).of_type("set"));
+    // The phone keeps the connection busy meanwhile (a new picture every
+    // 5 s), so the client's keepalive never finds it dead: only the
+    // request's own 75 s timeout ends the wait.
+    let block = session.blocklist().set_blocked(&phone, true);
+    tokio::pin!(block);
+    let mut traffic = tokio::time::interval(Duration::from_secs(5));
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut block => break outcome,
+            _ = traffic.tick() => { sim.contact_set_picture(&busy).unwrap(); }
+        }
+    };
+    let outcome = outcome.expect("the block completes on a new connection");
+    assert_eq!(sim.armed_faults(), 0, "the request was left unanswered");
+    assert!(sim.connections_opened() > opened, "the connection that lost the request was replaced");
+    assert_eq!(
+        requests_for(&sim, &lid),
+        [("block".to_owned(), true)],
+        "the lost request changed nothing; the resend did"
+    );
+    assert_eq!(outcome.count, world_blocked_lids(&sim).len());
+    assert_blocklist_is_the_servers(&sim, &session, "after the resend");
+    assert_eq!(audit(&session), [("block".to_owned(), "done".to_owned())], "one entry for one block");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_replies_still_complete_once() {
     let (sim, session) = start(66, "faults-delay").await;
     let (phone, lid) = unblocked(&sim).remove(0);

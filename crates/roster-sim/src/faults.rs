@@ -50,6 +50,9 @@ pub enum IqAction {
     DropAfter,
     /// Handle it normally, `ms` milliseconds late.
     Delay { ms: u64 },
+    /// Never answer it, nor handle it (a request lost inside the server);
+    /// the connection otherwise carries on.
+    Unanswered,
 }
 
 /// A fault waiting for the next IQ it matches (`POST /admin/faults`).
@@ -200,6 +203,8 @@ mod tests {
     fn armed_faults_read_from_json_and_match_type() {
         let f: Armed = serde_json::from_str(r#"{"xmlns":"blocklist","type":"set","action":"drop_after"}"#).unwrap();
         assert_eq!(f.action, IqAction::DropAfter);
+        let lost: Armed = serde_json::from_str(r#"{"xmlns":"blocklist","action":"unanswered"}"#).unwrap();
+        assert_eq!(lost.action, IqAction::Unanswered);
         let faults = Faults::default();
         faults.arm_fault(f);
         faults.arm_fault(serde_json::from_str(r#"{"xmlns":"usync","action":"delay","ms":20}"#).unwrap());

@@ -2,8 +2,8 @@
 
 use tracing::{Instrument, info, info_span};
 
-use super::Session;
 use super::audit::audited;
+use super::{Session, Unknown};
 use crate::appsync::{self, Scope, SyncError, SyncReport};
 
 /// `session.app_state()`.
@@ -19,12 +19,14 @@ impl AppState<'_> {
         let target = if names.is_empty() { "default scopes".to_owned() } else { names.join(", ") };
         let describe = |r: &SyncReport| format!("{}{} changes", if r.full { "full; " } else { "" }, r.patches());
         let work = async {
-            let lost = |e: &SyncError| matches!(e, SyncError::Interrupted | SyncError::NotConnected);
+            let unknown = |e: &SyncError| {
+                matches!(e, SyncError::Interrupted | SyncError::NotConnected).then_some(Unknown::Dropped)
+            };
             let report = self
                 .0
                 .retried_once_reconnected(
                     || SyncError::NotConnected,
-                    lost,
+                    unknown,
                     |client| async move { appsync::sync(&client, scopes, full).await },
                 )
                 .await?;

@@ -4,7 +4,7 @@
 use tracing::{Instrument, info_span};
 
 use super::audit::audited;
-use super::{DEFAULT_COUNTRY, Session};
+use super::{DEFAULT_COUNTRY, Session, Unknown};
 use crate::blocklist::{self, BlockError, BlockOutcome};
 use crate::numbers::parse_target;
 use crate::snapshot::BlockedEntry;
@@ -28,12 +28,16 @@ impl Blocklist<'_> {
         let work = async {
             let country = self.0.store.setting(DEFAULT_COUNTRY)?;
             let target = parse_target(input, country.as_deref())?;
-            let lost = |e: &BlockError| matches!(e, BlockError::NotConnected);
+            let unknown = |e: &BlockError| match e {
+                BlockError::NotConnected => Some(Unknown::Dropped),
+                BlockError::Timeout => Some(Unknown::Unanswered),
+                _ => None,
+            };
             let outcome = self
                 .0
                 .retried_once_reconnected(
                     || BlockError::NotConnected,
-                    lost,
+                    unknown,
                     |client| {
                         let (store, target) = (&self.0.store, &target);
                         async move { blocklist::set_blocked(&client, store, target, block).await }

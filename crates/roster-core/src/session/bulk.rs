@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::audit::audited;
-use super::{DEFAULT_COUNTRY, Session};
+use super::{DEFAULT_COUNTRY, Session, Unknown};
 use crate::blocklist::{self, BlockError};
 use crate::bulk::{self, BulkError};
 use crate::numbers::parse_target;
@@ -95,12 +95,13 @@ impl Bulk<'_> {
     /// it carries on from the first target not yet confirmed once the
     /// connection is back (the one in flight is sent again: idempotent).
     async fn run(self, action: i64) -> Result<BulkOutcome, BulkError> {
-        let lost = |e: &BulkError| matches!(e, BulkError::Block(BlockError::NotConnected));
+        let unknown =
+            |e: &BulkError| matches!(e, BulkError::Block(BlockError::NotConnected)).then_some(Unknown::Dropped);
         let outcome = self
             .0
             .retried_once_reconnected(
                 || BlockError::NotConnected.into(),
-                lost,
+                unknown,
                 |client| {
                     let store = &self.0.store;
                     async move { bulk::run(&client, store, action).await }

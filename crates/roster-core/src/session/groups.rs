@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::audit::audited;
-use super::{DEFAULT_COUNTRY, Session};
+use super::{DEFAULT_COUNTRY, Session, Unknown};
 use crate::clock::unix_now;
 use crate::group_adds::{self, GroupAddError};
 use crate::groups::{self, GroupError, Timer, checked_group_jid};
@@ -254,7 +254,7 @@ impl Groups<'_> {
         self.0
             .retried_once_reconnected(
                 || GroupError::NotConnected.into(),
-                GroupAddError::is_not_connected,
+                |e: &GroupAddError| e.is_not_connected().then_some(Unknown::Dropped),
                 |client| {
                     let store = &self.0.store;
                     async move { group_adds::run(&client, store, action).await }

@@ -74,6 +74,15 @@ pub const PICTURE_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// How long an idempotent action whose connection dropped waits for the
 /// next connection before it is reported failed.
 const RECONNECT_WAIT: Duration = Duration::from_secs(30);
+/// Why a server action's outcome is unknown, so that it is sent again.
+#[derive(Clone, Copy, Debug)]
+enum Unknown {
+    /// The connection dropped before the answer.
+    Dropped,
+    /// No answer came within the client's request timeout.
+    Unanswered,
+}
+
 /// How long quitting waits for a number-check batch in flight.
 const RUNNER_GRACE: Duration = Duration::from_secs(10);
 /// Pictures fetched at once for the list; more wait their turn.
@@ -464,13 +473,16 @@ impl Session {
     }
 
     /// Runs a server action that is safe to repeat (block, unblock, sync).
-    /// When the connection drops before the answer — so whether it took
-    /// effect is unknown — it waits for the next connection (at most
-    /// [`RECONNECT_WAIT`]) and runs it once more; otherwise the error stands.
+    /// When its outcome is unknown — the connection dropped before the
+    /// answer, or no answer came within the client's timeout — it waits for
+    /// the next connection (at most [`RECONNECT_WAIT`]) and runs it once
+    /// more; otherwise the error stands. A connection that left a request
+    /// unanswered is replaced first: the client's keepalive misses a silent
+    /// socket whose last receive and first send fall in the same millisecond.
     async fn retried_once_reconnected<T, E, Fut>(
         &self,
         not_connected: impl Fn() -> E,
-        lost: impl Fn(&E) -> bool,
+        unknown: impl Fn(&E) -> Option<Unknown>,
         action: impl Fn(Arc<Client>) -> Fut,
     ) -> Result<T, E>
     where
@@ -478,23 +490,30 @@ impl Session {
     {
         let epoch = self.snapshot().connection_epoch;
         let client = self.connected_client().await.ok_or_else(&not_connected)?;
-        match action(client).await {
-            Err(e) if lost(&e) => {
+        let result = action(client.clone()).await;
+        let Some(why) = result.as_ref().err().and_then(&unknown) else { return result };
+        match why {
+            Unknown::Dropped => warn!(
+                "the connection dropped before WhatsApp answered; the action is idempotent, so it is sent again once connected"
+            ),
+            Unknown::Unanswered => {
                 warn!(
-                    "the connection dropped before WhatsApp answered; the action is idempotent, so it is sent again once connected"
+                    "WhatsApp did not answer in time; the connection is replaced and the idempotent action sent again"
                 );
-                let back = self
-                    .wait_for(RECONNECT_WAIT, |s| s.state == ConnectionState::Connected && s.connection_epoch > epoch)
-                    .await;
-                if back.is_none() {
-                    warn!("the connection did not come back within {RECONNECT_WAIT:?}");
-                    return Err(e);
+                if self.snapshot().connection_epoch == epoch {
+                    client.reconnect_immediately().await;
                 }
-                let client = self.connected_client().await.ok_or_else(&not_connected)?;
-                action(client).await
             }
-            other => other,
         }
+        let back = self
+            .wait_for(RECONNECT_WAIT, |s| s.state == ConnectionState::Connected && s.connection_epoch > epoch)
+            .await;
+        if back.is_none() {
+            warn!("the connection did not come back within {RECONNECT_WAIT:?}");
+            return result;
+        }
+        let client = self.connected_client().await.ok_or_else(&not_connected)?;
+        action(client).await
     }
 
     /// Stops the running client (if any), publishes `change`, and starts a

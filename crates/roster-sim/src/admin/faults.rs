@@ -30,7 +30,8 @@ pub async fn arm_iq_fault(State(state): State<AppState>, body: Bytes) -> Respons
 
 /// `{"xmlns": "blocklist", "type": "set", "action": "drop_after"}`: the next
 /// matching IQ is answered with an error (`"action": "error", "code": 503`),
-/// dropped before or after it is handled, or answered late (`"delay", "ms"`).
+/// dropped before or after it is handled, answered late (`"delay", "ms"`),
+/// or never answered (`"unanswered"`).
 pub async fn arm_fault(State(state): State<AppState>, body: Bytes) -> Response {
     match serde_json::from_slice::<Armed>(&body) {
         Ok(fault) => {
@@ -40,7 +41,7 @@ pub async fn arm_fault(State(state): State<AppState>, body: Bytes) -> Response {
         Err(e) => (
             StatusCode::BAD_REQUEST,
             format!(
-                "expected {{\"xmlns\", \"type\"?, \"action\": error (+ code, text?) | drop_before | drop_after | delay (+ ms)}}: {e}"
+                "expected {{\"xmlns\", \"type\"?, \"action\": error (+ code, text?) | drop_before | drop_after | delay (+ ms) | unanswered}}: {e}"
             ),
         )
             .into_response(),

@@ -112,6 +112,10 @@ async fn handle_iq(ctx: &mut Ctx, iq: &Node) -> Vec<Outcome> {
             debug!(%xmlns, "dropping the socket after handling an IQ, reply unsent (armed fault)");
             vec![Outcome::Close(None)]
         }
+        Some(IqAction::Unanswered) => {
+            debug!(%xmlns, "leaving an IQ unanswered (armed fault)");
+            Vec::new()
+        }
         Some(IqAction::Delay { ms }) => {
             debug!(%xmlns, ms, "answering an IQ late (armed fault)");
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
