@@ -26,6 +26,11 @@ export function capitalize(text) {
   return text ? text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.') : '';
 }
 
+/// `text` without its closing full stop, to carry on the sentence.
+export function withoutStop(text) {
+  return (text || '').replace(/[.!?]$/, '');
+}
+
 /// "1 contact", "2 contacts": a count with its noun, plural when not one.
 export function plural(count, noun, nouns = `${noun}s`) {
   return `${count} ${count === 1 ? noun : nouns}`;

@@ -9,7 +9,7 @@
 
 import { available, invoke, listen } from './ipc.js';
 import { $, clearMessages, clearStaleCounts, confirmation, sayExported } from './dom.js';
-import { capitalize, displayName, initial, plural } from './format.js';
+import { capitalize, displayName, initial, plural, withoutStop } from './format.js';
 import { ContactList, keyOf } from './contacts.js';
 import { Detail } from './detail.js';
 import { Tools } from './tools.js';
@@ -48,6 +48,7 @@ const ui = {
   qrExpired: $('qr-expired'),
   qrWaiting: $('qr-waiting'),
   qrWaitingText: $('qr-waiting-text'),
+  qrSpinner: $('qr-spinner'),
   refreshQr: $('refresh-qr'),
   reconnectNow: $('reconnect-now'),
   listNotice: $('list-notice'),
@@ -140,7 +141,6 @@ function statusText(state, text) {
   if (state.kind === 'logged_out') return `Logged out: ${state.reason}`;
   if (state.kind === 'reconnecting' && state.attempt > 0) return `Reconnecting… (attempt ${state.attempt})`;
   if (state.kind === 'unreachable') return `Cannot connect (attempt ${state.attempt + 1})`;
-  if (state.kind === 'stopped') return `Could not start: ${state.reason}`;
   return text;
 }
 
@@ -155,7 +155,7 @@ function offlineText(state) {
     );
   }
   if (state.kind === 'stopped') {
-    return `WhatsApp could not be started: ${state.reason}. "Reconnect now" tries again. ${waiting}`;
+    return `WhatsApp could not be started: ${withoutStop(state.reason)}. "Reconnect now" tries again. ${waiting}`;
   }
   if (state.kind !== 'reconnecting') {
     return 'Not connected: showing the saved list; blocking and sync wait for the connection.';
@@ -187,6 +187,8 @@ function renderQr(kind, qr) {
   }
   ui.qrExpired.hidden = kind !== 'qr_expired';
   ui.qrWaiting.hidden = code !== null || kind === 'qr_expired';
+  // Nothing is under way until the operator asks again.
+  ui.qrSpinner.hidden = kind === 'stopped';
 }
 
 function renderLoginNote(kind) {
@@ -199,7 +201,7 @@ function renderLoginNote(kind) {
     waiting = 'Reconnecting…';
   } else if (kind === 'stopped') {
     waiting = 'WhatsApp could not be started.';
-    note = `${capitalize(lastSnapshot.state.reason)}. "Reconnect now" tries again.`;
+    note = `${capitalize(lastSnapshot.state.reason)} "Reconnect now" tries again.`;
   } else if (kind === 'unreachable') {
     waiting = 'Cannot connect to WhatsApp.';
     note = `${capitalize(lastSnapshot.state.reason)} Trying again by itself; "Reconnect now" tries at once.`;

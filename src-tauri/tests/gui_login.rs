@@ -331,6 +331,65 @@ fn offline_start_says_why_and_reconnects_on_request() {
 /// "Link with phone number instead": the window shows the code WhatsApp
 /// issued for the number typed, with its expiry; a mistyped code on the
 /// phone links nothing and the QR code stays; the right one links.
+/// Started on a data directory whose WhatsApp session store another
+/// program left unusable: the window says WhatsApp could not be started and
+/// which file is at fault, with "Reconnect now"; once the file is moved
+/// away, "Reconnect now" starts the client and the QR code comes.
+#[test]
+fn a_client_that_cannot_start_says_which_file_and_retries_on_request() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sim = runtime.block_on(Simulator::start(SimConfig::default())).expect("start the simulator");
+    let data_dir =
+        tempfile::Builder::new().prefix("gui-stopped-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp data dir");
+    // A single-account data directory (the app moves it into account 1)
+    // whose store has a table of the client's name but another shape.
+    rusqlite::Connection::open(data_dir.path().join("session.db"))
+        .and_then(|db| db.execute_batch("CREATE TABLE identities (something_else TEXT);"))
+        .expect("write the unusable store");
+    let store = data_dir.path().join("accounts").join("1").join("session.db");
+    let shots = Shots::new("not-running");
+    let driver = TauriDriver::start(Path::new(APP), data_dir.path(), shots.dir.join("tauri-driver.log"));
+    let session = driver.launch(Path::new(APP), &app_args(&sim.ws_url(), data_dir.path()), "start the app");
+    const READ: &str = "return {
+        note: document.getElementById('login-note').textContent,
+        waiting: document.getElementById('qr-waiting-text').textContent,
+        button: !document.getElementById('reconnect-now').hidden,
+      };";
+    let (note, waiting) = wait_until(STEP, "the window to say WhatsApp could not be started", || {
+        let s = seen(&session)?;
+        let v = session.execute(READ, json!([])).map_err(|e| e.to_string())?;
+        let (note, waiting) = (v["note"].as_str().unwrap_or_default(), v["waiting"].as_str().unwrap_or_default());
+        if s.state == "stopped" && v["button"] == true {
+            Ok(Some((note.to_owned(), waiting.to_owned())))
+        } else {
+            Err(format!("{s:?}, note {note:?}, button {}", v["button"]))
+        }
+    });
+    assert_eq!(waiting, "WhatsApp could not be started.");
+    assert!(note.contains(&store.display().to_string()), "the note names the unusable file: {note:?}");
+    assert!(note.contains("move it away and link this device again"), "what to do about it: {note:?}");
+    assert!(note.ends_with("\"Reconnect now\" tries again.") && !note.contains(".."), "{note:?}");
+    assert!(session.attribute("#qr-spinner", "hidden").unwrap().is_some(), "no spinner: nothing is under way");
+    assert_eq!(seen(&session).unwrap().badge, "Not running");
+    assert_eq!(sim.logins(), 0, "nothing reached the server");
+    shots.take(&session, "01-not-running");
+    session.set_window_size(800, 600).unwrap();
+    shots.take(&session, "02-not-running-800x600");
+
+    // The operator moves the file away and asks again.
+    std::fs::rename(&store, data_dir.path().join("session.db.unusable")).expect("move the unusable store away");
+    session.click("#reconnect-now").unwrap();
+    wait_until(STEP, "a QR code once the client starts", || {
+        let s = seen(&session)?;
+        if s.state == "waiting_for_scan" && s.qr.is_some() { Ok(Some(())) } else { Err(format!("{s:?}")) }
+    });
+    assert!(session.attribute("#reconnect-now", "hidden").unwrap().is_some(), "the button goes once started");
+    shots.take(&session, "03-started");
+    drop(session);
+    drop(driver);
+    runtime.block_on(sim.shutdown());
+}
+
 #[test]
 fn linking_with_a_code_typed_on_the_phone() {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

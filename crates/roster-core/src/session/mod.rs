@@ -545,7 +545,13 @@ impl Session {
             let db_path = self.config.data_dir.session_db();
             let db_url = db_path.to_string_lossy().into_owned();
             let store_err = |detail: String| SessionError::Store { path: db_url.clone(), detail };
-            let backend = SqliteStore::new(&db_url).await.map_err(|e| store_err(e.to_string()))?;
+            let backend = SqliteStore::new(&db_url).await.map_err(|e| {
+                let detail = e.to_string();
+                store_err(format!(
+                    "{}; if another program changed the file, move it away and link this device again",
+                    detail.trim_end_matches('.')
+                ))
+            })?;
             self.config.data_dir.restrict_databases().map_err(|e| store_err(e.to_string()))?;
 
             let mut transport = TokioWebSocketTransportFactory::new();
