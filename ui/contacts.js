@@ -51,6 +51,11 @@ export class ContactList {
     /// Set once the first rows are drawn (see `draw`).
     this.painted = false;
     this.pages = new Map();
+    /// page → the directory version its rows hold every change up to
+    this.versions = new Map();
+    /// The newest directory version the app announced: older pages are
+    /// shown until their replacements arrive, and asked again.
+    this.wanted = -1;
     /// The previous generation's pages, shown until their replacements arrive.
     this.fallback = new Map();
     /// page → the promise of its answer
@@ -113,7 +118,24 @@ export class ContactList {
     // Pages still awaited from an earlier reload stay shown too.
     this.fallback = keepRows ? new Map([...this.fallback, ...this.pages]) : new Map();
     this.pages = new Map();
+    this.versions.clear();
     this.loading.clear();
+    this.schedule();
+  }
+
+  /// The app's directory changed (to `version`): the pages older than that
+  /// are asked again, shown until their replacements arrive. Pages already
+  /// as new, and pages on their way, are kept (an answer read before the
+  /// change is asked again when it comes).
+  directoryChanged(version) {
+    if (version <= this.wanted) return;
+    this.wanted = version;
+    for (const [page, rows] of this.pages) {
+      if (this.versions.get(page) >= version) continue;
+      this.fallback.set(page, rows);
+      this.pages.delete(page);
+      this.versions.delete(page);
+    }
     this.schedule();
   }
 
@@ -183,10 +205,11 @@ export class ContactList {
     this.drawCount();
     this.settleFocus();
     this.watchPictures();
-    if (!this.painted && this.rowsEl.children.length > 0) {
+    if (!this.painted && this.rowsEl.children.length > 0 && this.scroller.clientHeight > 0) {
       // The first frame with people in it has been drawn by the next frame
       // (the start-up bench reads this mark, and the connection state then).
       this.painted = true;
+      performance.mark('roster:list-drawn');
       requestAnimationFrame(() => performance.mark('roster:list-painted', { detail: document.body.dataset.state }));
     }
   }
@@ -266,6 +289,8 @@ export class ContactList {
 
   async fetchPage(page) {
     const generation = this.generation;
+    const first = !this.painted;
+    if (first) performance.mark('roster:page-asked');
     try {
       const result = await invoke('contacts', {
         query: this.query,
@@ -273,9 +298,17 @@ export class ContactList {
         offset: page * PAGE_SIZE,
         limit: PAGE_SIZE,
       });
+      if (first) performance.mark('roster:page-answered');
       if (generation !== this.generation) return;
-      this.pages.set(page, result.rows);
-      this.fallback.delete(page);
+      if (result.directory_version < this.wanted) {
+        // Read before a change the app has announced since: shown until
+        // the page asked again (by the next draw) arrives.
+        this.fallback.set(page, result.rows);
+      } else {
+        this.pages.set(page, result.rows);
+        this.versions.set(page, result.directory_version);
+        this.fallback.delete(page);
+      }
       this.total = result.total;
       this.loaded = true;
       // Settled toggles are now in the list itself.

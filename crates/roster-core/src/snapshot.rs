@@ -231,6 +231,10 @@ pub struct ContactPage {
     pub total: usize,
     pub offset: usize,
     pub rows: Vec<ContactRow>,
+    /// The snapshot's `directory_version` read before the rows were: the
+    /// page holds every change up to it (the session sets it; 0 from the
+    /// store). A window that has seen a newer version asks again.
+    pub directory_version: u64,
 }
 
 /// A contact as the detail panel shows it.

@@ -39,7 +39,10 @@ impl Directory<'_> {
         offset: usize,
         limit: usize,
     ) -> Result<ContactPage, StoreError> {
-        self.0.store.directory().page(query, filter, offset, limit)
+        // Every change bumps the version after its write: read before the
+        // rows, it never claims a change the rows lack.
+        let directory_version = self.0.snapshot().directory_version;
+        Ok(ContactPage { directory_version, ..self.0.store.directory().page(query, filter, offset, limit)? })
     }
 
     /// The whole list (or the blocklist) as CSV for spreadsheets: name,

@@ -166,7 +166,7 @@ impl Directory<'_> {
             };
             rows.push(row?);
         }
-        Ok(ContactPage { total, offset, rows })
+        Ok(ContactPage { total, offset, rows, directory_version: 0 })
     }
 
     /// Stores what the server said of a contact's about and picture.
