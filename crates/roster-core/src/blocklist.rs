@@ -31,7 +31,7 @@ pub enum BlockError {
     Target(#[from] TargetError),
     #[error("{0} is not on WhatsApp")]
     NotOnWhatsApp(String),
-    #[error("WhatsApp did not answer in time, even on a new connection; the change may not have been made — try again")]
+    #[error("WhatsApp did not answer in time; the change may not have been made — try again")]
     Timeout,
     #[error("WhatsApp refused the change ({code}: {text})")]
     Refused { code: u16, text: String },

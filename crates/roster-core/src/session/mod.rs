@@ -74,15 +74,6 @@ pub const PICTURE_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// How long an idempotent action whose connection dropped waits for the
 /// next connection before it is reported failed.
 const RECONNECT_WAIT: Duration = Duration::from_secs(30);
-/// Why a server action's outcome is unknown, so that it is sent again.
-#[derive(Clone, Copy, Debug)]
-enum Unknown {
-    /// The connection dropped before the answer.
-    Dropped,
-    /// No answer came within the client's request timeout.
-    Unanswered,
-}
-
 /// How long quitting waits for a number-check batch in flight.
 const RUNNER_GRACE: Duration = Duration::from_secs(10);
 /// Pictures fetched at once for the list; more wait their turn.
@@ -93,6 +84,16 @@ const DEFAULT_COUNTRY: &str = "default_country";
 const LINKED_ACCOUNT: &str = "linked_account";
 /// The setting key of the confirmation before a block (`on`/`off`).
 const CONFIRM_BLOCKS: &str = "confirm_blocks";
+
+/// Why a server action's outcome is unknown, so that it is sent again
+/// (see [`Session::retried_once_reconnected`]).
+#[derive(Clone, Copy, Debug)]
+enum Unknown {
+    /// The connection dropped before the answer.
+    Dropped,
+    /// No answer came within the client's request timeout.
+    Unanswered,
+}
 
 #[derive(Debug, Error)]
 pub enum SessionError {
