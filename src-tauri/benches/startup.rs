@@ -33,10 +33,10 @@ use support::{TauriDriver, wait_until};
 const CONTACTS: usize = 50_000;
 const RUNS: usize = 5;
 
-/// The mark's wall-clock time (ms since the epoch), what it carried, and
-/// when the page began loading.
-/// With them, the page's own marks (`roster:…`, the bare page has none) and
-/// its parsing's end, as ms since the page began loading.
+/// The mark's wall-clock time (ms since the epoch), what it carried, when
+/// the page began loading, and the page's steps: its own marks
+/// (`roster:…`; the bare page has none) and its parsing's end, as ms since
+/// it began loading.
 const PAINTED: &str = "
   const m = performance.getEntriesByName(arguments[0])[0];
   if (!m) return null;

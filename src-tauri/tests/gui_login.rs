@@ -328,9 +328,6 @@ fn offline_start_says_why_and_reconnects_on_request() {
     runtime.block_on(sim.shutdown());
 }
 
-/// "Link with phone number instead": the window shows the code WhatsApp
-/// issued for the number typed, with its expiry; a mistyped code on the
-/// phone links nothing and the QR code stays; the right one links.
 /// Started on a data directory whose WhatsApp session store another
 /// program left unusable: the window says WhatsApp could not be started and
 /// which file is at fault, with "Reconnect now"; once the file is moved
@@ -390,6 +387,9 @@ fn a_client_that_cannot_start_says_which_file_and_retries_on_request() {
     runtime.block_on(sim.shutdown());
 }
 
+/// "Link with phone number instead": the window shows the code WhatsApp
+/// issued for the number typed, with its expiry; a mistyped code on the
+/// phone links nothing and the QR code stays; the right one links.
 #[test]
 fn linking_with_a_code_typed_on_the_phone() {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

@@ -186,17 +186,23 @@ pub fn until_read(
 
 /// Polls `probe` every 100 ms until it yields a value, or panics with
 /// `what` and the last thing seen once `deadline` has passed.
-pub fn wait_until<T>(deadline: Duration, what: &str, mut probe: impl FnMut() -> Result<Option<T>, String>) -> T {
+pub fn wait_until<T>(deadline: Duration, what: &str, probe: impl FnMut() -> Result<Option<T>, String>) -> T {
+    poll_until(deadline, probe)
+        .unwrap_or_else(|last| panic!("timed out after {deadline:?} waiting for {what}; last seen: {last}"))
+}
+
+/// [`wait_until`] that hands back the last thing seen instead of panicking.
+pub fn poll_until<T>(deadline: Duration, mut probe: impl FnMut() -> Result<Option<T>, String>) -> Result<T, String> {
     let start = Instant::now();
     let mut last = String::from("nothing yet");
     loop {
         match probe() {
-            Ok(Some(value)) => return value,
+            Ok(Some(value)) => return Ok(value),
             Ok(None) => {}
             Err(seen) => last = seen,
         }
         if start.elapsed() > deadline {
-            panic!("timed out after {deadline:?} waiting for {what}; last seen: {last}");
+            return Err(last);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -288,15 +294,14 @@ impl TauriDriver {
                 app: app.to_path_buf(),
                 data_dir: data_dir.to_path_buf(),
             };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
+            let ready = poll_until(Duration::from_secs(30), || {
                 if let Ok(Some(status)) = started.child.try_wait() {
                     panic!("tauri-driver exited ({status}); the end of {}:\n{}", log.display(), started.log_tail(40));
                 }
-                if started.client.ready() {
-                    return started;
-                }
-                std::thread::sleep(Duration::from_millis(100));
+                Ok(started.client.ready().then_some(()))
+            });
+            if ready.is_ok() {
+                return started;
             }
             eprintln!(
                 "tauri-driver on ports {port}/{native_port} not ready after 30 s (attempt {attempt} of {ATTEMPTS}); the end of its log:\n{}",
