@@ -36,7 +36,8 @@ pub(crate) struct Runner {
     /// Set when the session stops: the runner finishes the batch in flight
     /// (so its answers are saved, not asked again) and returns.
     pub(crate) stop: watch::Receiver<bool>,
-    /// Time spent waiting for answers, and holding back for the pace, per
+    /// Time spent waiting for answers (and at the end, for the client to
+    /// store the LID pairs they taught), and holding back for the pace, per
     /// job, in this run.
     pub(crate) timing: HashMap<i64, Timing>,
 }
@@ -67,6 +68,10 @@ impl Runner {
         let mut retries = Retries::default();
         let mut backoff_until: Option<u64> = None;
         let mut last_published: Option<Instant> = None;
+        // The client storing the LID pairs each batch taught it, beside the
+        // next batches: it is most of a registered batch's time. A job left
+        // unfinished (paused, stopped) lets them finish on their own.
+        let mut learning = Vec::new();
         while !*self.stop.borrow() {
             let Ok(Some((state, rate))) = self.store.checks().job(job) else { return };
             if state != JobState::Running {
@@ -86,6 +91,13 @@ impl Runner {
                 continue; // all answered locally; no pace to keep
             }
             if batch.is_empty() {
+                // Done means the client knows every pair too, so a check
+                // asked again later is answered from its map.
+                let waited = Instant::now();
+                for task in learning.drain(..) {
+                    let _ = task.await; // a failure is logged by the task
+                }
+                self.timing.entry(job).or_default().server += waited.elapsed();
                 let _ = self.store.checks().set_state(job, JobState::Done);
                 info!("check job done");
                 self.publish(Some(job), None);
@@ -112,8 +124,11 @@ impl Runner {
             let outcome = check(&client, &batch).await;
             self.timing.entry(job).or_default().server += sent.elapsed();
             match outcome {
-                Ok(answers) => {
+                Ok((answers, pairs)) => {
                     retries.succeeded();
+                    if !pairs.is_empty() {
+                        learning.push(tokio::spawn(learn(client, pairs).in_current_span()));
+                    }
                     backoff_until = None;
                     if let Err(e) = self.store.checks().save_answers(job, &batch, &answers, AnswerSource::Server) {
                         warn!("cannot save answers: {e}");
@@ -256,14 +271,18 @@ enum CheckFailure {
     Other(String),
 }
 
-/// Asks the server about one batch; answers keyed by E.164 digits or `LID@lid`.
+/// A LID and the phone number it belongs to, as the server paired them.
+type LidPair = (String, String);
+
+/// Asks the server about one batch; answers keyed by E.164 digits or
+/// `LID@lid`, and the LID↔PN pairs they teach, for [`learn`].
 ///
 /// The same two usync queries as whatsapp-rust's `is_on_whatsapp` (numbers
-/// and LIDs, side by side), but the LID↔PN pairs they teach are stored in
-/// one write: `is_on_whatsapp` stores each in a write of its own, about a
-/// millisecond apiece, which made a batch of registered numbers take
-/// hundreds of milliseconds.
-async fn check(client: &Client, batch: &[Pending]) -> Result<HashMap<String, Answer>, CheckFailure> {
+/// and LIDs, side by side), but the pairs are stored apart from the
+/// answers, beside the next batches: `is_on_whatsapp` stores each pair in a
+/// write of its own before it answers, which made a batch of registered
+/// numbers take hundreds of milliseconds.
+async fn check(client: &Client, batch: &[Pending]) -> Result<(HashMap<String, Answer>, Vec<LidPair>), CheckFailure> {
     let (mut numbers, mut lids) = (Vec::new(), Vec::new());
     for item in batch {
         let jid = item.jid();
@@ -289,20 +308,13 @@ async fn check(client: &Client, batch: &[Pending]) -> Result<HashMap<String, Ans
         other => CheckFailure::Other(other.to_string()),
     })?;
     results.extend(by_lid);
-    let pairs: Vec<(String, String)> = results
+    let pairs: Vec<LidPair> = results
         .iter()
         .filter_map(|r| {
             let (pn, lid) = if r.jid.is_lid() { (r.pn_jid.as_ref()?, &r.jid) } else { (&r.jid, r.lid.as_ref()?) };
             (pn.is_pn() && lid.is_lid()).then(|| (lid.user.to_string(), pn.user.to_string()))
         })
         .collect();
-    if !pairs.is_empty()
-        && let Err(e) = client.add_lid_pn_mappings(pairs, LearningSource::Usync).await
-    {
-        // As `is_on_whatsapp` does: the answers stand; the client learns
-        // the pairs again from the next check or message.
-        warn!("cannot store the LID pairs the check learned: {e}");
-    }
     let mut answers = HashMap::new();
     for r in results {
         let (key, phone, lid) = if r.jid.is_lid() {
@@ -312,5 +324,16 @@ async fn check(client: &Client, batch: &[Pending]) -> Result<HashMap<String, Ans
         };
         answers.insert(key, Answer { on_whatsapp: r.is_registered, phone, lid });
     }
-    Ok(answers)
+    Ok((answers, pairs))
+}
+
+/// Has the client store the pairs a batch taught it, in one write, with
+/// its device and session migrations (about a third of a millisecond a
+/// pair, all inside whatsapp-rust).
+async fn learn(client: Arc<Client>, pairs: Vec<LidPair>) {
+    if let Err(e) = client.add_lid_pn_mappings(pairs, LearningSource::Usync).await {
+        // As `is_on_whatsapp` does: the answers stand; the client learns
+        // the pairs again from the next check or message.
+        warn!("cannot store the LID pairs the check learned: {e}");
+    }
 }
