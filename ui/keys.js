@@ -26,7 +26,9 @@ const TYPE_AHEAD_MS = 800;
 /// `{ active(): bool, list, contactsShown(): bool, focusSearch(), openDetail(),
 ///    inDetail(el): bool, nextTab(step), showHelp(), switchAccount(n) }`.
 export function installKeys(intents) {
-  const typed = { text: '', at: 0 };
+  // Nothing typed yet: the first key starts afresh, even in the page's
+  // first moments (event times count from its load).
+  const typed = { text: '', at: -Infinity };
   document.addEventListener('keydown', (event) => {
     if (event.defaultPrevented || event.isComposing) return;
     const action = actionFor(event, intents, typed);
