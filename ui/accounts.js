@@ -47,9 +47,13 @@ export class AccountSwitcher {
     });
   }
 
-  /// Follows the app's list; answers the current account's id.
-  async start() {
-    await listen(ACCOUNTS_EVENT, (event) => this.render(event.payload));
+  /// Follows the app's list (call before `load`).
+  follow() {
+    return listen(ACCOUNTS_EVENT, (event) => this.render(event.payload));
+  }
+
+  /// Reads the app's list; answers the current account's id.
+  async load() {
     const list = await invoke('accounts');
     this.render(list);
     return list.current;

@@ -433,32 +433,40 @@ async function start() {
     showError('This page only works inside the Roster app.');
     return;
   }
-  // Listen first, then ask for the current state: an event that arrives
-  // while we ask is newer than (or as new as) the answer, so the answer is
-  // only used if no event came first.
-  let sawEvent = false;
+  // Listen first, then ask for the accounts and the current state, side by
+  // side: a state event that arrives while we ask is newer than (or as new
+  // as) the answer, so the answer is only used if no event came first.
+  // Until they answer, the newest event of each account is kept.
+  let early = new Map();
   // The list's first page is asked for at once, beside the state: it comes
   // with the directory version it holds, so the first snapshot keeps it
   // unless the directory changed in between.
   list.load(0);
   try {
-    shownAccount = await switcher.start();
-    mark('accounts');
-    await listen(STATE_EVENT, (event) => {
-      // Every account's snapshots arrive, each saying whose it is.
-      if (event.payload.account_id !== shownAccount) return;
-      sawEvent = true;
-      render(event.payload);
-    });
+    await Promise.all([
+      switcher.follow(),
+      listen(STATE_EVENT, (event) => {
+        // Every account's snapshots arrive, each saying whose it is.
+        if (early) {
+          early.set(event.payload.account_id, event.payload);
+          return;
+        }
+        if (event.payload.account_id === shownAccount) render(event.payload);
+      }),
+    ]);
     mark('listening');
-    const snapshot = await invoke('session_snapshot');
+    const [current, snapshot] = await Promise.all([switcher.load(), invoke('session_snapshot')]);
+    shownAccount = current;
+    const newer = early.get(shownAccount);
+    early = null;
+    mark('accounts');
     mark('snapshot');
     if (snapshot.account_id !== shownAccount) {
       // Switched meanwhile (another start of the window): show that one.
       window.location.reload();
       return;
     }
-    if (!sawEvent) render(snapshot);
+    render(newer ?? snapshot);
     mark('rendered');
   } catch (e) {
     showError(`Cannot reach the app: ${e}`);

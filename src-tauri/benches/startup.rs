@@ -35,8 +35,8 @@ const RUNS: usize = 5;
 
 /// The mark's wall-clock time (ms since the epoch), what it carried, when
 /// the page began loading, and the page's steps: its own marks
-/// (`roster:…`; the bare page has none) and its parsing's end, as ms since
-/// it began loading.
+/// (`roster:…`; the bare page has none), its parsing's end, its load event
+/// and WebKit's first paints, as ms since it began loading.
 const PAINTED: &str = "
   const m = performance.getEntriesByName(arguments[0])[0];
   if (!m) return null;
@@ -44,7 +44,8 @@ const PAINTED: &str = "
     .filter((e) => e.name.startsWith('roster:') && e.name !== arguments[0])
     .map((e) => [e.name.slice(7), e.startTime]);
   const nav = performance.getEntriesByType('navigation')[0];
-  if (nav) steps.unshift(['html parsed', nav.domInteractive]);
+  for (const p of performance.getEntriesByType('paint')) steps.push([p.name, p.startTime]);
+  if (nav) steps.unshift(['html parsed', nav.domInteractive], ['load event', nav.loadEventStart]);
   return { at: performance.timeOrigin + m.startTime, detail: m.detail ?? null, page: performance.timeOrigin, steps };";
 
 struct Start {
@@ -121,6 +122,24 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// Each step's median, for the runs that reached it, in the order seen.
+fn step_medians(starts: &[Start]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in starts.iter().flat_map(|s| &s.steps) {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    let steps: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let at = starts.iter().flat_map(|s| &s.steps).filter(|(n, _)| n == name).map(|(_, ms)| *ms).collect();
+            format!("{name} {:.0}", median(at))
+        })
+        .collect();
+    steps.join(", ")
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--bare-window") {
         return bare_window::run();
@@ -156,22 +175,9 @@ fn main() {
         "  Roster, list painted:      {r_ms:.0} ms ({r_native:.0} ms before the page began loading; connection state then: {})",
         states.join(", ")
     );
-    // Each step's median, for the runs that reached it.
-    let mut names: Vec<&str> = Vec::new();
-    for (name, _) in roster.iter().flat_map(|s| &s.steps) {
-        if !names.contains(&name.as_str()) {
-            names.push(name);
-        }
-    }
-    let steps: Vec<String> = names
-        .iter()
-        .map(|name| {
-            let at = roster.iter().flat_map(|s| &s.steps).filter(|(n, _)| n == name).map(|(_, ms)| *ms).collect();
-            format!("{name} {:.0}", median(at))
-        })
-        .collect();
-    println!("  in Roster's page, ms after it began loading (median): {}", steps.join(", "));
+    println!("  in Roster's page, ms after it began loading (median): {}", step_medians(&roster));
     println!("  bare Tauri window, page:   {b_ms:.0} ms ({b_native:.0} ms before the page began loading)");
+    println!("  in the bare page, ms after it began loading (median): {}", step_medians(&plain));
     println!("  ratio {:.2} (goal <= 1.3)", r_ms / b_ms);
     println!(
         "resident memory at that paint: Roster {r_mb:.1} MB, bare window {b_mb:.1} MB (goal <= 1.5 x {b_mb:.1} + 60 = {:.1} MB)",
