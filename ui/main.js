@@ -459,7 +459,6 @@ async function start() {
     shownAccount = current;
     const newer = early.get(shownAccount);
     early = null;
-    mark('accounts');
     mark('snapshot');
     if (snapshot.account_id !== shownAccount) {
       // Switched meanwhile (another start of the window): show that one.
